@@ -1,0 +1,38 @@
+# Dependencies of the widenn interface target, shared by the build tree and the installed
+# package config (widennConfig.cmake includes this file with WIDENN_FIND = find_dependency).
+if(NOT DEFINED WIDENN_FIND)
+  set(WIDENN_FIND find_package)
+endif()
+include(CMakeFindDependencyMacro)
+
+cmake_language(CALL ${WIDENN_FIND} xtl REQUIRED)
+cmake_language(CALL ${WIDENN_FIND} xtensor REQUIRED)
+if(xtensor_VERSION VERSION_GREATER_EQUAL 0.26)
+  message(FATAL_ERROR
+    "widenn needs xtensor 0.24.x or 0.25.x (Debian 12: apt-get install xtensor-dev); found ${xtensor_VERSION}, "
+    "whose headers moved to xtensor/<area>/ in 0.26. Point CMAKE_PREFIX_PATH at an xtensor 0.24 install.")
+endif()
+cmake_language(CALL ${WIDENN_FIND} xtensor-blas REQUIRED)
+if(NOT DEFINED BLA_VENDOR)
+  set(BLA_VENDOR OpenBLAS)
+endif()
+cmake_language(CALL ${WIDENN_FIND} BLAS REQUIRED)
+cmake_language(CALL ${WIDENN_FIND} LAPACK REQUIRED)
+if(WIDENN_USE_XSIMD)
+  cmake_language(CALL ${WIDENN_FIND} xsimd REQUIRED)
+endif()
+if(WIDENN_USE_OPENMP)
+  cmake_language(CALL ${WIDENN_FIND} OpenMP REQUIRED COMPONENTS CXX)
+endif()
+
+function(widenn_link_dependencies target)
+  target_link_libraries(${target} INTERFACE xtensor xtensor-blas BLAS::BLAS LAPACK::LAPACK)
+  if(WIDENN_USE_XSIMD)
+    target_link_libraries(${target} INTERFACE xsimd)
+    target_compile_definitions(${target} INTERFACE XTENSOR_USE_XSIMD WIDENN_USE_XSIMD)
+  endif()
+  if(WIDENN_USE_OPENMP)
+    target_link_libraries(${target} INTERFACE OpenMP::OpenMP_CXX)
+    target_compile_definitions(${target} INTERFACE WIDENN_USE_OPENMP)
+  endif()
+endfunction()

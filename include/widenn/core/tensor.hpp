@@ -1,0 +1,41 @@
+#pragma once
+// Tensor aliases and shape checks shared by every area.
+#include <cmath>
+#include <cstddef>
+#include <string_view>
+
+#include <xtensor/xtensor.hpp>
+
+#include "errors.hpp"
+
+namespace widenn {
+
+template <class T>
+using vector = xt::xtensor<T, 1>;
+template <class T>
+using matrix = xt::xtensor<T, 2>;
+
+// Throws shape_error naming `where` unless m is rows x cols (pass npos to leave a dimension free).
+inline constexpr std::size_t any_size = static_cast<std::size_t>(-1);
+
+template <class M>
+void require_shape(const M& m, std::size_t rows, std::size_t cols, std::string_view where, std::string_view what = "input") {
+    const auto& s = m.shape();
+    if (s.size() != 2 || (rows != any_size && s[0] != rows) || (cols != any_size && s[1] != cols)) {
+        auto dim = [](std::size_t v) { return v == any_size ? std::string("*") : std::to_string(v); };
+        fail<shape_error>(where, ": ", what, " must be ", dim(rows), " x ", dim(cols), ", got ",
+                          s.size() == 2 ? std::to_string(s[0]) + " x " + std::to_string(s[1]) : "rank " + std::to_string(s.size()));
+    }
+}
+
+// Throws widenn::error naming `where` and the first offending index if any entry is NaN or infinite.
+template <class E>
+void require_finite(const E& e, std::string_view where, std::string_view what = "input") {
+    std::size_t i = 0;
+    for (auto v : e) {
+        if (!std::isfinite(static_cast<double>(v))) fail(where, ": ", what, " has a non-finite value (", v, ") at flat index ", i);
+        ++i;
+    }
+}
+
+}  // namespace widenn
