@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds and runs every test: the doctest suites and compile-failure tests (Release), the same
+# suites under AddressSanitizer + UndefinedBehaviorSanitizer, the consumer project against an
+# installed widenn, and the packaging checks. Installs missing Debian packages first.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+"$root/scripts/deps.sh"
+jobs=$(nproc)
+step() { printf '\n=== widenn test: %s ===\n' "$*"; }
+
+step "Release build (tests, examples, benchmarks; -Wall -Wextra -Wpedantic -Werror)"
+cmake -S "$root" -B "$root/build/release" -DCMAKE_BUILD_TYPE=Release > /dev/null
+cmake --build "$root/build/release" -j "$jobs"
+step "Release tests"
+ctest --test-dir "$root/build/release" --output-on-failure -j "$jobs"
+
+step "AddressSanitizer + UndefinedBehaviorSanitizer build of the tests"
+cmake -S "$root" -B "$root/build/asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWIDENN_SANITIZE=ON \
+      -DWIDENN_BUILD_EXAMPLES=OFF -DWIDENN_BUILD_BENCHMARKS=OFF > /dev/null
+cmake --build "$root/build/asan" -j "$jobs"
+step "Sanitized tests"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir "$root/build/asan" --output-on-failure -j "$jobs" -E '^compile_fail'
+
+step "Install to a temporary prefix and build the consumer project with find_package(widenn)"
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+cmake --install "$root/build/release" --prefix "$prefix" > /dev/null
+cmake -S "$root/tests/consumer" -B "$root/build/consumer" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release > /dev/null
+cmake --build "$root/build/consumer" -j "$jobs"
+ctest --test-dir "$root/build/consumer" --output-on-failure
+
+step "Packaging checks (vcpkg overlay port, conan recipe)"
+bash "$root/packaging/check.sh" "$prefix"
+echo
+echo "widenn test: all steps passed"
