@@ -136,7 +136,12 @@ dual_value<T> dual_quadrature(T q11, T q12, T q22) {
     if (b > a) std::swap(a, b);
     const R l11 = std::sqrt(a);
     const R l21 = a > R(0) ? c / l11 : R(0);
-    const R l22 = a > R(0) ? std::sqrt(detail::discriminant(a, c, b) / a) : R(0);
+    R l22 = 0;  // √((q11 q22 − q12²)/q11), on the covariance scaled by an even power of two (exact) against underflow
+    if (a > R(0)) {
+        const int even = std::ilogb(a) & ~1;
+        const R as = std::scalbn(a, -even), bs = std::scalbn(b, -even), cs = std::scalbn(c, -even);
+        l22 = std::scalbn(std::sqrt(detail::discriminant(as, cs, bs) / as), even / 2);
+    }
     R value = 0, derivative = 0;
     for (int i = 0; i < Degree; ++i) {
         const R wi = static_cast<R>(rule.weights[i]);
