@@ -17,7 +17,9 @@
 #include <array>
 #include <cmath>
 #include <concepts>
+#include <iomanip>
 #include <limits>
+#include <sstream>
 #include <type_traits>
 #include <utility>
 
@@ -106,8 +108,9 @@ inline void require_covariance(T q11, T q12, T q22, const char* where) {
         const T scale = std::max(q11, q22);  // retry without underflow for tiny variances
         if (scale > T(0) && (q12 / scale) * (q12 / scale) <= (q11 / scale) * (q22 / scale) * slack) return;
     }
-    fail(where, ": (q11, q12, q22) must be a covariance (finite, q11 >= 0, q22 >= 0, q12^2 <= q11*q22), got (", q11,
-         ", ", q12, ", ", q22, ")");
+    std::ostringstream given;  // full precision: the interesting failures are a few ulps past |ρ| = 1
+    given << std::setprecision(std::numeric_limits<T>::max_digits10) << '(' << q11 << ", " << q12 << ", " << q22 << ')';
+    fail(where, ": (q11, q12, q22) must be a covariance (finite, q11 >= 0, q22 >= 0, q12^2 <= q11*q22), got ", given.str());
 }
 
 }  // namespace detail
