@@ -311,7 +311,10 @@ TEST_CASE("bad covariances are rejected with a message naming the function and t
     CHECK_NOTHROW(act::dual<act::relu>(1.0, 1.0 + 1e-15, 1.0));
     // a·e^{bx²} with b > 0 has no finite dual once 2bq ≥ 1.
     CHECK_THROWS_AS((act::scaled_gaussian<1.0, 0.3>::dual(2.0, 0.0, 2.0)), widenn::error);
-    CHECK(std::isfinite(act::scaled_gaussian<1.0, 0.3>::dual(0.5, 0.2, 0.5).value));
+    const auto growing = act::scaled_gaussian<1.0, 0.3>::dual(0.5, 0.2, 0.4);  // 2bq = 0.3: finite, and correct
+    const auto growing_quadrature = act::dual_quadrature<act::scaled_gaussian<1.0, 0.3>, 200>(0.5, 0.2, 0.4);
+    CHECK(growing.value == doctest::Approx(growing_quadrature.value).epsilon(1e-12));
+    CHECK(growing.derivative == doctest::Approx(growing_quadrature.derivative).epsilon(1e-12));
     // φ overflowing at the nodes is a numerical_error, not a NaN.
     CHECK_THROWS_AS((act::dual_quadrature<act::exp, 200>(1e5, 0.0, 1e5)), widenn::numerical_error);
 }
