@@ -157,6 +157,12 @@ TEST_CASE("the angle stays accurate as rho -> 1 and never produces NaN past it")
     CHECK(act::detail::angle(1.0, -above, 1.0).theta == pi);
     CHECK(act::relu::dual(1.0, above, 1.0).derivative == 0.5);
     CHECK(act::dual<act::relu>(1.0, above, 1.0).value == doctest::Approx(0.5));
+    // The same in float, through act::dual's covariance check.
+    const float above_f = 1.0f + 4 * std::numeric_limits<float>::epsilon();
+    const auto relu_f = act::dual<act::relu>(1.0f, above_f, 1.0f);
+    CHECK(relu_f.derivative == 0.5f);
+    CHECK(relu_f.value == doctest::Approx(0.5f));
+    CHECK(act::dual<act::sign>(2.0f, -2.0f * above_f, 2.0f).value == -1.0f);
     // Exactly on the diagonal θ is exactly 0, for any scale.
     for (double q : {1e-300, 1e-12, 0.3, 7.0, 1e200}) CHECK(act::detail::angle(q, q, q).theta == 0.0);
     // Tiny variances keep their correlation (no underflow of q11 q22).
