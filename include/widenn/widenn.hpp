@@ -5,5 +5,7 @@
 #include "core/rational.hpp"
 #include "core/rng.hpp"
 #include "core/tensor.hpp"
+#include "act/activations.hpp"
+#include "act/dual.hpp"
 #include "param/abc.hpp"
 #include "param/classify.hpp"
