@@ -118,7 +118,10 @@ public:
         return so(mat<T, 2>{c, -s, s, c}, trusted{});
     }
     // The angle in (-π, π] (rgenn uses [0, 2π), which puts the branch cut at the identity).
-    T angle() const requires(N == 2) { return std::atan2(r_(1, 0), r_(0, 0)); }
+    T angle() const requires(N == 2) {
+        const T a = std::atan2(r_(1, 0), r_(0, 0));
+        return a <= -std::numbers::pi_v<T> ? std::numbers::pi_v<T> : a;  // -π (from sin = -0 or -1e-16) is π
+    }
     // Rodrigues: exp(ω) = I + sin θ/θ W + (1 - cos θ)/θ² W², with series for θ² < 1e-8.
     static so from_rotation_vector(const vec<T, 3>& w) requires(N == 3) {
         const T t2 = w[0] * w[0] + w[1] * w[1] + w[2] * w[2];
