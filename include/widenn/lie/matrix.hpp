@@ -130,7 +130,7 @@ public:
         }
         return y;
     }
-    friend bool operator==(const mat&, const mat&) = default;
+    friend bool operator==(const mat& a, const mat& b) { return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin()); }
     friend std::ostream& operator<<(std::ostream& os, const mat& a) {
         os << '[';
         for (std::size_t i = 0; i < a.size(); ++i) {
