@@ -109,6 +109,20 @@ TEST_CASE_TEMPLATE("adjoint identities: Ad_g x = vee(g hat(x) g⁻¹), Ad_ab = A
     }
 }
 
+TEST_CASE_TEMPLATE("the bracket: ad_v w = -ad_w v, the Jacobi identity, exp(ad_v) = Ad_{exp v}", G, ALL_GROUPS) {
+    widenn::rng r(9);
+    for (int trial = 0; trial < 5; ++trial) {
+        const auto u = random_vector<typename G::tangent>(r, 0.5), v = random_vector<typename G::tangent>(r, 0.5),
+                   w = random_vector<typename G::tangent>(r, 0.5);
+        CHECK(vec_err(G::ad(v) * w, lie_test::negated(G::ad(w) * v)) < tol<G>());
+        const auto j1 = G::ad(u) * (G::ad(v) * w), j2 = G::ad(v) * (G::ad(w) * u), j3 = G::ad(w) * (G::ad(u) * v);
+        double jacobi = 0;
+        for (std::size_t i = 0; i < G::dof; ++i) jacobi = std::max(jacobi, std::abs(static_cast<double>(j1[i] + j2[i] + j3[i])));
+        CHECK(jacobi < tol<G>());
+        CHECK(static_cast<double>(abs_err(expm(G::ad(v)), G::exp(v).adjoint())) < 10 * tol<G>());
+    }
+}
+
 TEST_CASE_TEMPLATE("Jacobians by central differences: exp(v + δ) = exp(J_l δ) exp(v) = exp(v) exp(J_r δ)", G, ALL_GROUPS) {
     using T = S<G>;
     widenn::rng r(5);

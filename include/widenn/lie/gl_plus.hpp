@@ -62,6 +62,8 @@ public:
     adjoint_matrix adjoint() const { return adjoint_of<polar_group>(g_, lie::inverse(g_, "lie::gl_plus::adjoint")); }
     static adjoint_matrix left_jacobian(const tangent& v) { return left_jacobian_of<polar_group>(v); }
     static adjoint_matrix right_jacobian(const tangent& v) { return left_jacobian_of<polar_group>(scaled<T, dof>(v, T(-1))); }
+    // ad_v w = vee([hat v, hat w]); exp(ad_v) = Ad_{exp v}.
+    static adjoint_matrix ad(const tangent& v) { return small_adjoint_of<polar_group>(v); }
 
     // The polar factors g = P R.
     std::pair<spd_factor, so_factor> polar_factors() const {

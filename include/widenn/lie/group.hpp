@@ -17,6 +17,7 @@ namespace widenn::lie {
 //   G::identity(), G::exp(v), g.log(), G::hat(v), G::vee(A), g * h, g.inverse(), g.act(x), g.adjoint(),
 //   g.chart() (the global chart ξ⁻¹) and G::from_chart(z), g.matrix(), G::from_matrix(M) (validated),
 //   G::left_jacobian(v), G::right_jacobian(v), G::haar_log_density(z) (left Haar measure in chart coordinates).
+// Every widenn group also has G::ad(v) (the bracket as a matrix), G::in_chart_domain(z) and G::sample(rng, sigma).
 template <class G>
 concept LieGroup = requires(const G g, const typename G::tangent v, const typename G::point x, const typename G::algebra a) {
     typename G::scalar;

@@ -257,9 +257,26 @@ mat<T, N> spd_exp(const mat<T, N>& x) {
     }
 }
 // The symmetric logarithm of an SPD matrix; throws naming the violated property (symmetric, positive definite).
+// 2x2: with s = tr P/2, B = P - sI, r = ‖B‖ the eigenvalues are λ± = s ± r (λ- = det P/λ+ without cancellation) and
+// log P = (ln λ+ + ln λ-)/2 I + (ln λ+ - ln λ-)/(2r) B.
 template <class T, std::size_t N>
 mat<T, N> spd_log(const mat<T, N>& p) {
-    return spectral_apply(detail::spd_eigen(p, "lie::spd_log"), [](T l) { return std::log(l); });
+    if constexpr (N == 2) {
+        require_symmetric(p, "lie::spd_log");
+        const T s = (p(0, 0) + p(1, 1)) / 2, b00 = (p(0, 0) - p(1, 1)) / 2, b01 = (p(0, 1) + p(1, 0)) / 2;
+        const T r = std::hypot(b00, b01);
+        const T d = p(0, 0) * p(1, 1) - b01 * b01;
+        if (!(d > 0 && s > 0))
+            fail("lie::spd_log: matrix is not positive definite (det ", d, ", trace ", 2 * s, ", both must be > 0)");
+        const T lp = s + r, lm = d / lp;
+        const T y = (r / s) * (r / s);
+        const T beta = y < T(1e-3) ? (1 + y * (T(1) / 3 + y * (T(1) / 5 + y * (T(1) / 7 + y * (T(1) / 9 + y / 11))))) / s
+                                   : (std::log(lp) - std::log(lm)) / (2 * r);
+        const T alpha = (std::log(lp) + std::log(lm)) / 2;
+        return mat<T, 2>{alpha + beta * b00, beta * b01, beta * b01, alpha - beta * b00};
+    } else {
+        return spectral_apply(detail::spd_eigen(p, "lie::spd_log"), [](T l) { return std::log(l); });
+    }
 }
 // P^{1/2}: (S + √det S I)/√(tr S + 2√det S) for 2x2 (§7), spectral otherwise.
 template <class T, std::size_t N>

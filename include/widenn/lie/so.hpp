@@ -93,6 +93,8 @@ public:
         }
     }
     static adjoint_matrix right_jacobian(const tangent& v) { return left_jacobian(detail::scaled<T, dof>(v, T(-1))); }
+    // ad_v w = vee([hat v, hat w]); exp(ad_v) = Ad_{exp v}.
+    static adjoint_matrix ad(const tangent& v) { return detail::small_adjoint_of<so>(v); }
 
     // ------------------------------------------------------------ chart and matrices
     tangent chart() const { return log(); }

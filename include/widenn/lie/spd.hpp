@@ -58,6 +58,7 @@ public:
     adjoint_matrix adjoint() const { return adjoint_matrix::identity(); }
     static adjoint_matrix left_jacobian(const tangent&) { return adjoint_matrix::identity(); }
     static adjoint_matrix right_jacobian(const tangent&) { return adjoint_matrix::identity(); }
+    static adjoint_matrix ad(const tangent&) { return adjoint_matrix::zeros(); }  // abelian
 
     tangent chart() const { return log(); }
     static spd_group from_chart(const tangent& z) { return exp(z); }
