@@ -74,6 +74,10 @@ TEST_CASE_TEMPLATE("exp/log round trips, exp = expm∘hat, chart round trips", G
         CHECK(matrix_err(G::from_chart(h.chart()), h) < 10 * tol<G>());
     }
     CHECK(matrix_err(G::exp(typename G::tangent{}), G::identity()) == 0.0);
+    // Near-identity elements exp(1e-8 τ) (manif's habit): the logarithm keeps its relative precision.
+    const auto tiny = random_vector<typename G::tangent>(r, 1e-8);
+    // Absolute error at the level of the matrix entries' round-off (1 + 1e-8 is not representable in float).
+    CHECK(vec_err(G::exp(tiny).log(), tiny) < 8 * std::numeric_limits<S<G>>::epsilon());
     CHECK(vec_err(G::identity().log(), typename G::tangent{}) < 1e-15);
 }
 
@@ -247,6 +251,12 @@ TEST_CASE("bad input: from_matrix and log name the violated property") {
                          widenn::error);
     CHECK_THROWS_WITH_AS(gl_plus<2>::from_matrix(mat<double, 2>{-1, 0, 0, -3}).log(), doctest::Contains("no principal logarithm"),
                          widenn::error);
+    CHECK_THROWS_WITH_AS(log_of_matrix<so<3>>(mat<double, 3>{1, 0, 0, 0, 1, 1e-6, 0, 0, 1}), doctest::Contains("not orthogonal"),
+                         widenn::error);
+    CHECK_THROWS_WITH_AS(log_of_matrix<gl_plus<3>>(mat<double, 3>{1, 0, 0, 0, -1, 0, 0, 0, 1}), doctest::Contains("det g = -1"),
+                         widenn::error);
+    CHECK_THROWS_WITH_AS(log_of_matrix<spd<2>>(mat<double, 2>{1, 2, 2, 1}), doctest::Contains("not positive definite"), widenn::error);
+    CHECK(log_of_matrix<so<2>>(so<2>::rotation(0.5).matrix())[0] == doctest::Approx(0.5 * std::numbers::sqrt2));
     const double nan = std::numeric_limits<double>::quiet_NaN();
     CHECK_THROWS_WITH_AS(so<2>::from_matrix(mat<double, 2>{nan, 0, 0, 1}), doctest::Contains("non-finite"), widenn::error);
 }

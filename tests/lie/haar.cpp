@@ -79,8 +79,8 @@ TEST_CASE("SO(n) volumes for the trace metric") {
 
 // The left Haar density in coordinates z is |det[vee(g⁻¹ ∂g/∂z_k)]| (a left-invariant volume form evaluated on the
 // coordinate vectors, normalised by the orthonormal basis); compare with exp(haar_log_density(z)).
-TEST_CASE_TEMPLATE("Haar density against a numerical Jacobian of the chart", G, so<2>, so<3>, gl_plus<2>, gl_plus<3>, sl<2>, sl<3>,
-                   affine<gl_plus<2>>, affine<sl<2>>, affine<so<2>>) {
+TEST_CASE_TEMPLATE("Haar density against a numerical Jacobian of the chart", G, so<2>, so<3>, so<4>, gl_plus<2>, gl_plus<3>, sl<2>,
+                   sl<3>, gl_plus<4>, affine<gl_plus<2>>, affine<sl<2>>, affine<so<2>>) {
     widenn::rng r(104);
     const double h = 1e-6;
     for (int trial = 0; trial < 8; ++trial) {

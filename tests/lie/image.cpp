@@ -111,7 +111,7 @@ TEST_CASE("the action law g1·(g2·f) ≈ (g1 g2)·f holds up to the interpolati
 TEST_CASE("batches: one element per image, arbitrary leading dimensions, float") {
     const auto x = random_images(3, 9, 11, 5);
     std::vector<A> gs{A::identity(), A({0.1, 0.0}, gl_plus<2>::identity()), A({0.0, 0.0}, gl_plus<2>::from_chart({0.1, 0.2, 0.0, 0.3}))};
-    const auto y = act_on_images(std::span<const A>(gs), x);
+    const auto y = act_on_images(gs, x);
     for (std::size_t b = 0; b < 3; ++b) {
         const auto one = act_on_images(gs[b], x);
         for (std::size_t i = 0; i < 9; ++i)

@@ -42,6 +42,14 @@ concept LieGroup = requires(const G g, const typename G::tangent v, const typena
     { G::haar_log_density(v) } -> std::convertible_to<typename G::scalar>;
 };
 
+// log of a matrix that should lie in G: G::from_matrix(m).log(). A matrix outside the group (det <= 0, not symmetric,
+// not positive definite, not orthogonal beyond membership_tolerance) or without a principal logarithm raises
+// widenn::error naming the violated property.
+template <LieGroup G, class M>
+typename G::tangent log_of_matrix(const M& m) {
+    return G::from_matrix(m).log();
+}
+
 // A group element drawn from a proposal, with the importance weight that makes averages Haar integrals:
 // E[weight · f(element)] = ∫_G f dμ (lie-groups.md §4), for the normalisation of μ stated by each group.
 template <class G>

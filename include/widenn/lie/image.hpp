@@ -145,4 +145,9 @@ xt::xtensor<typename G::scalar, 3> act_on_images(std::span<const G> gs, const xt
     return out;
 }
 
+template <class G>
+xt::xtensor<typename G::scalar, 3> act_on_images(const std::vector<G>& gs, const xt::xtensor<typename G::scalar, 3>& images) {
+    return act_on_images(std::span<const G>(gs), images);
+}
+
 }  // namespace widenn::lie

@@ -268,11 +268,17 @@ mat<T, N> spd_log(const mat<T, N>& p) {
         const T d = p(0, 0) * p(1, 1) - b01 * b01;
         if (!(d > 0 && s > 0))
             fail("lie::spd_log: matrix is not positive definite (det ", d, ", trace ", 2 * s, ", both must be > 0)");
-        const T lp = s + r, lm = d / lp;
+        // ln λ± through log1p of λ± - 1 computed from P - I, so that near-identity P keep their relative precision.
+        const T d0 = p(0, 0) - 1, d1 = p(1, 1) - 1;
+        const T det_m1 = d0 * d1 + d0 + d1 - b01 * b01;  // det P - 1
+        const T lp = s + r, lp_m1 = (d0 + d1) / 2 + r;
+        const T lm = d / lp, lm_m1 = (det_m1 - lp_m1) / lp;  // λ- and λ- - 1
+        const T log_lp = std::abs(lp_m1) < T(0.5) ? std::log1p(lp_m1) : std::log(lp);
+        const T log_lm = std::abs(lm_m1) < T(0.5) ? std::log1p(lm_m1) : std::log(lm);
         const T y = (r / s) * (r / s);
         const T beta = y < T(1e-3) ? (1 + y * (T(1) / 3 + y * (T(1) / 5 + y * (T(1) / 7 + y * (T(1) / 9 + y / 11))))) / s
-                                   : (std::log(lp) - std::log(lm)) / (2 * r);
-        const T alpha = (std::log(lp) + std::log(lm)) / 2;
+                                   : (log_lp - log_lm) / (2 * r);
+        const T alpha = (log_lp + log_lm) / 2;
         return mat<T, 2>{alpha + beta * b00, beta * b01, beta * b01, alpha - beta * b00};
     } else {
         return spectral_apply(detail::spd_eigen(p, "lie::spd_log"), [](T l) { return std::log(l); });
@@ -449,7 +455,9 @@ mat<T, 2> logm2(const mat<T, 2>& a, const char* where) {
         const T r = std::sqrt(-q);
         beta = std::atan2(r, s) / r;
     }
-    const T alpha = std::log(d) / 2;
+    const T d0 = a(0, 0) - 1, d1 = a(1, 1) - 1;
+    const T det_m1 = d0 * d1 + d0 + d1 - a(0, 1) * a(1, 0);
+    const T alpha = (std::abs(det_m1) < T(0.5) ? std::log1p(det_m1) : std::log(d)) / 2;  // ½ ln det A, precise near A = I
     return mat<T, 2>{alpha + beta * b00, beta * a(0, 1), beta * a(1, 0), alpha - beta * b00};
 }
 }  // namespace detail
