@@ -242,6 +242,22 @@ eigen_decomposition<T, N> spd_eigen(const mat<T, N>& p, const char* where) {
 }
 }  // namespace detail
 
+namespace detail {
+// exp of a matrix known to be exactly symmetric (e.g. built by hat): no validation.
+template <class T, std::size_t N>
+mat<T, N> spd_exp_unchecked(const mat<T, N>& x) {
+    if constexpr (N == 2) {
+        auto out = expm2(x);
+        out(0, 1) = out(1, 0) = (out(0, 1) + out(1, 0)) / 2;
+        return out;
+    } else {
+        auto out = spectral_apply(eigh(x), [](T l) { return std::exp(l); });
+        detail::require_finite_result(out, "lie::spd_exp");
+        return out;
+    }
+}
+}  // namespace detail
+
 // exp of a symmetric matrix (the result is SPD).
 template <class T, std::size_t N>
 mat<T, N> spd_exp(const mat<T, N>& x) {

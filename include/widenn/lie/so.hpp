@@ -165,7 +165,10 @@ public:
 
     // ------------------------------------------------------------ Haar measure and sampling
     // Total volume for the trace metric (2√2π for SO(2), 16√2π² for SO(3)).
-    static T volume() { return static_cast<T>(so_volume(N)); }
+    static T volume() {
+        static const T v = static_cast<T>(so_volume(N));
+        return v;
+    }
     // Density of the Riemannian volume (= Haar measure normalised to volume()) in chart coordinates z:
     // 1 for SO(2); 2(1 - cos θ)/θ² with θ = ‖z‖/√2 for SO(3) (§3); log det J_l(z) in general.
     static T haar_log_density(const tangent& z) {
