@@ -155,6 +155,17 @@ TEST_CASE_TEMPLATE("Jacobians by central differences: exp(v + δ) = exp(J_l δ) 
     }
 }
 
+TEST_CASE("so<4>: the chart domain is 'every rotation angle <= π', not a ball") {
+    // Two planes rotated by 0.9π each: ‖z‖ = √2·0.9π·√2 > √2π, yet inside the domain.
+    so<4>::tangent z{};
+    z[0] = 0.9 * std::numbers::pi * std::numbers::sqrt2;  // plane (0, 1)
+    z[5] = 0.9 * std::numbers::pi * std::numbers::sqrt2;  // plane (2, 3)
+    CHECK(so<4>::in_chart_domain(z));
+    CHECK(vec_err(so<4>::exp(z).log(), z) < 1e-9);
+    z[5] = 1.1 * std::numbers::pi * std::numbers::sqrt2;
+    CHECK_FALSE(so<4>::in_chart_domain(z));
+}
+
 TEST_CASE("SO(2): angle convention (-π, π], coordinate √2θ, equidistant grid without duplicates") {
     CHECK(so<2>::rotation(std::numbers::pi).angle() == doctest::Approx(std::numbers::pi));
     CHECK(so<2>::rotation(-std::numbers::pi).angle() == doctest::Approx(std::numbers::pi));

@@ -99,8 +99,16 @@ public:
     // ------------------------------------------------------------ chart and matrices
     tangent chart() const { return log(); }
     static so from_chart(const tangent& z) { return exp(z); }
-    // z lies in the chart's domain (where chart(from_chart(z)) = z): rotation angle <= π, i.e. ‖z‖ <= √2π.
-    static bool in_chart_domain(const tangent& z) { return norm(z) <= static_cast<T>(std::numbers::sqrt2 * std::numbers::pi); }
+    // z lies in the chart's domain (where chart(from_chart(z)) = z): every rotation angle of exp(z) is <= π. For n <= 3
+    // that is ‖z‖ <= √2π; in general the largest eigenvalue of -hat(z)² (the squared angles) must be <= π².
+    static bool in_chart_domain(const tangent& z) {
+        if constexpr (N <= 3) {
+            return norm(z) <= static_cast<T>(std::numbers::sqrt2 * std::numbers::pi);
+        } else {
+            const auto w = hat(z);
+            return eigh(-(w * w)).values[N - 1] <= std::numbers::pi_v<T> * std::numbers::pi_v<T>;
+        }
+    }
     const mat<T, N>& matrix() const { return r_; }
     // Validates: finite, orthogonal within membership_tolerance, det +1 (not a reflection).
     static so from_matrix(const mat<T, N>& m) {
