@@ -204,3 +204,17 @@ TEST_CASE("sampling: deterministic per seed; bad arguments are errors") {
     CHECK_THROWS_AS(sample_weighted<sl<2>>(0, 1), widenn::error);
     CHECK_THROWS_AS(integrate<so<2>>([](const so<2>&) { return 1.0; }, 1, 1), widenn::error);
 }
+
+TEST_CASE("spd and so samplers: weights integrate against the stated Haar normalisations") {
+    // spd<2>: Haar = Lebesgue in the log coordinates v, so ∫ exp(-|v|²) = π^{3/2}.
+    const auto e = integrate<spd<2>>([](const spd<2>& p) { const auto v = p.log(); return std::exp(-dot(v, v)); }, 50000, 31, 0.6);
+    CHECK(std::abs(e.value - std::pow(std::numbers::pi, 1.5)) < 5 * e.standard_error);
+    // sspd<3>: 5 dimensions, π^{5/2}.
+    const auto e5 = integrate<sspd<3>>([](const sspd<3>& p) { const auto v = p.log(); return std::exp(-dot(v, v)); }, 50000, 32, 0.6);
+    CHECK(std::abs(e5.value - std::pow(std::numbers::pi, 2.5)) < 5 * e5.standard_error);
+    // so<3>: weight = volume, so ∫ 1 = vol exactly and ∫ tr R = 0 (E tr R = 0 under Haar), within the error.
+    const auto one = integrate<so<3>>([](const so<3>&) { return 1.0; }, 100, 33);
+    CHECK(one.value == doctest::Approx(so<3>::volume()).epsilon(1e-12));
+    const auto tr = integrate<so<3>>([](const so<3>& r) { return trace(r.matrix()); }, 20000, 34);
+    CHECK(std::abs(tr.value) < 5 * tr.standard_error);
+}
