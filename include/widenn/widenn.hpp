@@ -9,3 +9,4 @@
 #include "act/dual.hpp"
 #include "param/abc.hpp"
 #include "param/classify.hpp"
+#include "lie/lie.hpp"
