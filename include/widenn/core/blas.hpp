@@ -1,0 +1,83 @@
+#pragma once
+// BLAS for every hot path of widenn, row-major, float and double.
+//
+// The CBLAS declarations come from the ones xtensor-blas ships (xflens), not from <cblas.h>:
+// the two sets declare the same C functions with different enum types, so a program could not
+// include both xtensor-blas and widenn if widenn used <cblas.h>. Programs that use widenn call
+// BLAS through this header only.
+#include <complex>  // xflens's driver header uses std::complex and <type_traits> without including them
+#include <cstddef>
+#include <type_traits>
+
+#include <xtensor-blas/xblas_config.hpp>
+#include <xflens/cxxblas/drivers/drivers.h>
+
+namespace widenn::blas {
+
+extern "C" {
+// OpenBLAS's thread control, declared weak so that another BLAS still links (the calls are then skipped).
+void openblas_set_num_threads(int) __attribute__((weak));
+int openblas_get_num_threads(void) __attribute__((weak));
+}
+
+// The number of threads OpenBLAS uses (1 when the BLAS is not OpenBLAS).
+inline int threads() { return openblas_get_num_threads ? openblas_get_num_threads() : 1; }
+// Sets OpenBLAS's thread count (no effect with another BLAS).
+inline void set_threads(int count) {
+    if (openblas_set_num_threads) openblas_set_num_threads(count);
+}
+
+// While alive, OpenBLAS runs single-threaded: for phases that parallelise over blocks with OpenMP,
+// where OpenBLAS's own spinning pthreads would compete for the cores.
+class single_threaded_scope {
+public:
+    single_threaded_scope() : saved_(threads()) { set_threads(1); }
+    ~single_threaded_scope() { set_threads(saved_); }
+    single_threaded_scope(const single_threaded_scope&) = delete;
+    single_threaded_scope& operator=(const single_threaded_scope&) = delete;
+
+private:
+    int saved_;
+};
+
+template <class T>
+inline constexpr bool is_blas_real = std::is_same_v<T, float> || std::is_same_v<T, double>;
+
+// C = alpha · op(A) · op(B) + beta · C, row-major, op(A) m×k, op(B) k×n; op(X) = X or Xᵀ.
+template <class T>
+void gemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
+          const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
+    static_assert(is_blas_real<T>, "widenn::blas: BLAS runs on float or double");
+    if (m == 0 || n == 0) return;
+    const auto ta = transpose_a ? CblasTrans : CblasNoTrans;
+    const auto tb = transpose_b ? CblasTrans : CblasNoTrans;
+    const auto i = [](std::size_t v) { return static_cast<CBLAS_INT>(v); };
+    if constexpr (std::is_same_v<T, float>)
+        cblas_sgemm(CblasRowMajor, ta, tb, i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c, i(ldc));
+    else
+        cblas_dgemm(CblasRowMajor, ta, tb, i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c, i(ldc));
+}
+
+// The upper triangle of C = alpha · A · Aᵀ + beta · C, row-major, A n×k.
+template <class T>
+void syrk_upper(std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda, T beta, T* c, std::size_t ldc) {
+    static_assert(is_blas_real<T>, "widenn::blas: BLAS runs on float or double");
+    if (n == 0) return;
+    const auto i = [](std::size_t v) { return static_cast<CBLAS_INT>(v); };
+    if constexpr (std::is_same_v<T, float>)
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, i(n), i(k), alpha, a, i(lda), beta, c, i(ldc));
+    else
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, i(n), i(k), alpha, a, i(lda), beta, c, i(ldc));
+}
+
+// y = alpha · x + y.
+template <class T>
+void axpy(std::size_t n, T alpha, const T* x, T* y) {
+    static_assert(is_blas_real<T>, "widenn::blas: BLAS runs on float or double");
+    if constexpr (std::is_same_v<T, float>)
+        cblas_saxpy(static_cast<CBLAS_INT>(n), alpha, x, 1, y, 1);
+    else
+        cblas_daxpy(static_cast<CBLAS_INT>(n), alpha, x, 1, y, 1);
+}
+
+}  // namespace widenn::blas

@@ -1,0 +1,36 @@
+#include <doctest/doctest.h>
+
+#include <array>
+
+// widenn's BLAS header and xtensor-blas coexist in one translation unit (they share declarations).
+#include <widenn/core/blas.hpp>
+#include <xtensor-blas/xlinalg.hpp>
+
+TEST_CASE("gemm, syrk_upper and axpy compute exact small products in float and double") {
+    const std::array<double, 6> a = {1, 2, 3, 4, 5, 6};  // 2x3
+    std::array<double, 4> c{};
+    widenn::blas::gemm(false, true, 2, 2, 3, 1.0, a.data(), 3, a.data(), 3, 0.0, c.data(), 2);  // A Aᵀ
+    CHECK(c == std::array<double, 4>{14, 32, 32, 77});
+    std::array<double, 4> upper{-1, -1, -1, -1};
+    widenn::blas::syrk_upper(2, 3, 2.0, a.data(), 3, 0.0, upper.data(), 2);
+    CHECK(upper[0] == 28);
+    CHECK(upper[1] == 64);
+    CHECK(upper[3] == 154);
+    CHECK(upper[2] == -1);  // the lower triangle is left alone
+    std::array<float, 3> x{1, 2, 3}, y{1, 1, 1};
+    widenn::blas::axpy(3, 2.0f, x.data(), y.data());
+    CHECK(y == std::array<float, 3>{3, 5, 7});
+    const std::array<float, 4> sq{1, 2, 3, 4};
+    std::array<float, 4> prod{};
+    widenn::blas::gemm(true, false, 2, 2, 2, 1.0f, sq.data(), 2, sq.data(), 2, 0.0f, prod.data(), 2);  // SᵀS
+    CHECK(prod == std::array<float, 4>{10, 14, 14, 20});
+}
+
+TEST_CASE("the OpenBLAS thread scope restores the thread count") {
+    const int before = widenn::blas::threads();
+    {
+        widenn::blas::single_threaded_scope scope;
+        CHECK(widenn::blas::threads() == 1);
+    }
+    CHECK(widenn::blas::threads() == before);
+}
