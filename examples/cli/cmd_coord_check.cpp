@@ -80,7 +80,10 @@ int run_coord_check(wn::cli::args& a) {
     config.batch = static_cast<std::size_t>(batch);
     config.d_in = static_cast<std::size_t>(d_in);
     config.base_width = static_cast<std::size_t>(base);
-    config.lr = a.real("lr", 0.1);
+    const std::string optimizer = a.text("optimizer", "sgd");
+    if (optimizer != "sgd" && optimizer != "adam") throw usage_error("--optimizer must be sgd or adam, got '" + optimizer + "'");
+    config.optimizer = optimizer == "sgd" ? wn::nn::coord_check_optimizer::sgd : wn::nn::coord_check_optimizer::adam;
+    config.lr = a.real("lr", optimizer == "sgd" ? 0.1 : 1e-3);
     if (!(config.lr > 0) || !std::isfinite(config.lr)) throw usage_error("--lr must be a positive finite number");
     config.zero_readout = !a.has("random-readout");
     config.data_seed = static_cast<std::uint64_t>(a.integer("data-seed", 12345));
@@ -93,7 +96,7 @@ int run_coord_check(wn::cli::args& a) {
     else if (c.activation == "tanh") result = run_preset<wn::act::tanh>(c, config);
     else throw usage_error("unknown --act '" + c.activation + "' (choose relu or tanh)");
 
-    std::cout << "coord check: preset " << c.preset << ", " << c.activation << ", L = " << c.depth << " hidden layers, SGD lr "
+    std::cout << "coord check: preset " << c.preset << ", " << c.activation << ", L = " << c.depth << " hidden layers, " << optimizer << " lr "
               << config.lr << ", base width " << config.base_width << ", batch " << config.batch << ", mean over " << config.seeds
               << " seed(s)\n"
               << result.table();
@@ -104,7 +107,7 @@ int run_coord_check(wn::cli::args& a) {
     if (!png.empty()) {
         std::string reason;
         std::ostringstream title;
-        title << "coord check: " << c.preset << ", " << c.activation << ", L = " << c.depth << ", SGD lr " << config.lr;
+        title << "coord check: " << c.preset << ", " << c.activation << ", L = " << c.depth << ", " << optimizer << " lr " << config.lr;
         if (result.plot(png, title.str(), &reason))
             std::cout << "wrote " << png << '\n';
         else
@@ -116,10 +119,11 @@ int run_coord_check(wn::cli::args& a) {
 const bool registered = wn::cli::add_command({
     "coord-check",
     "mup's coordinate check: mean |x| per layer against width over a few SGD steps",
-    "usage: widenn coord-check [--preset mup|sp|ntk|mf] [--widths 128,256,...] [--steps 3] [--seeds 5] [--lr 0.1]\n"
+    "usage: widenn coord-check [--preset mup|sp|ntk|mf] [--widths 128,256,...] [--steps 3] [--seeds 5]\n"
+    "                          [--optimizer sgd|adam] [--lr 0.1 (sgd), 1e-3 (adam)]\n"
     "                          [--act relu|tanh] [--depth 1|2|3] [--batch 32] [--d-in 64] [--base-width 256]\n"
     "                          [--random-readout] [--data-seed S] [--csv out.csv] [--plot out.png]\n\n"
-    "Trains an MLP of each width for steps-1 SGD steps (softmax cross-entropy) on one fixed Gaussian batch and records\n"
+    "Trains an MLP of each width for steps-1 SGD or Adam steps (softmax cross-entropy) on one fixed Gaussian batch and records\n"
     "l1 = mean |x| of every layer's output (preactivations h1.., activations x1.., readout out) at t = 1..steps\n"
     "(t = 1 is initialisation), as the `mup` package does (Yang et al. 2022, Tensor Programs V). The readout starts at\n"
     "zero unless --random-readout. Under a correct muP the numbers do not change with width; under SP with this\n"

@@ -71,6 +71,25 @@ TEST_CASE("coord check under SP with the same learning rate: the readout and las
     CHECK(r.mean_l1(4096, 1, "x2") / r.mean_l1(1024, 1, "x2") == doctest::Approx(1.0).epsilon(0.05));
 }
 
+TEST_CASE("coord check under muP with Adam (mup's MuAdam protocol): every layer within (1/1.2, 1.2) from width 1024 to 4096") {
+    // Adam's per-layer rates (hidden and readout eta/n~) and per-tensor epsilon are the error-prone part of muP.
+    auto c = criterion_config();
+    c.optimizer = wn::nn::coord_check_optimizer::adam;
+    c.lr = 1e-2;  // ten times mup's 1e-3, so that three steps move every layer visibly
+    c.seeds = 2;
+    const auto r = wn::nn::coord_check<mup_net>(c);
+    for (std::size_t t = 2; t <= 3; ++t)
+        for (const auto& layer : r.layers) {
+            const double small = r.mean_l1(1024, t, layer), large = r.mean_l1(4096, t, layer);
+            CAPTURE(t);
+            CAPTURE(layer);
+            CHECK(large / small > 1 / 1.2);
+            CHECK(large / small < 1.2);
+        }
+    // The readout moved: from exactly 0 to Theta(1).
+    CHECK(r.mean_l1(4096, 3, "out") > 0.1);
+}
+
 TEST_CASE("at the base width muP and SP are the same network, so their records agree exactly (TP5 base-width form)") {
     auto c = criterion_config();
     c.widths = {64};

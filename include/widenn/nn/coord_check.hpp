@@ -25,11 +25,15 @@
 
 namespace widenn::nn {
 
+// mup's coord check runs with MuSGD (lr 0.1) or MuAdam (lr 1e-3); both take their per-layer rates from P.
+enum class coord_check_optimizer { sgd, adam };
+
 struct coord_check_config {
     std::vector<std::size_t> widths;   // hidden widths to compare, e.g. 128, 256, ..., 8192
     std::size_t steps = 3;             // T: records at t = 1..T (T - 1 updates)
     std::size_t seeds = 5;             // network seeds 0..seeds-1; the batch is the same for all
-    double lr = 0.1;                   // η of SGD; per-layer factors come from the parametrization
+    double lr = 0.1;                   // η; per-layer factors come from the parametrization
+    coord_check_optimizer optimizer = coord_check_optimizer::sgd;  // Adam: default betas and ε (ε scaled per tensor)
     std::size_t d_in = 64;             // input dimension
     std::size_t d_out = 10;            // classes (softmax cross-entropy, as mup)
     std::size_t batch = 32;            // the fixed batch (mup: 32 CIFAR-10 images)
@@ -187,18 +191,26 @@ coord_check_result coord_check(const coord_check_config& config,
             net_config.zero_readout = config.zero_readout;
             net_config.seed = seed;
             Net net(net_config);
-            sgd<Net> opt(net, sgd_config{.lr = config.lr});
-            for (std::size_t t = 1; t <= config.steps; ++t) {
-                const matrix<T>& out = net.forward(x);
-                for (int l = 1; l <= L; ++l) {
-                    const auto k = static_cast<std::size_t>(2 * (l - 1));
-                    result.rows.push_back({width, seed, t, names[k], detail::mean_abs(net.preactivation(l))});
-                    result.rows.push_back({width, seed, t, names[k + 1], detail::mean_abs(net.post_activation(l))});
+            auto run = [&](auto& opt) {
+                for (std::size_t t = 1; t <= config.steps; ++t) {
+                    const matrix<T>& out = net.forward(x);
+                    for (int l = 1; l <= L; ++l) {
+                        const auto k = static_cast<std::size_t>(2 * (l - 1));
+                        result.rows.push_back({width, seed, t, names[k], detail::mean_abs(net.preactivation(l))});
+                        result.rows.push_back({width, seed, t, names[k + 1], detail::mean_abs(net.post_activation(l))});
+                    }
+                    result.rows.push_back({width, seed, t, names.back(), detail::mean_abs(out)});
+                    if (t == config.steps) break;
+                    softmax_cross_entropy::value_and_gradient(out, labels, dloss);
+                    opt.step(net.backward(x, dloss));
                 }
-                result.rows.push_back({width, seed, t, names.back(), detail::mean_abs(out)});
-                if (t == config.steps) break;
-                softmax_cross_entropy::value_and_gradient(out, labels, dloss);
-                opt.step(net.backward(x, dloss));
+            };
+            if (config.optimizer == coord_check_optimizer::sgd) {
+                sgd<Net> opt(net, sgd_config{.lr = config.lr});
+                run(opt);
+            } else {
+                adam<Net> opt(net, adam_config{.lr = config.lr});
+                run(opt);
             }
         }
     }
