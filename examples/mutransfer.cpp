@@ -106,8 +106,8 @@ options parse(int argc, char** argv) {
     }
     if (o.optimizer != "sgd" && o.optimizer != "adam") usage("--optimizer must be adam or sgd, got '" + o.optimizer + "'");
     // Default grids bracket the optima seen at widths 32..1024 (Adam 2^-11..2^-7, SGD 2^-3..2^-2) and SP's divergence edge.
-    if (std::isnan(o.log2_lr_min)) o.log2_lr_min = o.optimizer == "sgd" ? -10 : -16;
-    if (std::isnan(o.log2_lr_max)) o.log2_lr_max = o.optimizer == "sgd" ? 0 : -6;
+    if (std::isnan(o.log2_lr_min)) o.log2_lr_min = o.optimizer == "sgd" ? -10 : -14;
+    if (std::isnan(o.log2_lr_max)) o.log2_lr_max = o.optimizer == "sgd" ? 0 : -4;
     if (!(o.log2_lr_step > 0) || o.log2_lr_max < o.log2_lr_min) usage("need --log2-lr-step > 0 and --log2-lr-max >= --log2-lr-min");
     if (o.momentum < 0 || o.momentum >= 1) usage("--momentum must be in [0, 1)");
     return o;
