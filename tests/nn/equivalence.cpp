@@ -10,7 +10,7 @@
 #include <widenn/nn/mlp.hpp>
 #include <widenn/nn/optim.hpp>
 
-#include "activations_for_tests.hpp"
+#include <widenn/act/activations.hpp>
 
 namespace nn = widenn::nn;
 namespace param = widenn::param;
@@ -62,8 +62,8 @@ double movement(const std::vector<matrix<double>>& a) {
 TEST_CASE("param::mup and param::mup_table3 give the same SGD trajectory (per-layer symmetry, TP4 §2)") {
     for (auto sgd_config : {nn::sgd_config{.lr = 0.05}, nn::sgd_config{.lr = 0.05, .momentum = 0.9, .weight_decay = 1e-2},
                             nn::sgd_config{.lr = 0.05, .clip_norm = 0.1}}) {
-        nn::mlp<param::mup, nn_test::tanh, 2, double> a(config(96, 16));
-        nn::mlp<param::mup_table3, nn_test::tanh, 2, double> b(config(96, 16));
+        nn::mlp<param::mup, widenn::act::tanh, 2, double> a(config(96, 16));
+        nn::mlp<param::mup_table3, widenn::act::tanh, 2, double> b(config(96, 16));
         nn::sgd oa(a, sgd_config);
         nn::sgd ob(b, sgd_config);
         const auto ta = trajectory(a, oa, 25);
@@ -88,8 +88,8 @@ TEST_CASE("param::mup and param::mup_table3 give the same Adam trajectory when �
             nn::adam opt(net, c);
             return trajectory(net, opt, 20);
         };
-        nn::mlp<param::mup, nn_test::tanh, 2, double> a(config(96, 16)), a2(config(96, 16));
-        nn::mlp<param::mup_table3, nn_test::tanh, 2, double> b(config(96, 16)), b2(config(96, 16));
+        nn::mlp<param::mup, widenn::act::tanh, 2, double> a(config(96, 16)), a2(config(96, 16));
+        nn::mlp<param::mup_table3, widenn::act::tanh, 2, double> b(config(96, 16)), b2(config(96, 16));
         const auto ta = run(a, scaled), tb = run(b, scaled);
         CHECK(movement(ta) > 1e-2);
         CHECK(max_relative_difference(ta, tb) < 1e-12);
@@ -99,9 +99,9 @@ TEST_CASE("param::mup and param::mup_table3 give the same Adam trajectory when �
 
 TEST_CASE("μP equals the standard parametrization at width = base width (TP5)") {
     // At ñ = 1 every factor is exactly 1, so the trajectories agree bit for bit.
-    nn::mlp<param::mup, nn_test::gelu, 3, double> mup(config(40, 40));
-    nn::mlp<param::standard_lr_1_over_n, nn_test::gelu, 3, double> sp(config(40, 40));
-    nn::mlp<param::allow_unstable<param::standard>, nn_test::gelu, 3, double> sp_torch(config(40, 40));
+    nn::mlp<param::mup, widenn::act::gelu, 3, double> mup(config(40, 40));
+    nn::mlp<param::standard_lr_1_over_n, widenn::act::gelu, 3, double> sp(config(40, 40));
+    nn::mlp<param::allow_unstable<param::standard>, widenn::act::gelu, 3, double> sp_torch(config(40, 40));
     nn::sgd o1(mup, {.lr = 0.1, .momentum = 0.5});
     nn::sgd o2(sp, {.lr = 0.1, .momentum = 0.5});
     nn::sgd o3(sp_torch, {.lr = 0.1, .momentum = 0.5});
@@ -110,8 +110,8 @@ TEST_CASE("μP equals the standard parametrization at width = base width (TP5)")
     CHECK(max_relative_difference(t1, t2) == 0.0);
     CHECK(max_relative_difference(t1, t3) == 0.0);
     // Adam too.
-    nn::mlp<param::mup, nn_test::gelu, 3, double> mup_a(config(40, 40));
-    nn::mlp<param::standard_lr_1_over_n, nn_test::gelu, 3, double> sp_a(config(40, 40));
+    nn::mlp<param::mup, widenn::act::gelu, 3, double> mup_a(config(40, 40));
+    nn::mlp<param::standard_lr_1_over_n, widenn::act::gelu, 3, double> sp_a(config(40, 40));
     nn::adam a1(mup_a, {.lr = 1e-2});
     nn::adam a2(sp_a, {.lr = 1e-2});
     CHECK(max_relative_difference(trajectory(mup_a, a1, 10), trajectory(sp_a, a2, 10)) == 0.0);
@@ -120,7 +120,7 @@ TEST_CASE("μP equals the standard parametrization at width = base width (TP5)")
 TEST_CASE("the base-width form of μP: effective variances and learning rates (abc-parametrization.md §5)") {
     // W¹: σ²/d, lr η ñ;  W²: σ²/n, lr η;  W³: σ²/(n ñ), lr η/ñ;  Adam: η, η/ñ, η/ñ (per unit η on W).
     const double var = 1.7, d = 3, n = 96, n0 = 16, r = n / n0;
-    nn::mlp<param::mup, nn_test::tanh, 2, double> net({.d_in = 3, .width = 96, .d_out = 2, .base_width = 16, .weight_var = var});
+    nn::mlp<param::mup, widenn::act::tanh, 2, double> net({.d_in = 3, .width = 96, .d_out = 2, .base_width = 16, .weight_var = var});
     auto effective_var = [&](int l) { const auto& s = net.weight_scaling(l); return s.multiplier * s.multiplier * s.init_std * s.init_std; };
     auto effective_sgd = [&](int l) { const auto& s = net.weight_scaling(l); return s.multiplier * s.multiplier * s.sgd_lr; };
     auto effective_adam = [&](int l) { const auto& s = net.weight_scaling(l); return s.multiplier * s.adam_lr; };
@@ -143,7 +143,7 @@ TEST_CASE("the base-width form of μP: effective variances and learning rates (a
 
 TEST_CASE("constants in the multipliers with param::ntk is neural-tangents' NTK parametrization") {
     // W^l = σ/√fan_in · w, w ~ N(0, 1), learning-rate factor 1 on every tensor; bias b = σ_b β, β ~ N(0, 1).
-    nn::mlp<param::ntk, nn_test::erf, 2, double> net(
+    nn::mlp<param::ntk, widenn::act::erf<>, 2, double> net(
         {.d_in = 5, .width = 300, .d_out = 2, .base_width = 30, .weight_var = 2.0, .bias_var = 0.25, .constants = nn::constants_in::multiplier});
     for (int l = 1; l <= 3; ++l) {
         const double fan_in = l == 1 ? 5.0 : 300.0;

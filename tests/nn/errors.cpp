@@ -10,12 +10,12 @@
 #include <widenn/nn/mlp.hpp>
 #include <widenn/nn/optim.hpp>
 
-#include "activations_for_tests.hpp"
+#include <widenn/act/activations.hpp>
 
 namespace nn = widenn::nn;
 namespace param = widenn::param;
 using widenn::matrix;
-using net_t = nn::mlp<param::mup, nn_test::relu, 2, float>;
+using net_t = nn::mlp<param::mup, widenn::act::relu, 2, float>;
 
 namespace {
 

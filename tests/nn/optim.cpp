@@ -7,12 +7,12 @@
 #include <widenn/nn/mlp.hpp>
 #include <widenn/nn/optim.hpp>
 
-#include "activations_for_tests.hpp"
+#include <widenn/act/activations.hpp>
 
 namespace nn = widenn::nn;
 namespace param = widenn::param;
 using widenn::matrix;
-using net_t = nn::mlp<param::mup, nn_test::tanh, 2, double>;
+using net_t = nn::mlp<param::mup, widenn::act::tanh, 2, double>;
 
 namespace {
 
@@ -45,7 +45,7 @@ void check_update(const net_t& before, const net_t& after, const nn::gradients<d
 
 TEST_CASE("per-tensor factors are ñ^{-c} (SGD) and ñ^{-c_adam} (Adam) from the policy") {
     const double r = 3.0;  // ñ = 24 / 8
-    nn::mlp<param::mup_table3, nn_test::tanh, 2, double> t3({.d_in = 3, .width = 24, .d_out = 2, .base_width = 8});
+    nn::mlp<param::mup_table3, widenn::act::tanh, 2, double> t3({.d_in = 3, .width = 24, .d_out = 2, .base_width = 8});
     // TP5 Table 3: SGD lr η·fan_out (input), η (hidden), η/fan_in (output); Adam η, η/fan_in, η/fan_in.
     CHECK(t3.weight_scaling(1).sgd_lr == doctest::Approx(r).epsilon(1e-15));
     CHECK(t3.weight_scaling(2).sgd_lr == doctest::Approx(1.0).epsilon(1e-15));
