@@ -131,14 +131,34 @@ TEST_CASE("a non-finite or misshapen gradient is refused before any parameter or
     CHECK(opt.steps() == 1);
 }
 
-TEST_CASE("backward refuses a batch other than the last forward's") {
+TEST_CASE("backward refuses a batch of another shape, a non-finite batch and a misshapen dloss/dout") {
     net_t net = make_net();
-    net.forward(good_x);
-    matrix<float> other = good_x;
-    other(0, 0) += 1.0f;
     const matrix<float> dout = xt::zeros<float>({2, 4});
-    CHECK(contains(message_of([&] { net.backward(other, dout); }), "nn::mlp::backward: the input batch differs"));
+    CHECK(contains(message_of([&] { net.backward(good_x, dout); }), "nn::mlp::backward: call forward first"));
+    net.forward(good_x);
+    const matrix<float> three = xt::zeros<float>({3, 3});
+    CHECK(contains(message_of([&] { net.backward(three, dout); }), "must be 2 x 3, got 3 x 3"));
+    matrix<float> nan_x = good_x;
+    nan_x(0, 1) = std::numeric_limits<float>::quiet_NaN();
+    CHECK(contains(message_of([&] { net.backward(nan_x, dout); }), "nn::mlp::backward: input batch has a non-finite value"));
     const matrix<float> dout_wrong = xt::zeros<float>({2, 5});
     CHECK(contains(message_of([&] { net.backward(good_x, dout_wrong); }), "got 2 x 5"));
     CHECK(contains(message_of([&] { net.weight(0); }), "layer must be in 1..3, got 0"));
+}
+
+TEST_CASE("gradients from backward are certified finite; others are scanned") {
+    net_t net = make_net();
+    matrix<float> dout;
+    nn::softmax_cross_entropy::value_and_gradient(net.forward(good_x), good_labels, dout);
+    const auto& g = net.backward(good_x, dout);
+    CHECK(net.certifies_finite(g));
+    const nn::gradients<float> copy = g;
+    CHECK_FALSE(net.certifies_finite(copy));
+    nn::gradients<float> mine = net.make_gradients();
+    net.backward(good_x, dout, mine);
+    CHECK_FALSE(net.certifies_finite(mine));
+    // A huge loss gradient defeats the bound: the internal gradients are then not certified.
+    matrix<float> huge = dout;
+    huge(0, 0) = 3e38f;
+    CHECK_FALSE(net.certifies_finite(net.backward(good_x, huge)));
 }

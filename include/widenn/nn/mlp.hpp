@@ -23,6 +23,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -92,6 +93,40 @@ void ensure_shape(matrix<T>& m, std::size_t rows, std::size_t cols) {
     if (m.shape(0) != rows || m.shape(1) != cols) m = matrix<T>::from_shape({rows, cols});
 }
 
+// max |p_i| over n entries, or +infinity if any entry is NaN or infinite. Eight independent lanes
+// keep it vectorisable without reassociating floating-point sums (v − v is 0 for finite v, NaN otherwise).
+template <class T>
+double finite_max_abs(const T* p, std::size_t n) {
+    T top[8] = {}, bad[8] = {};
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (std::size_t j = 0; j < 8; ++j) {
+            const T v = p[i + j], a = v < T(0) ? -v : v;
+            top[j] = a > top[j] ? a : top[j];
+            bad[j] += v - v;
+        }
+    for (; i < n; ++i) {
+        const T v = p[i], a = v < T(0) ? -v : v;
+        top[0] = a > top[0] ? a : top[0];
+        bad[0] += v - v;
+    }
+    double result = 0;
+    for (std::size_t j = 0; j < 8; ++j) {
+        if (bad[j] != T(0)) return std::numeric_limits<double>::infinity();
+        result = std::max(result, static_cast<double>(top[j]));
+    }
+    return result;
+}
+
+// Throws (naming `where`, the first bad entry and its index) unless every entry of m is finite;
+// returns max |m_i|. The fast pass finds out whether the slow, message-building pass is needed.
+template <class T>
+double require_finite_max_abs(const matrix<T>& m, const char* where, const char* what) {
+    const double top = finite_max_abs(m.data(), m.size());
+    if (!std::isfinite(top)) require_finite(m, where, what);
+    return top;
+}
+
 }  // namespace detail
 
 // L = number of hidden layers, T = float or double.
@@ -159,12 +194,12 @@ public:
     const matrix<T>& forward(const matrix<T>& x) {
         require_shape(x, any_size, config_.d_in, "nn::mlp::forward", "input batch");
         require(x.shape(0) > 0, "nn::mlp::forward: the input batch is empty (0 x ", config_.d_in, ")");
-        require_finite(x, "nn::mlp::forward", "input batch");
+        detail::require_finite_max_abs(x, "nn::mlp::forward", "input batch");
         const std::size_t batch = x.shape(0);
+        forward_batch_ = 0;  // invalid until this forward completes
         allocate(batch);
-        std::copy(x.data(), x.data() + x.size(), input_.data());
         for (int l = 1; l <= layers; ++l) {
-            const T* previous = l == 1 ? input_.data() : post_[l - 2].data();
+            const T* previous = l == 1 ? x.data() : post_[l - 2].data();
             matrix<T>& h = pre_[l - 1];
             const std::size_t out = fan_out(l), in = fan_in(l);
             T beta = T(0);
@@ -183,6 +218,7 @@ public:
                 T* xp = post_[l - 1].data();
                 const std::size_t n = h.size();
                 for (std::size_t i = 0; i < n; ++i) xp[i] = A::value(hp[i]);
+                post_max_abs_[l - 1] = detail::finite_max_abs(xp, n);
             }
         }
         const matrix<T>& out = pre_[L];
@@ -207,27 +243,47 @@ public:
     }
 
     // Gradients of the loss with respect to every trainable tensor, given x (the batch of the last
-    // forward) and dloss/dout (B x d_out). Fills and returns internal storage (valid until the next backward).
+    // forward: its shape is checked, its content is not) and dloss/dout (B x d_out). Fills and returns
+    // internal storage (valid until the next backward). These internal gradients are certified finite
+    // by a bound (see certifies_finite), which lets an optimizer skip re-scanning them.
     const gradients_type& backward(const matrix<T>& x, const matrix<T>& dloss_dout) {
         if (grads_.weights.empty()) grads_ = make_gradients();
-        backward(x, dloss_dout, grads_);
+        grads_certified_ = false;
+        grads_certified_ = backward_into(x, dloss_dout, grads_);
         return grads_;
     }
 
     // As above, into `out` (shaped by make_gradients(); reshaped if it is not).
     void backward(const matrix<T>& x, const matrix<T>& dloss_dout, gradients_type& out) {
+        if (&out == &grads_) grads_certified_ = false;
+        const bool certified = backward_into(x, dloss_dout, out);
+        if (&out == &grads_) grads_certified_ = certified;
+    }
+
+    // True if g is this network's internal gradient storage (only reachable as const) and the last
+    // backward proved every entry finite: |∂L/∂w_ij| = |m Σ_b δ_bi x_bj| ≤ |m|·B·max|δ|·max|x| below
+    // the largest finite value (with a factor 4 of headroom for rounding), δ and x finite.
+    bool certifies_finite(const gradients_type& g) const { return &g == &grads_ && grads_certified_; }
+
+private:
+    bool backward_into(const matrix<T>& x, const matrix<T>& dloss_dout, gradients_type& out) {
         require_forward("nn::mlp::backward");
         const std::size_t batch = forward_batch_;
         require_shape(x, batch, config_.d_in, "nn::mlp::backward", "input batch (the batch of the last forward)");
-        require(std::equal(x.data(), x.data() + x.size(), input_.data()),
-                "nn::mlp::backward: the input batch differs from the one passed to the last forward; call forward(x) first");
+        const double x_max = detail::require_finite_max_abs(x, "nn::mlp::backward", "input batch");
         require_shape(dloss_dout, batch, config_.d_out, "nn::mlp::backward", "dloss/dout");
-        require_finite(dloss_dout, "nn::mlp::backward", "dloss/dout");
+        detail::require_finite_max_abs(dloss_dout, "nn::mlp::backward", "dloss/dout");
         if (!shaped_like_parameters(out)) out = make_gradients();
         backpropagate(dloss_dout);
+        bool certified = true;
+        const double limit = static_cast<double>(std::numeric_limits<T>::max()) / 4;
         for (int l = layers; l >= 1; --l) {
             const std::size_t o = fan_out(l), in = fan_in(l);
-            const T* previous = l == 1 ? input_.data() : post_[l - 2].data();
+            const T* previous = l == 1 ? x.data() : post_[l - 2].data();
+            const double delta_bound = static_cast<double>(batch) * delta_max_abs_[l - 1];
+            const double input_max = l == 1 ? x_max : post_max_abs_[l - 2];
+            certified = certified && delta_bound * input_max * weight_scaling_[l - 1].multiplier < limit &&
+                        delta_bound * bias_scaling_[l - 1].multiplier < limit;
             const T* dh = delta_[l - 1].data();
             // ∂loss/∂w^l = m_l · (∂loss/∂h^l)ᵀ x^{l-1}
             blas::gemm<T>(true, false, o, in, batch, multiplier(l), dh, o, previous, in, T(0), out.weights[l - 1].data(), in);
@@ -242,7 +298,10 @@ public:
                 for (std::size_t j = 0; j < o; ++j) gb[j] *= mb;
             }
         }
+        return certified;
     }
+
+public:
 
     // ∂loss/∂h^l (l = 1..L+1) from the last backward.
     const matrix<T>& preactivation_gradient(int l) const {
@@ -326,8 +385,9 @@ private:
             pre_.resize(layers);
             post_.resize(L);
             delta_.resize(layers);
+            post_max_abs_.resize(L);
+            delta_max_abs_.resize(layers);
         }
-        detail::ensure_shape(input_, batch, config_.d_in);
         for (int l = 1; l <= layers; ++l) {
             detail::ensure_shape(pre_[l - 1], batch, fan_out(l));
             detail::ensure_shape(delta_[l - 1], batch, fan_out(l));
@@ -347,6 +407,7 @@ private:
             const std::size_t n = batch * in;
             for (std::size_t i = 0; i < n; ++i) below[i] *= A::derivative(h[i]);
         }
+        for (int l = 1; l <= layers; ++l) delta_max_abs_[l - 1] = detail::finite_max_abs(delta_[l - 1].data(), delta_[l - 1].size());
         backward_done_ = true;
     }
 
@@ -356,9 +417,10 @@ private:
     std::vector<matrix<T>> weights_;
     std::vector<vector<T>> biases_;
     // Buffers, reused while the batch size stays the same.
-    matrix<T> input_;
     std::vector<matrix<T>> pre_, post_, delta_;
+    std::vector<double> post_max_abs_, delta_max_abs_;  // +inf when an entry is not finite
     gradients_type grads_;
+    bool grads_certified_ = false;
     std::size_t forward_batch_ = 0;
     bool backward_done_ = false;
 };
