@@ -93,38 +93,33 @@ void ensure_shape(matrix<T>& m, std::size_t rows, std::size_t cols) {
     if (m.shape(0) != rows || m.shape(1) != cols) m = matrix<T>::from_shape({rows, cols});
 }
 
-// max |p_i| over n entries, or +infinity if any entry is NaN or infinite. Eight independent lanes
-// keep it vectorisable without reassociating floating-point sums (v − v is 0 for finite v, NaN otherwise).
+// Lane width for the blocked loops below: one 64-byte line of T. Independent lanes let the compiler
+// vectorise the accumulations without reassociating floating-point sums (no -ffast-math needed).
 template <class T>
-double finite_max_abs(const T* p, std::size_t n) {
-    T top[8] = {}, bad[8] = {};
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (std::size_t j = 0; j < 8; ++j) {
-            const T v = p[i + j], a = v < T(0) ? -v : v;
-            top[j] = a > top[j] ? a : top[j];
-            bad[j] += v - v;
-        }
-    for (; i < n; ++i) {
-        const T v = p[i], a = v < T(0) ? -v : v;
-        top[0] = a > top[0] ? a : top[0];
-        bad[0] += v - v;
-    }
-    double result = 0;
-    for (std::size_t j = 0; j < 8; ++j) {
-        if (bad[j] != T(0)) return std::numeric_limits<double>::infinity();
-        result = std::max(result, static_cast<double>(top[j]));
-    }
-    return result;
+inline constexpr std::size_t lanes = 64 / sizeof(T);
+
+// Σ p_i² in T lanes: NaN or ±inf when an entry is not finite (or the sum overflows T).
+template <class T>
+double sum_of_squares_fast(const T* p, std::size_t n) {
+    constexpr std::size_t W = lanes<T>;
+    T acc[W] = {};
+    const std::size_t full = n - n % W;
+    for (std::size_t i = 0; i < full; i += W)
+        for (std::size_t j = 0; j < W; ++j) acc[j] += p[i + j] * p[i + j];
+    double total = 0;
+    for (std::size_t i = full; i < n; ++i) total += static_cast<double>(p[i] * p[i]);
+    for (std::size_t j = 0; j < W; ++j) total += static_cast<double>(acc[j]);
+    return total;
 }
 
-// Throws (naming `where`, the first bad entry and its index) unless every entry of m is finite;
-// returns max |m_i|. The fast pass finds out whether the slow, message-building pass is needed.
+// Throws (naming `where`, the first bad entry and its index) unless every entry of m is finite.
+// Returns ‖m‖_F², or +inf if that overflows; the fast pass decides whether the slow one is needed.
 template <class T>
-double require_finite_max_abs(const matrix<T>& m, const char* where, const char* what) {
-    const double top = finite_max_abs(m.data(), m.size());
-    if (!std::isfinite(top)) require_finite(m, where, what);
-    return top;
+double require_finite_squared_norm(const matrix<T>& m, const char* where, const char* what) {
+    const double total = sum_of_squares_fast(m.data(), m.size());
+    if (std::isfinite(total)) return total;
+    require_finite(m, where, what);
+    return std::numeric_limits<double>::infinity();
 }
 
 }  // namespace detail
@@ -194,7 +189,7 @@ public:
     const matrix<T>& forward(const matrix<T>& x) {
         require_shape(x, any_size, config_.d_in, "nn::mlp::forward", "input batch");
         require(x.shape(0) > 0, "nn::mlp::forward: the input batch is empty (0 x ", config_.d_in, ")");
-        detail::require_finite_max_abs(x, "nn::mlp::forward", "input batch");
+        detail::require_finite_squared_norm(x, "nn::mlp::forward", "input batch");
         const std::size_t batch = x.shape(0);
         forward_batch_ = 0;  // invalid until this forward completes
         allocate(batch);
@@ -218,7 +213,7 @@ public:
                 T* xp = post_[l - 1].data();
                 const std::size_t n = h.size();
                 for (std::size_t i = 0; i < n; ++i) xp[i] = A::value(hp[i]);
-                post_max_abs_[l - 1] = detail::finite_max_abs(xp, n);
+                post_squared_norm_[l - 1] = detail::sum_of_squares_fast(xp, n);  // for certifies_finite; x^l is cache-hot
             }
         }
         const matrix<T>& out = pre_[L];
@@ -261,8 +256,9 @@ public:
     }
 
     // True if g is this network's internal gradient storage (only reachable as const) and the last
-    // backward proved every entry finite: |∂L/∂w_ij| = |m Σ_b δ_bi x_bj| ≤ |m|·B·max|δ|·max|x| below
-    // the largest finite value (with a factor 4 of headroom for rounding), δ and x finite.
+    // backward proved every entry finite: by Cauchy–Schwarz over the batch,
+    // |∂L/∂w_ij| = |m Σ_b δ_bi x_bj| ≤ |m|·‖δ‖_F·‖x‖_F and |∂L/∂b_i| ≤ |m_b|·√B·‖δ‖_F, and these bounds
+    // (computed while δ and x were produced) are below the largest finite value with a factor 4 to spare.
     bool certifies_finite(const gradients_type& g) const { return &g == &grads_ && grads_certified_; }
 
 private:
@@ -270,9 +266,9 @@ private:
         require_forward("nn::mlp::backward");
         const std::size_t batch = forward_batch_;
         require_shape(x, batch, config_.d_in, "nn::mlp::backward", "input batch (the batch of the last forward)");
-        const double x_max = detail::require_finite_max_abs(x, "nn::mlp::backward", "input batch");
+        const double x_squared_norm = detail::require_finite_squared_norm(x, "nn::mlp::backward", "input batch");
         require_shape(dloss_dout, batch, config_.d_out, "nn::mlp::backward", "dloss/dout");
-        detail::require_finite_max_abs(dloss_dout, "nn::mlp::backward", "dloss/dout");
+        detail::require_finite_squared_norm(dloss_dout, "nn::mlp::backward", "dloss/dout");
         if (!shaped_like_parameters(out)) out = make_gradients();
         backpropagate(dloss_dout);
         bool certified = true;
@@ -280,10 +276,10 @@ private:
         for (int l = layers; l >= 1; --l) {
             const std::size_t o = fan_out(l), in = fan_in(l);
             const T* previous = l == 1 ? x.data() : post_[l - 2].data();
-            const double delta_bound = static_cast<double>(batch) * delta_max_abs_[l - 1];
-            const double input_max = l == 1 ? x_max : post_max_abs_[l - 2];
-            certified = certified && delta_bound * input_max * weight_scaling_[l - 1].multiplier < limit &&
-                        delta_bound * bias_scaling_[l - 1].multiplier < limit;
+            const double delta_norm = std::sqrt(delta_squared_norm_[l - 1]);
+            const double input_norm = std::sqrt(l == 1 ? x_squared_norm : post_squared_norm_[l - 2]);
+            certified = certified && delta_norm * input_norm * weight_scaling_[l - 1].multiplier < limit &&
+                        std::sqrt(static_cast<double>(batch)) * delta_norm * bias_scaling_[l - 1].multiplier < limit;
             const T* dh = delta_[l - 1].data();
             // ∂loss/∂w^l = m_l · (∂loss/∂h^l)ᵀ x^{l-1}
             blas::gemm<T>(true, false, o, in, batch, multiplier(l), dh, o, previous, in, T(0), out.weights[l - 1].data(), in);
@@ -385,8 +381,8 @@ private:
             pre_.resize(layers);
             post_.resize(L);
             delta_.resize(layers);
-            post_max_abs_.resize(L);
-            delta_max_abs_.resize(layers);
+            post_squared_norm_.resize(L);
+            delta_squared_norm_.resize(layers);
         }
         for (int l = 1; l <= layers; ++l) {
             detail::ensure_shape(pre_[l - 1], batch, fan_out(l));
@@ -399,6 +395,7 @@ private:
     void backpropagate(const matrix<T>& dloss_dout) {
         const std::size_t batch = forward_batch_;
         std::copy(dloss_dout.data(), dloss_dout.data() + dloss_dout.size(), delta_[L].data());
+        delta_squared_norm_[L] = detail::sum_of_squares_fast(delta_[L].data(), delta_[L].size());
         for (int l = layers; l >= 2; --l) {
             const std::size_t o = fan_out(l), in = fan_in(l);
             T* below = delta_[l - 2].data();
@@ -406,8 +403,8 @@ private:
             const T* h = pre_[l - 2].data();
             const std::size_t n = batch * in;
             for (std::size_t i = 0; i < n; ++i) below[i] *= A::derivative(h[i]);
+            delta_squared_norm_[l - 2] = detail::sum_of_squares_fast(below, n);
         }
-        for (int l = 1; l <= layers; ++l) delta_max_abs_[l - 1] = detail::finite_max_abs(delta_[l - 1].data(), delta_[l - 1].size());
         backward_done_ = true;
     }
 
@@ -418,7 +415,7 @@ private:
     std::vector<vector<T>> biases_;
     // Buffers, reused while the batch size stays the same.
     std::vector<matrix<T>> pre_, post_, delta_;
-    std::vector<double> post_max_abs_, delta_max_abs_;  // +inf when an entry is not finite
+    std::vector<double> post_squared_norm_, delta_squared_norm_;  // ‖·‖_F², not finite when an entry is not
     gradients_type grads_;
     bool grads_certified_ = false;
     std::size_t forward_batch_ = 0;
