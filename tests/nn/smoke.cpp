@@ -40,3 +40,22 @@ TEST_CASE("smoke: float network with Adam, AdamW and cross-entropy") {
     }
     CHECK(last < first);
 }
+
+TEST_CASE("steady-state steps reuse their buffers (no reallocation at a fixed batch size)") {
+    nn::mlp<param::mup, widenn::act::relu, 2> net({.d_in = 3, .width = 16, .d_out = 2, .base_width = 8, .seed = 1});
+    widenn::matrix<float> x = {{0.1f, -0.2f, 0.3f}, {0.5f, 0.4f, -0.1f}};
+    widenn::matrix<float> y = {{1.0f, 0.0f}, {0.0f, 1.0f}};
+    widenn::matrix<float> dout;
+    nn::adam opt(net, {.lr = 1e-2});
+    std::vector<const void*> first;
+    for (int t = 0; t < 3; ++t) {
+        const auto& out = net.forward(x);
+        nn::mse::value_and_gradient(out, y, dout);
+        const auto& g = net.backward(x, dout);
+        opt.step(g);
+        std::vector<const void*> now = {out.data(), dout.data(), net.preactivation(1).data(), net.post_activation(2).data(),
+                                        net.preactivation_gradient(1).data(), g.weight(2).data(), net.weight(2).data()};
+        if (t == 0) first = now;
+        CHECK(now == first);
+    }
+}
