@@ -102,8 +102,10 @@ struct baseline {
             T* hl = h[l].data();
             for (std::size_t r = 0; r < batch; ++r) std::memcpy(hl + r * o, b[l].data(), o * sizeof(T));
             gemm(CblasNoTrans, CblasTrans, batch, o, i, l == 0 ? x.data() : a[l - 1].data(), i, w[l].data(), i, T(1), hl, o);
-            if (l < layers - 1)
-                for (std::size_t k = 0; k < batch * o; ++k) a[l][k] = hl[k] > T(0) ? hl[k] : T(0);
+            if (l < layers - 1) {
+                T* al = a[l].data();
+                for (std::size_t k = 0; k < batch * o; ++k) al[k] = hl[k] > T(0) ? hl[k] : T(0);
+            }
         }
         const T inv_batch = T(1) / static_cast<T>(batch);
         for (std::size_t k = 0; k < batch * d_out; ++k) delta[layers - 1][k] = (h[layers - 1][k] - y[k]) * inv_batch;
@@ -115,8 +117,9 @@ struct baseline {
                 for (std::size_t j = 0; j < o; ++j) gb[l][j] += delta[l][r * o + j];
             if (l > 0) {
                 gemm(CblasNoTrans, CblasNoTrans, batch, i, o, delta[l].data(), o, w[l].data(), i, T(0), delta[l - 1].data(), i);
-                for (std::size_t k = 0; k < batch * i; ++k)
-                    if (!(h[l - 1][k] > T(0))) delta[l - 1][k] = T(0);
+                const T* hp = h[l - 1].data();
+                T* dp = delta[l - 1].data();
+                for (std::size_t k = 0; k < batch * i; ++k) dp[k] = hp[k] > T(0) ? dp[k] : T(0);  // branch-free, vectorisable
             }
         }
         for (int l = 0; l < layers; ++l) {

@@ -59,3 +59,24 @@ TEST_CASE("steady-state steps reuse their buffers (no reallocation at a fixed ba
         CHECK(now == first);
     }
 }
+
+TEST_CASE("deterministic for a given seed: identical parameters after training; another seed differs") {
+    auto train = [](std::uint64_t seed) {
+        nn::mlp<param::mup, widenn::act::gelu, 2, double> net({.d_in = 3, .width = 32, .d_out = 2, .base_width = 8, .bias_var = 0.1, .seed = seed});
+        widenn::matrix<double> x = {{0.1, -0.2, 0.3}, {0.5, 0.4, -0.1}};
+        widenn::matrix<double> y = {{1.0, 0.0}, {0.0, 1.0}};
+        widenn::matrix<double> g;
+        nn::adamw opt(net, {.lr = 1e-2, .weight_decay = 0.1});
+        for (int t = 0; t < 5; ++t) {
+            nn::mse::value_and_gradient(net.forward(x), y, g);
+            opt.step(net.backward(x, g));
+        }
+        return net;
+    };
+    const auto a = train(5), b = train(5), c = train(6);
+    for (int l = 1; l <= 3; ++l) {
+        CHECK(a.weight(l) == b.weight(l));
+        CHECK(a.bias(l) == b.bias(l));
+        CHECK(a.weight(l) != c.weight(l));
+    }
+}

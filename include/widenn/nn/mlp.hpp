@@ -184,8 +184,8 @@ public:
         return g;
     }
 
-    // B x d_in -> B x d_out. Keeps the input, preactivations and activations for backward. The
-    // returned reference stays valid until the next forward.
+    // B x d_in -> B x d_out. Keeps the preactivations and activations for backward. The returned
+    // reference stays valid until the next forward.
     const matrix<T>& forward(const matrix<T>& x) {
         require_shape(x, any_size, config_.d_in, "nn::mlp::forward", "input batch");
         require(x.shape(0) > 0, "nn::mlp::forward: the input batch is empty (0 x ", config_.d_in, ")");
@@ -261,7 +261,30 @@ public:
     // (computed while δ and x were produced) are below the largest finite value with a factor 4 to spare.
     bool certifies_finite(const gradients_type& g) const { return &g == &grads_ && grads_certified_; }
 
+    // ∂loss/∂h^l (l = 1..L+1) from the last backward.
+    const matrix<T>& preactivation_gradient(int l) const {
+        require(backward_done_, "nn::mlp::preactivation_gradient: call backward first");
+        return delta_[index(l, "nn::mlp::preactivation_gradient")];
+    }
+
+    bool shaped_like_parameters(const gradients_type& g) const {
+        if (g.weights.size() != static_cast<std::size_t>(layers) || g.biases.size() != static_cast<std::size_t>(layers)) return false;
+        for (int l = 1; l <= layers; ++l) {
+            const auto& w = g.weights[l - 1];
+            if (w.shape(0) != fan_out(l) || w.shape(1) != fan_in(l)) return false;
+            if (g.biases[l - 1].size() != (config_.bias ? fan_out(l) : 0)) return false;
+        }
+        return true;
+    }
+
 private:
+    static int check_layer(int l, const char* where) {
+        if (l < 1 || l > layers) fail<shape_error>(where, ": layer must be in 1..", layers, ", got ", l);
+        return l;
+    }
+    static std::size_t index(int l, const char* where) { return static_cast<std::size_t>(check_layer(l, where) - 1); }
+    void require_forward(const char* where) const { require(forward_batch_ > 0, where, ": call forward first"); }
+
     bool backward_into(const matrix<T>& x, const matrix<T>& dloss_dout, gradients_type& out) {
         require_forward("nn::mlp::backward");
         const std::size_t batch = forward_batch_;
@@ -296,32 +319,6 @@ private:
         }
         return certified;
     }
-
-public:
-
-    // ∂loss/∂h^l (l = 1..L+1) from the last backward.
-    const matrix<T>& preactivation_gradient(int l) const {
-        require(backward_done_, "nn::mlp::preactivation_gradient: call backward first");
-        return delta_[index(l, "nn::mlp::preactivation_gradient")];
-    }
-
-    bool shaped_like_parameters(const gradients_type& g) const {
-        if (g.weights.size() != static_cast<std::size_t>(layers) || g.biases.size() != static_cast<std::size_t>(layers)) return false;
-        for (int l = 1; l <= layers; ++l) {
-            const auto& w = g.weights[l - 1];
-            if (w.shape(0) != fan_out(l) || w.shape(1) != fan_in(l)) return false;
-            if (g.biases[l - 1].size() != (config_.bias ? fan_out(l) : 0)) return false;
-        }
-        return true;
-    }
-
-private:
-    static int check_layer(int l, const char* where) {
-        if (l < 1 || l > layers) fail<shape_error>(where, ": layer must be in 1..", layers, ", got ", l);
-        return l;
-    }
-    static std::size_t index(int l, const char* where) { return static_cast<std::size_t>(check_layer(l, where) - 1); }
-    void require_forward(const char* where) const { require(forward_batch_ > 0, where, ": call forward first"); }
 
     // TP4 per-layer exponents with ñ (abc-parametrization.md §1, §5 base-width form).
     void compute_scaling() {
