@@ -1,0 +1,265 @@
+#pragma once
+// The exact infinite-width limit of a one-hidden-layer linear network in μP (Yang & Hu 2020,
+// "Feature Learning in Infinite-Width Neural Networks" = TP4, Cor. 6.2), in matrix form.
+//
+// TP4 Cor 6.2: for φ = id the Z-variables stay linear in the initial Gaussians g = (Z^{U_0}, Z^{nV_0}) ~ N(0, I_{d+d_o}).
+// Writing Z^{U_t} = A_tᵀ g (A ∈ R^{m×d}) and Z^{nV_t} = B_t g (B ∈ R^{d_o×m}), m = d + d_o, the limit output is
+//     f̊_t(ξ) = α B_t A_t ξ,
+// and the TP4 updates of the Z's are exactly plain SGD, with the same learning rate, on the width-m linear network
+// (A, B) started from the "diagonal" initialisation A_0 = [σ_u I_d; 0], B_0 = [0, σ_v I_{d_o}]
+// (see shared/reference/feature-learning-limit.md §2; the TP4 code's MetaInfLin1LP). A finite μP net of width n is
+// obtained from the same coefficients with Ω ~ N(0,1)^{n×m}: W_1 = n^{-1/2} Ω A, W_2 = n^{-1/2} B Ωᵀ (MetaFinLin1LP);
+// since ΩᵀΩ/n → I, it converges to the limit with O(n^{-1/2}) deviations.
+//
+// Cost of one SGD step on a batch of B inputs: O(B·m·(d + d_o)) flops, memory O(m·d): independent of the step count.
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <xtensor-blas/xblas.hpp>
+#include <xtensor/xbuilder.hpp>
+#include <xtensor/xmath.hpp>
+#include <xtensor/xtensor.hpp>
+#include <xtensor/xview.hpp>
+
+#include "../core/errors.hpp"
+#include "../core/rng.hpp"
+#include "../core/tensor.hpp"
+
+namespace widenn::limit {
+
+// Loss of the feature-learning limits. Both are averaged over the batch (the mean of the per-example
+// updates, as in TP4's minibatch extension).
+//   mse:           L = ½‖f − y‖² per example,               ∂L/∂f = f − y
+//   cross_entropy: L = −Σ_j y_j log softmax(f)_j per example, ∂L/∂f = softmax(f) − y   (rows of y: one-hot or probabilities)
+enum class loss_kind { mse, cross_entropy };
+
+inline std::string_view to_string(loss_kind k) { return k == loss_kind::mse ? "mse" : "xent"; }
+
+namespace detail {
+
+// Fills `grad` (B×d_o) with ∂(mean loss)/∂F and returns the mean loss. F and Y are B×d_o.
+template <class T>
+T loss_and_output_gradient(loss_kind kind, const matrix<T>& F, const matrix<T>& Y, matrix<T>& grad) {
+    const std::size_t batch = F.shape()[0], outputs = F.shape()[1];
+    grad.resize({batch, outputs});
+    const T inv_batch = T(1) / static_cast<T>(batch);
+    T total = 0;
+    for (std::size_t i = 0; i < batch; ++i) {
+        if (kind == loss_kind::mse) {
+            for (std::size_t j = 0; j < outputs; ++j) {
+                const T r = F(i, j) - Y(i, j);
+                total += T(0.5) * r * r;
+                grad(i, j) = r * inv_batch;
+            }
+        } else {
+            T top = F(i, 0);
+            for (std::size_t j = 1; j < outputs; ++j) top = std::max(top, F(i, j));
+            T norm = 0;
+            for (std::size_t j = 0; j < outputs; ++j) norm += std::exp(F(i, j) - top);
+            const T log_norm = top + std::log(norm);
+            for (std::size_t j = 0; j < outputs; ++j) {
+                const T log_p = F(i, j) - log_norm;
+                total -= Y(i, j) * log_p;
+                grad(i, j) = (std::exp(log_p) - Y(i, j)) * inv_batch;
+            }
+        }
+    }
+    return total * inv_batch;
+}
+
+// Shared input validation of the limits: X is B×d, Y is B×d_o, both finite and the batch is not empty.
+template <class T>
+void check_batch(std::string_view where, const matrix<T>& X, const matrix<T>* Y, std::size_t d_in, std::size_t d_out) {
+    require_shape(X, any_size, d_in, where, "inputs X (batch x d_in)");
+    require<shape_error>(X.shape()[0] > 0, where, ": the batch is empty (X has 0 rows)");
+    require_finite(X, where, "inputs X");
+    if (Y) {
+        require_shape(*Y, X.shape()[0], d_out, where, "targets Y (batch x d_out)");
+        require_finite(*Y, where, "targets Y");
+    }
+}
+
+}  // namespace detail
+
+struct mup_linear_options {
+    double lr = 0.1;             // η: plain SGD rate on the coefficient network (= μP SGD on the finite net)
+    loss_kind loss = loss_kind::mse;
+    double weight_decay = 0.0;   // λ: each step multiplies the weights by (1 − ηλ) before the gradient step
+    double sigma_u = 1.0;        // Z^{U_0} ~ N(0, σ_u²): std of the first-layer weights U = √n u
+    double sigma_v = 1.0;        // Z^{nV_0} ~ N(0, σ_v²): std of n·V for the readout V = v/√n
+    double output_multiplier = 1.0;  // α in f = α·V·φ(Uξ)
+    double lr_input_factor = 1.0;    // per-layer learning-rate factors (1 for TP4 μP)
+    double lr_output_factor = 1.0;
+};
+
+// The finite width-n network sampled from the limit's coefficients (TP4 code's MetaFinLin1LP):
+// f(ξ) = α W_2 W_1 ξ with W_1 = n^{-1/2} Ω A, W_2 = n^{-1/2} B Ωᵀ, trained with the same plain SGD. This is the rescaled
+// μP network (U = √n W_1, nV = √n W_2), for which plain SGD on (W_1, W_2) is exactly μP SGD.
+template <class T = double>
+class mup_linear_finite {
+public:
+    mup_linear_finite(matrix<T> w1, matrix<T> w2, mup_linear_options options)
+        : w1_(std::move(w1)), w2_(std::move(w2)), options_(options) {}
+
+    std::size_t width() const { return w1_.shape()[0]; }
+    std::size_t d_in() const { return w1_.shape()[1]; }
+    std::size_t d_out() const { return w2_.shape()[0]; }
+    const matrix<T>& w1() const { return w1_; }
+    const matrix<T>& w2() const { return w2_; }
+
+    matrix<T> predict(const matrix<T>& X) const {
+        detail::check_batch<T>("mup_linear_finite::predict", X, nullptr, d_in(), d_out());
+        matrix<T> H = xt::empty<T>({X.shape()[0], width()});
+        xt::blas::gemm(X, w1_, H, false, true);
+        matrix<T> F = xt::empty<T>({X.shape()[0], d_out()});
+        xt::blas::gemm(H, w2_, F, false, true, static_cast<T>(options_.output_multiplier));
+        return F;
+    }
+
+    // One plain SGD step on the batch; returns the mean loss before the step.
+    T step(const matrix<T>& X, const matrix<T>& Y) {
+        detail::check_batch<T>("mup_linear_finite::step", X, &Y, d_in(), d_out());
+        const auto alpha = static_cast<T>(options_.output_multiplier);
+        matrix<T> H = xt::empty<T>({X.shape()[0], width()});
+        xt::blas::gemm(X, w1_, H, false, true);
+        matrix<T> F = xt::empty<T>({X.shape()[0], d_out()});
+        xt::blas::gemm(H, w2_, F, false, true, alpha);
+        matrix<T> G;
+        const T loss = detail::loss_and_output_gradient(options_.loss, F, Y, G);
+        matrix<T> GW2 = xt::empty<T>({X.shape()[0], width()});  // G W_2: gradient w.r.t. H (without α)
+        xt::blas::gemm(G, w2_, GW2);
+        const T decay = static_cast<T>(1.0 - options_.lr * options_.weight_decay);
+        // W_2 ← decay·W_2 − η_out α Gᵀ H ;  W_1 ← decay·W_1 − η_in α (G W_2)ᵀ X  (both with time-t values)
+        xt::blas::gemm(G, H, w2_, true, false, static_cast<T>(-options_.lr * options_.lr_output_factor) * alpha, decay);
+        xt::blas::gemm(GW2, X, w1_, true, false, static_cast<T>(-options_.lr * options_.lr_input_factor) * alpha, decay);
+        return loss;
+    }
+
+private:
+    matrix<T> w1_, w2_;
+    mup_linear_options options_;
+};
+
+// The μP limit of f(ξ) = α V U ξ (U ∈ R^{n×d}, V ∈ R^{d_o×n}) as n → ∞: the width-(d + d_o) coefficient network.
+template <class T = double>
+class mup_linear {
+public:
+    using value_type = T;
+
+    mup_linear(std::size_t d_in, std::size_t d_out, mup_linear_options options = {})
+        : d_in_(d_in), d_out_(d_out), options_(options) {
+        require(d_in > 0 && d_out > 0, "mup_linear: d_in and d_out must be positive, got d_in = ", d_in, ", d_out = ", d_out);
+        require(std::isfinite(options.lr) && std::isfinite(options.weight_decay) && std::isfinite(options.sigma_u) &&
+                    std::isfinite(options.sigma_v) && std::isfinite(options.output_multiplier) &&
+                    std::isfinite(options.lr_input_factor) && std::isfinite(options.lr_output_factor),
+                "mup_linear: every option must be finite (lr = ", options.lr, ", weight_decay = ", options.weight_decay,
+                ", sigma_u = ", options.sigma_u, ", sigma_v = ", options.sigma_v, ")");
+        require(options.loss != loss_kind::cross_entropy || d_out >= 2,
+                "mup_linear: cross-entropy needs d_out >= 2 classes, got d_out = ", d_out);
+        const std::size_t m = d_in + d_out;
+        a_ = xt::zeros<T>({m, d_in});
+        b_ = xt::zeros<T>({d_out, m});
+        for (std::size_t i = 0; i < d_in; ++i) a_(i, i) = static_cast<T>(options.sigma_u);        // A_0 = [σ_u I; 0]
+        for (std::size_t j = 0; j < d_out; ++j) b_(j, d_in + j) = static_cast<T>(options.sigma_v);  // B_0 = [0, σ_v I]
+    }
+
+    std::size_t d_in() const { return d_in_; }
+    std::size_t d_out() const { return d_out_; }
+    // m = d + d_o: the number of Gaussian coordinates of the limit (columns of the coefficient maps).
+    std::size_t coefficient_dim() const { return d_in_ + d_out_; }
+    const mup_linear_options& options() const { return options_; }
+    // Z^{U_t} = Aᵀ g (A: m×d) and Z^{nV_t} = B g (B: d_o×m), g ~ N(0, I_m).
+    const matrix<T>& coefficients_u() const { return a_; }
+    const matrix<T>& coefficients_v() const { return b_; }
+    long steps() const { return steps_; }
+
+    // f̊_t(X) = α X Aᵀ Bᵀ, B×d_o.
+    matrix<T> predict(const matrix<T>& X) const {
+        detail::check_batch<T>("mup_linear::predict", X, nullptr, d_in_, d_out_);
+        matrix<T> H = xt::empty<T>({X.shape()[0], coefficient_dim()});
+        xt::blas::gemm(X, a_, H, false, true);
+        matrix<T> F = xt::empty<T>({X.shape()[0], d_out_});
+        xt::blas::gemm(H, b_, F, false, true, static_cast<T>(options_.output_multiplier));
+        return F;
+    }
+
+    // The effective end-to-end linear map α B A (d_o×d): f̊(ξ) = M ξ.
+    matrix<T> end_to_end() const {
+        matrix<T> M = xt::empty<T>({d_out_, d_in_});
+        xt::blas::gemm(b_, a_, M, false, false, static_cast<T>(options_.output_multiplier));
+        return M;
+    }
+
+    // One SGD step of the limit on a batch (X: B×d, Y: B×d_o); returns the mean loss before the step.
+    T step(const matrix<T>& X, const matrix<T>& Y) {
+        detail::check_batch<T>("mup_linear::step", X, &Y, d_in_, d_out_);
+        h_.resize({X.shape()[0], coefficient_dim()});
+        xt::blas::gemm(X, a_, h_, false, true);
+        f_.resize({X.shape()[0], d_out_});
+        xt::blas::gemm(h_, b_, f_, false, true, static_cast<T>(options_.output_multiplier));
+        const T loss = detail::loss_and_output_gradient(options_.loss, f_, Y, g_);
+        apply_output_gradient(X, g_);
+        return loss;
+    }
+
+    // One SGD step with a caller-supplied ∂L/∂f (B×d_o, already averaged over the batch) for any loss;
+    // the hidden values are recomputed from X.
+    void step_with_output_gradient(const matrix<T>& X, const matrix<T>& G) {
+        detail::check_batch<T>("mup_linear::step_with_output_gradient", X, &G, d_in_, d_out_);
+        h_.resize({X.shape()[0], coefficient_dim()});
+        xt::blas::gemm(X, a_, h_, false, true);
+        apply_output_gradient(X, G);
+    }
+
+    // The finite μP net of width n from these coefficients, Ω ~ N(0, 1)^{n×m} drawn from `seed`
+    // (TP4 code's MetaFinLin1LP; also projects a trained limit to finite width, like MetaInfLin1LP.sample).
+    mup_linear_finite<T> sample(std::size_t width, std::uint64_t seed) const { return sample_with(gaussian_omega(width, seed)); }
+
+    // The same with a given Ω (n×m). With ΩᵀΩ = n·I (e.g. Ω = √n·I_m) the finite net equals the limit exactly.
+    mup_linear_finite<T> sample_with(const matrix<T>& omega) const {
+        require_shape(omega, any_size, coefficient_dim(), "mup_linear::sample_with", "Omega (width x (d_in + d_out))");
+        require<shape_error>(omega.shape()[0] > 0, "mup_linear::sample_with: the width must be positive, got 0");
+        const std::size_t n = omega.shape()[0];
+        const T scale = T(1) / std::sqrt(static_cast<T>(n));
+        matrix<T> w1 = xt::empty<T>({n, d_in_});
+        xt::blas::gemm(omega, a_, w1, false, false, scale);
+        matrix<T> w2 = xt::empty<T>({d_out_, n});
+        xt::blas::gemm(b_, omega, w2, false, true, scale);
+        return mup_linear_finite<T>(std::move(w1), std::move(w2), options_);
+    }
+
+    // Ω ~ N(0, 1)^{n×m}, row i drawn from rng::stream(seed, i) so that widths share their first rows.
+    matrix<T> gaussian_omega(std::size_t width, std::uint64_t seed) const {
+        require<shape_error>(width > 0, "mup_linear::gaussian_omega: the width must be positive, got 0");
+        matrix<T> omega = xt::empty<T>({width, coefficient_dim()});
+        for (std::size_t i = 0; i < width; ++i) {
+            rng gen = rng::stream(seed, i);
+            for (std::size_t j = 0; j < coefficient_dim(); ++j) omega(i, j) = static_cast<T>(gen.normal());
+        }
+        return omega;
+    }
+
+private:
+    void apply_output_gradient(const matrix<T>& X, const matrix<T>& G) {
+        const auto alpha = static_cast<T>(options_.output_multiplier);
+        gb_.resize({X.shape()[0], coefficient_dim()});
+        xt::blas::gemm(G, b_, gb_);  // G B: ∂L/∂h without α
+        const T decay = static_cast<T>(1.0 - options_.lr * options_.weight_decay);
+        // TP4 Cor 6.2 in matrix form (both updates use the time-t coefficients):
+        //   B ← B − η α Gᵀ H,    A ← A − η α (G B)ᵀ X
+        xt::blas::gemm(G, h_, b_, true, false, static_cast<T>(-options_.lr * options_.lr_output_factor) * alpha, decay);
+        xt::blas::gemm(gb_, X, a_, true, false, static_cast<T>(-options_.lr * options_.lr_input_factor) * alpha, decay);
+        ++steps_;
+    }
+
+    std::size_t d_in_, d_out_;
+    mup_linear_options options_;
+    matrix<T> a_, b_;
+    matrix<T> h_, f_, g_, gb_;  // step buffers
+    long steps_ = 0;
+};
+
+}  // namespace widenn::limit
