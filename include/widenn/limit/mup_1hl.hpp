@@ -164,16 +164,24 @@ inline double binomial(std::size_t n, std::size_t k) {
 
 }  // namespace detail
 
-// Nodes of the Smolyak grid of level `level` in `dim` dimensions (before merging duplicates): an upper bound used to
-// refuse intractable requests before building anything.
+// Nodes of the Smolyak grid of level `level` in `dim` dimensions before merging duplicates (an upper bound), counted by
+// dynamic programming over the dimensions so that intractable requests are refused before anything is enumerated.
+// Saturates at SIZE_MAX.
 inline std::size_t sparse_grid_size_bound(std::size_t dim, std::size_t level) {
-    std::size_t total = 0;
-    detail::for_each_level(dim, dim + (level + 1 > dim ? level + 1 - dim : 0), dim + level, [&](const std::vector<std::size_t>& index) {
-        std::size_t count = 1;
-        for (auto i : index) count = (count > std::numeric_limits<std::size_t>::max() / (2 * i)) ? std::numeric_limits<std::size_t>::max() : count * (2 * i - 1);
-        total = (total > std::numeric_limits<std::size_t>::max() - count) ? std::numeric_limits<std::size_t>::max() : total + count;
-    });
-    return total;
+    const std::size_t high = dim + level, low = std::max(dim, level + 1);
+    // ways[s] = Σ over (i_1..i_j) with Σ i = s of Π (2 i − 1), in double (only compared against a limit)
+    std::vector<double> ways(high + 1, 0.0);
+    ways[0] = 1.0;
+    for (std::size_t j = 0; j < dim; ++j) {
+        std::vector<double> next(high + 1, 0.0);
+        for (std::size_t s = 0; s <= high; ++s)
+            if (ways[s] != 0.0)
+                for (std::size_t i = 1; s + i <= high; ++i) next[s + i] += ways[s] * static_cast<double>(2 * i - 1);
+        ways.swap(next);
+    }
+    double total = 0;
+    for (std::size_t s = low; s <= high; ++s) total += ways[s];
+    return total >= 1.8e19 ? std::numeric_limits<std::size_t>::max() : static_cast<std::size_t>(total);
 }
 
 // Tensor-product Gauss–Hermite grid with `points` nodes per dimension; refuses more than max_nodes nodes.
