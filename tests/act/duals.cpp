@@ -81,7 +81,7 @@ TEST_CASE("every closed-form dual agrees with Monte Carlo (10^6 samples, 5 stand
     for (const auto& s : settings) {
         const double l11 = std::sqrt(s.q11), l21 = s.q12 / l11, l22 = std::sqrt(s.q22 - l21 * l21);
         for_each(closed_forms{}, [&]<class A>(std::type_identity<A>, int index) {
-            INFO(label(A::name, index), ", ", s.what);
+            INFO(label(A::name, index), ", ", std::string(s.what));
             const auto closed = act::dual<A>(s.q11, s.q12, s.q22);
             // Sums of deviations from the closed form (a shift that keeps the variance formula free of cancellation).
             double value_sum = 0, value_square = 0, derivative_sum = 0, derivative_square = 0;
