@@ -260,6 +260,8 @@ struct mup_1hl_options {
     double sigma_u = 1.0;            // Z^{U_0} ~ N(0, σ_u² I_d)
     double sigma_v = 1.0;            // Z^{nV_0} ~ N(0, σ_v² I_{d_o})
     double output_multiplier = 1.0;  // α
+    double lr_input_factor = 1.0;    // per-layer learning-rate factors (1 for TP4 μP)
+    double lr_output_factor = 1.0;
     grid_kind grid = grid_kind::tensor;
     int degree = 32;                 // tensor: Gauss–Hermite points per dimension; sparse: Smolyak level
     std::size_t max_nodes = std::size_t{1} << 22;  // refuse grids larger than this (memory ~ 8·(k + d_o)·N bytes)
@@ -338,7 +340,8 @@ private:
                              span_inputs.shape()[0], " x ", span_inputs.shape()[1]);
         require_finite(span_inputs, where, "span inputs");
         require(std::isfinite(options.lr) && std::isfinite(options.weight_decay) && std::isfinite(options.sigma_u) &&
-                    std::isfinite(options.sigma_v) && std::isfinite(options.output_multiplier),
+                    std::isfinite(options.sigma_v) && std::isfinite(options.output_multiplier) &&
+                    std::isfinite(options.lr_input_factor) && std::isfinite(options.lr_output_factor),
                 where, ": every option must be finite (lr = ", options.lr, ", sigma_u = ", options.sigma_u, ", sigma_v = ",
                 options.sigma_v, ")");
         require(options.loss != loss_kind::cross_entropy || d_out >= 2, where, ": cross-entropy needs d_out >= 2, got ", d_out);
@@ -468,7 +471,8 @@ private:
         const matrix<T> F = forward(p, P, H);
         const T loss = detail::loss_and_output_gradient(options_.loss, F, Y, G);
         const std::size_t batch = P.shape()[0], count = p.weight.size(), k = span_dim();
-        const auto rate = static_cast<T>(options_.lr * options_.output_multiplier);
+        const auto rate_u = static_cast<T>(options_.lr * options_.lr_input_factor * options_.output_multiplier);
+        const auto rate_v = static_cast<T>(options_.lr * options_.lr_output_factor * options_.output_multiplier);
         const auto decay = static_cast<T>(1.0 - options_.lr * options_.weight_decay);
         std::vector<T> du(k), dv(d_out_);
         for (std::size_t i = 0; i < count; ++i) {
@@ -484,8 +488,8 @@ private:
                 const T back = chi_v * A::derivative(h);
                 for (std::size_t c = 0; c < k; ++c) du[c] += back * P(b, c);
             }
-            for (std::size_t c = 0; c < k; ++c) p.u(i, c) = decay * p.u(i, c) - rate * du[c];
-            for (std::size_t j = 0; j < d_out_; ++j) p.v(i, j) = decay * p.v(i, j) - rate * dv[j];
+            for (std::size_t c = 0; c < k; ++c) p.u(i, c) = decay * p.u(i, c) - rate_u * du[c];
+            for (std::size_t j = 0; j < d_out_; ++j) p.v(i, j) = decay * p.v(i, j) - rate_v * dv[j];
         }
         return loss;
     }
