@@ -292,7 +292,7 @@ public:
     std::size_t span_dim() const { return basis_.shape()[1]; }
     // The dimension of the Gaussian integrated over: span_dim() + d_out().
     std::size_t gaussian_dim() const { return span_dim() + d_out_; }
-    std::size_t nodes() const { return fine_.weights.size(); }
+    std::size_t nodes() const { return fine_.weight.size(); }
     const matrix<T>& basis() const { return basis_; }  // Q: d_in × span_dim, orthonormal columns
     const mup_1hl_options& options() const { return options_; }
     long steps() const { return steps_; }
