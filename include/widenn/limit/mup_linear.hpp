@@ -15,6 +15,8 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -276,6 +278,127 @@ private:
     matrix<T> a_, b_;
     matrix<T> h_, f_, g_, gb_;  // step buffers
     long steps_ = 0;
+};
+
+// A linear one-hidden-layer net with one-hot (or averaged one-hot) inputs and logistic outputs trained by sparse SGD:
+// the CBOW / negative-sampling model of word2vec, whose μP limit is the coefficient network of width V_in + V_out
+// (TP4 §10; the TP4 code runs word2vec.c with syn0 = I and syn1neg = 0, reference §4). A step touches only the rows of
+// the inputs and outputs involved, so it costs O((inputs + outputs)·m) at hidden width m.
+//   h = (1/|I|) Σ_{i∈I} E_i (E = W_1ᵀ, V_in×m),  s_j = α O_j·h (O = W_2, V_out×m),  L = Σ_j logistic loss(s_j, label_j)
+//   O_j ← O_j − η_out α g_j h,  E_i ← E_i − η_in α Σ_j g_j O_j / |I|,   g_j = σ(s_j) − label_j  (time-t values)
+template <class T = double>
+class onehot_linear_net {
+public:
+    // The limit: the coefficient network (E = Aᵀ, O = B), without the hidden coordinates whose A-row and B-column are
+    // both zero. Such a coordinate stays zero for ever (its A-row moves along its B-column and vice versa), so dropping it
+    // is exact; with σ_v = 0 (word2vec's syn1neg = 0) this leaves width V_in instead of V_in + V_out.
+    static onehot_linear_net from_limit(const mup_linear<double>& limit) {
+        const auto& a = limit.coefficients_u();
+        const auto& b = limit.coefficients_v();
+        std::vector<std::size_t> keep;
+        for (std::size_t k = 0; k < limit.coefficient_dim(); ++k) {
+            bool zero = true;
+            for (std::size_t j = 0; j < limit.d_in() && zero; ++j) zero = a(k, j) == 0.0;
+            for (std::size_t o = 0; o < limit.d_out() && zero; ++o) zero = b(o, k) == 0.0;
+            if (!zero) keep.push_back(k);
+        }
+        require(!keep.empty(), "onehot_linear_net::from_limit: every coefficient is zero (sigma_u = sigma_v = 0): the net is 0 for ever");
+        onehot_linear_net net(limit.d_in(), limit.d_out(), keep.size(), limit.options());
+        for (std::size_t c = 0; c < keep.size(); ++c) {
+            for (std::size_t j = 0; j < limit.d_in(); ++j) net.embed_(j, c) = static_cast<T>(a(keep[c], j));
+            for (std::size_t o = 0; o < limit.d_out(); ++o) net.out_(o, c) = static_cast<T>(b(o, keep[c]));
+        }
+        return net;
+    }
+
+    // A finite net of width n sampled from the limit's coefficients (mup_linear::sample).
+    static onehot_linear_net from_finite(const mup_linear_finite<double>& finite, const mup_linear_options& options) {
+        onehot_linear_net net(finite.d_in(), finite.d_out(), finite.width(), options);
+        for (std::size_t c = 0; c < finite.width(); ++c) {
+            for (std::size_t j = 0; j < finite.d_in(); ++j) net.embed_(j, c) = static_cast<T>(finite.w1()(c, j));
+            for (std::size_t o = 0; o < finite.d_out(); ++o) net.out_(o, c) = static_cast<T>(finite.w2()(o, c));
+        }
+        return net;
+    }
+
+    std::size_t width() const { return embed_.shape()[1]; }
+    std::size_t vocabulary_in() const { return embed_.shape()[0]; }
+    std::size_t vocabulary_out() const { return out_.shape()[0]; }
+    const matrix<T>& input_embeddings() const { return embed_; }   // V_in × m (row i = W_1 e_i)
+    const matrix<T>& output_embeddings() const { return out_; }    // V_out × m
+
+    // The logits s_j for the mean of the given one-hot inputs.
+    std::vector<T> logits(std::span<const std::size_t> inputs, std::span<const std::size_t> outputs) const {
+        check(inputs, outputs, "onehot_linear_net::logits");
+        hidden(inputs);
+        std::vector<T> s(outputs.size());
+        for (std::size_t q = 0; q < outputs.size(); ++q) s[q] = alpha_ * dot(outputs[q]);
+        return s;
+    }
+
+    // One SGD step with rate η (scaled by the option's per-layer factors) on the summed logistic losses of `outputs`
+    // with targets `labels` in [0, 1]; returns the loss before the step. Duplicated outputs are applied in order.
+    T step_logistic(std::span<const std::size_t> inputs, std::span<const std::size_t> outputs, std::span<const T> labels, double lr) {
+        check(inputs, outputs, "onehot_linear_net::step_logistic");
+        require<shape_error>(labels.size() == outputs.size(), "onehot_linear_net::step_logistic: ", outputs.size(),
+                             " outputs need as many labels, got ", labels.size());
+        hidden(inputs);
+        const std::size_t m = width();
+        grad_h_.assign(m, T(0));
+        const T rate_out = static_cast<T>(lr * lr_out_) * alpha_, rate_in = static_cast<T>(lr * lr_in_) * alpha_;
+        T loss = 0;
+        for (std::size_t q = 0; q < outputs.size(); ++q) {
+            const T s = alpha_ * dot(outputs[q]);
+            const T label = labels[q];
+            // logistic loss −[y log σ(s) + (1 − y) log(1 − σ(s))], computed stably
+            loss += std::max(s, T(0)) - label * s + std::log1p(std::exp(-std::abs(s)));
+            const T g = T(1) / (T(1) + std::exp(-s)) - label;
+            T* row = &out_(outputs[q], 0);
+            for (std::size_t c = 0; c < m; ++c) {
+                grad_h_[c] += g * row[c];
+                row[c] -= rate_out * g * h_[c];
+            }
+        }
+        const T share = rate_in / static_cast<T>(inputs.size());
+        for (std::size_t i : inputs) {
+            T* row = &embed_(i, 0);
+            for (std::size_t c = 0; c < m; ++c) row[c] -= share * grad_h_[c];
+        }
+        return loss;
+    }
+
+private:
+    onehot_linear_net(std::size_t v_in, std::size_t v_out, std::size_t width, const mup_linear_options& options)
+        : embed_(xt::zeros<T>({v_in, width})), out_(xt::zeros<T>({v_out, width})),
+          alpha_(static_cast<T>(options.output_multiplier)), lr_in_(options.lr_input_factor), lr_out_(options.lr_output_factor) {}
+
+    void check(std::span<const std::size_t> inputs, std::span<const std::size_t> outputs, const char* where) const {
+        require<shape_error>(!inputs.empty(), where, ": needs at least one input index");
+        for (std::size_t i : inputs)
+            require<shape_error>(i < vocabulary_in(), where, ": input index ", i, " is outside the input vocabulary of ", vocabulary_in());
+        for (std::size_t o : outputs)
+            require<shape_error>(o < vocabulary_out(), where, ": output index ", o, " is outside the output vocabulary of ", vocabulary_out());
+    }
+    void hidden(std::span<const std::size_t> inputs) const {
+        const std::size_t m = width();
+        h_.assign(m, T(0));
+        const T share = T(1) / static_cast<T>(inputs.size());
+        for (std::size_t i : inputs) {
+            const T* row = &embed_(i, 0);
+            for (std::size_t c = 0; c < m; ++c) h_[c] += share * row[c];
+        }
+    }
+    T dot(std::size_t output) const {
+        const T* row = &out_(output, 0);
+        T s = 0;
+        for (std::size_t c = 0; c < width(); ++c) s += row[c] * h_[c];
+        return s;
+    }
+
+    matrix<T> embed_, out_;
+    T alpha_;
+    double lr_in_, lr_out_;
+    mutable std::vector<T> h_, grad_h_;
 };
 
 }  // namespace widenn::limit
