@@ -185,7 +185,7 @@ int main(int argc, char** argv) try {
     std::string reason;
     const std::string script =
         "set terminal pngcairo size 1100,450\nset output " + widenn::io::gnuplot_quote(dir + "/mup_convergence.png") +
-        "\nset datafile separator ','\nset key autotitle columnhead\nset logscale xy 2\nset multiplot layout 1,2\n"
+        "\nset datafile separator ','\nset key autotitle columnhead\nset logscale xy 2\nset format x '2^{%L}'\nset multiplot layout 1,2\n"
         "set title 'finite muP nets -> exact limit (TP4 6)'\nset xlabel 'width n'\nset ylabel 'distance to the limit'\n"
         "plot " + widenn::io::gnuplot_quote(dir + "/mup_convergence.csv") +
         " using 1:2:3 with yerrorlines title 'linear (Cor 6.2)', '' using 1:4:5 with yerrorlines title 'tanh (Thm 6.1)', "
