@@ -21,32 +21,21 @@
 #include <cmath>
 #include <cstddef>
 #include <functional>
+#include <numbers>
 #include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include <cblas.h>
+#ifdef WIDENN_USE_XSIMD
+#include <xsimd/xsimd.hpp>
+#endif
 #ifdef WIDENN_USE_OPENMP
 #include <omp.h>
 #endif
 
-#if __has_include("../act/dual.hpp")
 #include "../act/dual.hpp"
-#else
-// TEMPORARY until branch act is merged: closed-form duals only.
-namespace widenn::act {
-template <class T>
-struct dual_value {
-    T value;
-    T derivative;
-};
-template <class A, class T>
-inline dual_value<T> dual(T q11, T q12, T q22) {
-    return A::dual(q11, q12, q22);
-}
-}  // namespace widenn::act
-#endif
 #include "../core/concepts.hpp"
 #include "../core/errors.hpp"
 #include "../core/tensor.hpp"
@@ -132,11 +121,68 @@ inline void gemm_nt(std::size_t m, std::size_t n, std::size_t k, const float* a,
                 static_cast<int>(k), b, static_cast<int>(k), 0.0f, c, static_cast<int>(ldc));
 }
 
-// The dual of A: the closed form where act/ has one, Gauss–Hermite quadrature otherwise.
+// The dual of A: the closed form where act/ has one (called directly: the recursion only produces covariances,
+// so act::dual's per-entry check is skipped in the hot loop), Gauss–Hermite quadrature otherwise.
 template <class A, class T>
-inline auto dual_of(T q11, T q12, T q22) {
-    return act::dual<A>(q11, q12, q22);
+inline act::dual_value<T> dual_of(T q11, T q12, T q22) {
+    if constexpr (act::has_closed_form_dual<A>)
+        return A::dual(q11, q12, q22);
+    else
+        return act::dual<A>(q11, q12, q22);
 }
+
+// SIMD versions (xsimd batches) of the closed-form duals the kernel loop meets most: the ABReLU family and erf.
+// They evaluate the formulas of act/activations.hpp (same conventions: θ = atan2(Δ, q12), θ = π/2 at zero variance)
+// on a batch of entries; tests/limit/kernel.cpp checks them against act::dual. Activations not listed here run the
+// scalar closed form (or quadrature) per entry.
+template <class A>
+struct simd_dual {
+    static constexpr bool available = false;
+};
+
+template <double A, double B>
+struct simd_abrelu {
+    static constexpr bool available = true;
+    template <class V>
+    static void eval(V q11, V q12, V q22, V& t, V& tdot) {
+        using T = typename V::value_type;
+        constexpr double kink = (A - B) * (A - B) / (2 * std::numbers::pi);
+        constexpr double mean_square = (A * A + B * B) / 2;
+        const V cc = q12 * q12;
+        const V disc = xsimd::max(q11 * q22 - cc, V(T(0)));
+        const V delta = xsimd::sqrt(disc);
+        const V theta = xsimd::select((delta == V(T(0))) & (q12 == V(T(0))), V(std::numbers::pi_v<T> / 2), xsimd::atan2(delta, q12));
+        tdot = V(static_cast<T>(mean_square)) - V(static_cast<T>(kink)) * theta;
+        t = V(static_cast<T>(kink)) * delta + tdot * q12;
+    }
+};
+template <double A, double B>
+struct simd_dual<act::abrelu<A, B>> : simd_abrelu<A, B> {};
+template <double Alpha>
+struct simd_dual<act::leaky_relu<Alpha>> : simd_abrelu<Alpha, 1.0> {};
+template <>
+struct simd_dual<act::relu> : simd_abrelu<0.0, 1.0> {};
+template <>
+struct simd_dual<act::abs> : simd_abrelu<-1.0, 1.0> {};
+
+template <double A, double B, double C>
+struct simd_erf {
+    static constexpr bool available = true;
+    template <class V>
+    static void eval(V q11, V q12, V q22, V& t, V& tdot) {
+        using T = typename V::value_type;
+        const V b2(static_cast<T>(2 * B * B));
+        const V disc = xsimd::max(q11 * q22 - q12 * q12, V(T(0)));
+        const V root = xsimd::sqrt(V(T(1)) + b2 * (q11 + q22) + b2 * b2 * disc);
+        const T a2 = static_cast<T>(A * A);
+        t = V(2 * a2 / std::numbers::pi_v<T>) * xsimd::atan2(b2 * q12, root) + V(static_cast<T>(C * C));
+        tdot = V(2 * a2) * b2 / (V(std::numbers::pi_v<T>) * root);
+    }
+};
+template <double A, double B, double C>
+struct simd_dual<act::erf<A, B, C>> : simd_erf<A, B, C> {};
+template <>
+struct simd_dual<act::sigmoid_like> : simd_erf<0.5, 1.0 / 2.4020563531719796, 0.5> {};
 
 template <class E, class T>
 matrix<T> to_matrix(const E& x, const char* where, const char* what) {
@@ -146,68 +192,33 @@ matrix<T> to_matrix(const E& x, const char* where, const char* what) {
     return out;
 }
 
-}  // namespace detail
-
-// The infinite-width kernels of nn::mlp<P, A, L>: L hidden layers with activation A, a linear readout.
-template <Parametrization P, Activation A, int L>
-struct kernel {
-    static_assert(check_activation<A>());
-    static_assert(L >= 1, "widenn: limit::kernel needs at least one hidden layer (L >= 1)");
-    static_assert(param::require_stable<P, L>());
-    static_assert(param::classify<P, L>().regime != regime::feature_learning,
-                  "widenn: this parametrization learns features (TP4 r = 0), so its infinite-width limit is not a kernel; "
-                  "use the feature-learning limits limit::mup_linear / limit::mup_1hl (limit::of<Net> picks them)");
-    static_assert(detail::kind_code<P, L>() >= 0,
-                  "widenn: limit::kernel knows the NTK parametrization (param::ntk) and the standard parametrization "
-                  "(param::standard_lr_1_over_n, or param::allow_unstable<param::standard>) up to the abc shift symmetry; "
-                  "this kernel-regime policy is neither");
-
-    using parametrization = P;
-    using activation = A;
-    static constexpr int depth = L;
-    static constexpr parametrization_kind kind =
-        detail::kind_code<P, L>() == 0 ? parametrization_kind::ntk : parametrization_kind::standard;
-
-    // Per-point pre-activation variances Σ^l(x, x), l = 1..L+1 (row l-1), plus the NTK diagonal (last row).
+// The recursion of one parametrization kind and activation, with the depth (number of hidden layers) at run time.
+template <parametrization_kind Kind, Activation A>
+struct recursion {
+    // Per-point pre-activation variances Σ^l(x, x), l = 1..L+1 (row l-1), plus the NTK diagonal (row L+1).
     template <class T>
-    static matrix<T> variances(const matrix<T>& x, const kernel_config& c) {
-        const std::size_t n = x.shape()[0], d = x.shape()[1];
-        matrix<T> q = xt::zeros<T>({static_cast<std::size_t>(L + 2), n});
+    static matrix<T> variances(const vector<T>& gram_diagonal, T d, int depth, const kernel_config& c) {
+        const std::size_t n = gram_diagonal.size(), layers = static_cast<std::size_t>(depth);
+        matrix<T> q = xt::zeros<T>({layers + 2, n});
         for (std::size_t i = 0; i < n; ++i) {
-            T norm = 0;
-            for (std::size_t k = 0; k < d; ++k) norm += x(i, k) * x(i, k);
-            T g = norm / static_cast<T>(d);
             T sigma, theta;
-            first_layer(g, static_cast<T>(d), c, sigma, theta);
+            first_layer(gram_diagonal(i), d, c, sigma, theta);
             q(0, i) = sigma;
-            for (int l = 1; l <= L; ++l) {
-                const auto dual = detail::dual_of<A>(sigma, sigma, sigma);
-                next_layer(static_cast<T>(dual.value), static_cast<T>(dual.derivative), c, sigma, theta);
-                q(static_cast<std::size_t>(l), i) = sigma;
+            for (std::size_t l = 1; l <= layers; ++l) {
+                const auto dual = dual_of<A>(sigma, sigma, sigma);
+                next_layer(dual.value, dual.derivative, c, sigma, theta);
+                q(l, i) = sigma;
             }
-            q(static_cast<std::size_t>(L + 1), i) = theta;
+            q(layers + 1, i) = theta;
         }
         return q;
-    }
-
-    // One entry, from the Gram value g = x·x'/d and the two points' variances (a reference path for tests).
-    template <class T>
-    static std::pair<T, T> entry(T g, T d, const T* q1, const T* q2, std::size_t stride1, std::size_t stride2,
-                                 const kernel_config& c) {
-        T sigma, theta;
-        first_layer(g, d, c, sigma, theta);
-        for (int l = 1; l <= L; ++l) {
-            const auto dual = detail::dual_of<A>(q1[(l - 1) * stride1], sigma, q2[(l - 1) * stride2]);
-            next_layer(static_cast<T>(dual.value), static_cast<T>(dual.derivative), c, sigma, theta);
-        }
-        return {sigma, theta};
     }
 
     // Σ¹ and Θ¹ from the Gram value g = x·x'/d.
     template <class T>
     static void first_layer(T g, T d, const kernel_config& c, T& sigma, T& theta) {
         sigma = static_cast<T>(c.weight_var) * g + static_cast<T>(c.bias_var);
-        if constexpr (kind == parametrization_kind::ntk)
+        if constexpr (Kind == parametrization_kind::ntk)
             theta = sigma;
         else
             theta = d * g + (c.bias ? T(1) : T(0));
@@ -217,7 +228,7 @@ struct kernel {
     static void next_layer(T t, T tdot, const kernel_config& c, T& sigma, T& theta) {
         const T wv = static_cast<T>(c.weight_var);
         sigma = wv * t + static_cast<T>(c.bias_var);
-        if constexpr (kind == parametrization_kind::ntk)
+        if constexpr (Kind == parametrization_kind::ntk)
             theta = sigma + wv * tdot * theta;
         else
             theta = static_cast<T>(c.width) * t + wv * tdot * theta + (c.bias ? T(1) : T(0));
@@ -226,8 +237,9 @@ struct kernel {
     // Fused layers over one contiguous row segment: on entry sigma[j] holds the Gram value x_i·x'_j/d, on exit
     // Σ^{L+1}; theta (may be null) receives Θ^{L+1}. q1: the row point's variances (stride s1), q2: the column
     // points' variances (row l-1 of a (L+2)×N matrix, leading dimension ld2), starting at the segment's first column.
+    // The layer loop is outside the entry loop, so the entry loop is a vector loop over a short, cached segment.
     template <class T>
-    static void fused_row(std::size_t count, T d, const T* q1, std::size_t s1, const T* q2, std::size_t ld2, T* sigma,
+    static void fused_row(std::size_t count, T d, int depth, const T* q1, std::size_t s1, const T* q2, std::size_t ld2, T* sigma,
                           T* theta, const kernel_config& c) {
         const T wv = static_cast<T>(c.weight_var), bv = static_cast<T>(c.bias_var);
         const T width = static_cast<T>(c.width), b = c.bias ? T(1) : T(0);
@@ -235,7 +247,7 @@ struct kernel {
             for (std::size_t j = 0; j < count; ++j) {
                 const T g = sigma[j];
                 sigma[j] = wv * g + bv;
-                if constexpr (kind == parametrization_kind::ntk)
+                if constexpr (Kind == parametrization_kind::ntk)
                     theta[j] = sigma[j];
                 else
                     theta[j] = d * g + b;
@@ -243,42 +255,82 @@ struct kernel {
         } else {
             for (std::size_t j = 0; j < count; ++j) sigma[j] = wv * sigma[j] + bv;
         }
-        for (int l = 1; l <= L; ++l) {
+        for (int l = 1; l <= depth; ++l) {
             const T a = q1[static_cast<std::size_t>(l - 1) * s1];
             const T* qb = q2 + static_cast<std::size_t>(l - 1) * ld2;
+            std::size_t start = 0;
+#ifdef WIDENN_USE_XSIMD
+            if constexpr (simd_dual<A>::available) {
+                using V = xsimd::batch<T>;
+                const V va(a), vwv(wv), vbv(bv), vwidth(width), vb(b);
+                for (; start + V::size <= count; start += V::size) {
+                    V t, tdot;
+                    simd_dual<A>::eval(va, V::load_unaligned(sigma + start), V::load_unaligned(qb + start), t, tdot);
+                    const V s_new = vwv * t + vbv;
+                    s_new.store_unaligned(sigma + start);
+                    if (theta) {
+                        const V th = V::load_unaligned(theta + start);
+                        if constexpr (Kind == parametrization_kind::ntk)
+                            (s_new + vwv * tdot * th).store_unaligned(theta + start);
+                        else
+                            (vwidth * t + vwv * tdot * th + vb).store_unaligned(theta + start);
+                    }
+                }
+            }
+#endif
             if (theta) {
-                for (std::size_t j = 0; j < count; ++j) {
-                    const auto dual = detail::dual_of<A>(a, sigma[j], qb[j]);
-                    const T t = static_cast<T>(dual.value), tdot = static_cast<T>(dual.derivative);
-                    sigma[j] = wv * t + bv;
-                    if constexpr (kind == parametrization_kind::ntk)
-                        theta[j] = sigma[j] + wv * tdot * theta[j];
+                for (std::size_t j = start; j < count; ++j) {
+                    const auto dual = dual_of<A>(a, sigma[j], qb[j]);
+                    sigma[j] = wv * dual.value + bv;
+                    if constexpr (Kind == parametrization_kind::ntk)
+                        theta[j] = sigma[j] + wv * dual.derivative * theta[j];
                     else
-                        theta[j] = width * t + wv * tdot * theta[j] + b;
+                        theta[j] = width * dual.value + wv * dual.derivative * theta[j] + b;
                 }
             } else {
-                for (std::size_t j = 0; j < count; ++j) sigma[j] = wv * static_cast<T>(detail::dual_of<A>(a, sigma[j], qb[j]).value) + bv;
+                for (std::size_t j = start; j < count; ++j) sigma[j] = wv * dual_of<A>(a, sigma[j], qb[j]).value + bv;
             }
         }
     }
-
-    // The NNGP and NTK of X1 (N1×d) against X2 (N2×d), or of X against itself (symmetric: one triangle computed).
-    template <class T = double, class E1, class E2>
-    static kernel_pair<T> kernels(const E1& x1, const E2& x2, const kernel_config& c = {});
-    template <class T = double, class E>
-    static kernel_pair<T> kernels(const E& x, const kernel_config& c = {});
 };
+
+// The compile-time checks shared by kernel and kernel_plan. TP4's classification is computed at depth
+// min(L, 64): past two hidden layers the stability conditions and the regime do not change with L.
+template <Parametrization P, Activation A, int L>
+consteval bool check_kernel_policies() {
+    static_assert(check_activation<A>());
+    static_assert(L >= 1, "widenn: limit::kernel needs at least one hidden layer (L >= 1)");
+    constexpr int classified = L < param::max_classified_depth ? L : param::max_classified_depth;
+    static_assert(param::require_stable<P, classified>());
+    static_assert(param::classify<P, classified>().regime != regime::feature_learning,
+                  "widenn: this parametrization learns features (TP4 r = 0), so its infinite-width limit is not a kernel; "
+                  "use the feature-learning limits limit::mup_linear / limit::mup_1hl (limit::of<Net> picks them)");
+    static_assert(kind_code<P, classified>() >= 0,
+                  "widenn: limit::kernel knows the NTK parametrization (param::ntk) and the standard parametrization "
+                  "(param::standard_lr_1_over_n, or param::allow_unstable<param::standard>) up to the abc shift symmetry; "
+                  "this kernel-regime policy is neither");
+    return true;
+}
+
+}  // namespace detail
 
 // A prepared kernel computation: inputs and per-point variances, from which any block (or the whole matrix)
 // is computed. Memory: the inputs, (L+2)·(N1+N2) variances, and the output you ask for.
-template <class Kernel, class T = double>
+// The depth (number of hidden layers) is a run-time value here; limit::kernel<P, A, L> fixes it at compile time.
+template <Parametrization P, Activation A, class T = double>
 class kernel_plan {
+    static_assert(detail::check_kernel_policies<P, A, 1>());
+    static_assert(std::is_floating_point_v<T>, "widenn: kernels are computed in float or double");
+
 public:
     using value_type = T;
-    static constexpr int L = Kernel::depth;
+    using parametrization = P;
+    using activation = A;
+    static constexpr parametrization_kind kind =
+        detail::kind_code<P, 1>() == 0 ? parametrization_kind::ntk : parametrization_kind::standard;
 
     template <class E1, class E2>
-    kernel_plan(const E1& x1, const E2& x2, kernel_config c) : config_(std::move(c)), symmetric_(false) {
+    kernel_plan(const E1& x1, const E2& x2, int depth, kernel_config c) : config_(std::move(c)), depth_(depth), symmetric_(false) {
         x1_ = detail::to_matrix<E1, T>(x1, "limit::kernel", "X1");
         x2_ = detail::to_matrix<E2, T>(x2, "limit::kernel", "X2");
         if (x1_.shape()[1] != x2_.shape()[1])
@@ -287,7 +339,7 @@ public:
         init();
     }
     template <class E>
-    kernel_plan(const E& x, kernel_config c) : config_(std::move(c)), symmetric_(true) {
+    kernel_plan(const E& x, int depth, kernel_config c) : config_(std::move(c)), depth_(depth), symmetric_(true) {
         x1_ = detail::to_matrix<E, T>(x, "limit::kernel", "X");
         init();
     }
@@ -295,8 +347,10 @@ public:
     std::size_t rows() const { return x1_.shape()[0]; }
     std::size_t cols() const { return symmetric_ ? x1_.shape()[0] : x2_.shape()[0]; }
     bool symmetric() const { return symmetric_; }
+    int depth() const { return depth_; }
     const kernel_config& config() const { return config_; }
     // Per-point variances Σ^l(x, x), l = 1..L+1 (rows 0..L) and the NTK diagonal (row L+1), for the rows and the columns.
+    // (Σ^{L+1}(x, x), row L, is the NNGP diagonal.)
     const matrix<T>& row_variances() const { return q1_; }
     const matrix<T>& col_variances() const { return symmetric_ ? q1_ : q2_; }
 
@@ -318,7 +372,7 @@ public:
             for (std::size_t j = 0; j < c1 - c0; ++j) s[j] *= inv_d;
             // exact diagonal: the same norm the variances were computed from (cosine exactly 1)
             if (symmetric_ && i >= c0 && i < c1) s[i - c0] = norms1_[i];
-            Kernel::fused_row(c1 - c0, static_cast<T>(d), q1_.data() + i, n1, q2.data() + c0, n2, s,
+            recursion::fused_row(c1 - c0, static_cast<T>(d), depth_, q1_.data() + i, n1, q2.data() + c0, n2, s,
                               want_ntk ? ntk + (i - r0) * ld_ntk : static_cast<T*>(nullptr), config_);
         }
     }
@@ -390,15 +444,17 @@ private:
         if (!symmetric_)
             require<shape_error>(x2_.shape()[0] > 0, where, ": X2 must have at least one row, got ", x2_.shape()[0], " x ",
                                  x2_.shape()[1]);
-        if constexpr (Kernel::kind == parametrization_kind::standard)
+        require(depth_ >= 1, where, ": depth (number of hidden layers) must be >= 1, got ", depth_);
+        if constexpr (kind == parametrization_kind::standard)
             require(!config_.compute_ntk || config_.width > 0, where,
                     ": the standard parametrization's NTK grows with the hidden width; set kernel_config::width (got 0)");
         require(std::isfinite(config_.weight_var) && config_.weight_var >= 0 && std::isfinite(config_.bias_var) &&
                     config_.bias_var >= 0,
                 where, ": weight_var and bias_var must be finite and >= 0, got ", config_.weight_var, " and ", config_.bias_var);
-        q1_ = Kernel::template variances<T>(x1_, config_);
+        const T d = static_cast<T>(x1_.shape()[1]);
         norms1_ = norms(x1_);
-        if (!symmetric_) q2_ = Kernel::template variances<T>(x2_, config_);
+        q1_ = recursion::variances(norms1_, d, depth_, config_);
+        if (!symmetric_) q2_ = recursion::variances(norms(x2_), d, depth_, config_);
     }
     static vector<T> norms(const matrix<T>& x) {
         const std::size_t n = x.shape()[0], d = x.shape()[1];
@@ -411,21 +467,44 @@ private:
         return out;
     }
 
+    using recursion = detail::recursion<kind, A>;
     kernel_config config_;
+    int depth_;
     bool symmetric_;
     matrix<T> x1_, x2_, q1_, q2_;
     vector<T> norms1_;
 };
 
+// The infinite-width kernels of nn::mlp<P, A, L>: L hidden layers with activation A, a linear readout.
+//   auto [nngp, ntk] = limit::kernel<param::ntk, act::relu, 3>::kernels(x_train, x_test, {.weight_var = 2});
 template <Parametrization P, Activation A, int L>
-template <class T, class E1, class E2>
-kernel_pair<T> kernel<P, A, L>::kernels(const E1& x1, const E2& x2, const kernel_config& c) {
-    return kernel_plan<kernel, T>(x1, x2, c).compute();
-}
-template <Parametrization P, Activation A, int L>
-template <class T, class E>
-kernel_pair<T> kernel<P, A, L>::kernels(const E& x, const kernel_config& c) {
-    return kernel_plan<kernel, T>(x, c).compute();
-}
+struct kernel {
+    static_assert(detail::check_kernel_policies<P, A, L>());
+
+    using parametrization = P;
+    using activation = A;
+    static constexpr int depth = L;
+    static constexpr parametrization_kind kind = kernel_plan<P, A>::kind;
+
+    // The NNGP and NTK of X1 (N1×d) against X2 (N2×d) (any xtensor expressions; computed in T).
+    template <class T = double, class E1, class E2>
+    static kernel_pair<T> kernels(const E1& x1, const E2& x2, const kernel_config& c = {}) {
+        return kernel_plan<P, A, T>(x1, x2, L, c).compute();
+    }
+    // The NNGP and NTK of X against itself: one triangle computed, the diagonal exact.
+    template <class T = double, class E>
+    static kernel_pair<T> kernels(const E& x, const kernel_config& c = {}) {
+        return kernel_plan<P, A, T>(x, L, c).compute();
+    }
+    // A plan for computing blocks (streaming kernels larger than memory, matrix-free solvers).
+    template <class T = double, class E1, class E2>
+    static kernel_plan<P, A, T> plan(const E1& x1, const E2& x2, const kernel_config& c = {}) {
+        return kernel_plan<P, A, T>(x1, x2, L, c);
+    }
+    template <class T = double, class E>
+    static kernel_plan<P, A, T> plan(const E& x, const kernel_config& c = {}) {
+        return kernel_plan<P, A, T>(x, L, c);
+    }
+};
 
 }  // namespace widenn::limit
