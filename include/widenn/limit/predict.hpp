@@ -14,8 +14,6 @@
 #include <optional>
 #include <utility>
 
-#include <xtensor-blas/xlinalg.hpp>
-
 #include "../core/errors.hpp"
 #include "../core/tensor.hpp"
 #include "kernel.hpp"
@@ -33,8 +31,17 @@ inline double one_minus_exp_over(double lambda, double t) {
     if (std::abs(x) < 1e-8) return t * (1 - x / 2);
     return -std::expm1(-x) / lambda;
 }
-inline matrix<double> as_column_matrix(const matrix<double>& y) { return y; }
-inline matrix<double> matmul(const matrix<double>& a, const matrix<double>& b) { return xt::linalg::dot(a, b); }
+// A·B through BLAS (row-major, contiguous).
+inline matrix<double> matmul(const matrix<double>& a, const matrix<double>& b) {
+    require<shape_error>(a.shape()[1] == b.shape()[0], "limit: matrix product of ", a.shape()[0], " x ", a.shape()[1], " and ",
+                         b.shape()[0], " x ", b.shape()[1]);
+    const std::size_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
+    matrix<double> c = xt::zeros<double>({m, n});
+    if (m && n && k)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0,
+                    a.data(), static_cast<int>(k), b.data(), static_cast<int>(n), 0.0, c.data(), static_cast<int>(n));
+    return c;
+}
 }  // namespace detail
 
 // Options of gradient_descent_mse.
@@ -211,7 +218,7 @@ matrix<double> matrix_free_solve(const Plan& plan, bool use_ntk, const matrix<do
     require_shape(y, m, any_size, where, "y");
     using T = typename Plan::value_type;
     const auto& var = plan.row_variances();
-    const std::size_t diag_row = use_ntk ? static_cast<std::size_t>(Plan::L + 1) : static_cast<std::size_t>(Plan::L);
+    const std::size_t depth = static_cast<std::size_t>(plan.depth()), diag_row = use_ntk ? depth + 1 : depth;
     double trace = 0;
     for (std::size_t i = 0; i < m; ++i) trace += static_cast<double>(var(diag_row, i));
     const double shift = diagonal_shift(reg, trace, m);
