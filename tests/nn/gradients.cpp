@@ -9,7 +9,7 @@
 #include <widenn/nn/loss.hpp>
 #include <widenn/nn/mlp.hpp>
 
-#include "activations_for_tests.hpp"
+#include <widenn/act/activations.hpp>
 
 namespace nn = widenn::nn;
 namespace param = widenn::param;
@@ -80,11 +80,11 @@ void check_gradients(nn::constants_in constants) {
 template <class P, int L>
 void check_all_activations() {
     for (auto c : {nn::constants_in::init, nn::constants_in::multiplier}) {
-        check_gradients<P, nn_test::relu, L>(c);
-        check_gradients<P, nn_test::tanh, L>(c);
-        check_gradients<P, nn_test::gelu, L>(c);
-        check_gradients<P, nn_test::erf, L>(c);
-        check_gradients<P, nn_test::identity, L>(c);
+        check_gradients<P, widenn::act::relu, L>(c);
+        check_gradients<P, widenn::act::tanh, L>(c);
+        check_gradients<P, widenn::act::gelu, L>(c);
+        check_gradients<P, widenn::act::erf<>, L>(c);
+        check_gradients<P, widenn::act::identity, L>(c);
     }
 }
 

@@ -10,7 +10,7 @@
 #include <widenn/nn/ntk.hpp>
 #include <widenn/nn/optim.hpp>
 
-#include "activations_for_tests.hpp"
+#include <widenn/act/activations.hpp>
 
 namespace nn = widenn::nn;
 namespace param = widenn::param;
@@ -25,7 +25,7 @@ const matrix<double> test_x = {{0.3, 0.3, -0.3}, {-1.0, 0.1, 0.4}, {0.6, -0.7, -
 // ‖Δf − (−η Θ ∇_f L)‖ / ‖η Θ ∇_f L‖ on the test batch after one SGD step of rate η on the training batch.
 template <class P>
 double one_step_error(double lr, nn::constants_in constants) {
-    nn::mlp<P, nn_test::tanh, 2, double> net(
+    nn::mlp<P, widenn::act::tanh, 2, double> net(
         {.d_in = 3, .width = 64, .d_out = 2, .base_width = 16, .bias_var = 0.1, .constants = constants, .seed = 5});
     const matrix<double> before = net.forward(test_x);
     matrix<double> dout;
@@ -63,8 +63,8 @@ TEST_CASE("the empirical NTK predicts one small SGD step to first order (lr fact
 }
 
 TEST_CASE("the empirical NTK is symmetric and the same for mup and mup_table3") {
-    nn::mlp<param::mup, nn_test::gelu, 2, double> a({.d_in = 3, .width = 32, .d_out = 2, .base_width = 8, .bias_var = 0.1, .seed = 3});
-    nn::mlp<param::mup_table3, nn_test::gelu, 2, double> b({.d_in = 3, .width = 32, .d_out = 2, .base_width = 8, .bias_var = 0.1, .seed = 3});
+    nn::mlp<param::mup, widenn::act::gelu, 2, double> a({.d_in = 3, .width = 32, .d_out = 2, .base_width = 8, .bias_var = 0.1, .seed = 3});
+    nn::mlp<param::mup_table3, widenn::act::gelu, 2, double> b({.d_in = 3, .width = 32, .d_out = 2, .base_width = 8, .bias_var = 0.1, .seed = 3});
     const matrix<double> ta = nn::empirical_ntk(a, train_x, train_x);
     const matrix<double> tb = nn::empirical_ntk(b, train_x, train_x);
     REQUIRE(ta.shape(0) == 10);
@@ -93,7 +93,7 @@ TEST_CASE("empirical NTK of a wide ReLU net (NTK parametrization) matches the in
     constexpr int seeds = 12;
     double sum[3][3] = {}, sum2[3][3] = {};
     for (int s = 0; s < seeds; ++s) {
-        nn::mlp<param::ntk, nn_test::relu, 1, double> net(
+        nn::mlp<param::ntk, widenn::act::relu, 1, double> net(
             {.d_in = 3, .width = 2048, .d_out = 1, .bias = false, .weight_var = var, .constants = nn::constants_in::multiplier,
              .seed = static_cast<std::uint64_t>(100 + s)});
         const matrix<double> theta = nn::empirical_ntk(net, x, x);

@@ -331,6 +331,9 @@ struct gelu {
 
 // φ(x) = A·sin(B x + C). With s = q11 + q22:
 //   T = (A²/2)[e^{B²(q12 − s/2)} − cos 2C · e^{−B²(q12 + s/2)}],  Ṫ = (A²B²/2)[e^{B²(q12 − s/2)} + cos 2C · e^{−B²(q12 + s/2)}].
+// Evaluated as T = A² e^{−B²s/2}[sinh(B²q12) + sin²C · e^{−B²q12}], Ṫ = A²B² e^{−B²s/2}[sinh(B²q12) + cos²C · e^{−B²q12}]
+// (the same by cos 2C = 1 − 2 sin²C = 2 cos²C − 1), which keeps full relative accuracy at tiny variances, where the
+// difference of two exponentials near 1 would not.
 template <double A = 1.0, double B = 1.0, double C = 0.0>
 struct sin {
     static constexpr std::string_view name = "sin";
@@ -342,10 +345,12 @@ struct sin {
     static dual_value<T> dual(T q11, T q12, T q22) {
         const T b2 = static_cast<T>(B * B);
         const T half_s = (q11 + q22) / 2;
-        const T same = std::exp(b2 * (q12 - half_s));
-        const T opposite = static_cast<T>(std::cos(2 * C)) * std::exp(-b2 * (q12 + half_s));
-        const T a2 = static_cast<T>(A * A / 2);
-        return {a2 * (same - opposite), a2 * b2 * (same + opposite)};
+        const T damping = std::exp(-b2 * half_s);
+        const T odd = damping * std::sinh(b2 * q12);
+        const T even = std::exp(-b2 * (half_s + q12));
+        const T sin_c = static_cast<T>(std::sin(C)), cos_c = static_cast<T>(std::cos(C));
+        const T a2 = static_cast<T>(A * A);
+        return {a2 * (odd + sin_c * sin_c * even), a2 * b2 * (odd + cos_c * cos_c * even)};
     }
 };
 

@@ -56,14 +56,17 @@ struct mlp_config {
 };
 
 // How one trainable tensor is scaled: effective tensor = multiplier · w, w ~ N(0, init_std²) at
-// initialisation; an optimizer with base rate η uses η·sgd_lr (SGD) or η·adam_lr (Adam) on w,
-// and ε·adam_eps as Adam's ε (see nn/optim.hpp for why ε is scaled).
+// initialisation; an optimizer with base rate η uses η·sgd_lr (SGD) or η·adam_lr (Adam) on w.
+// gradient_scale = ñ^{-g}, the width dependence of the typical per-entry gradient of w (nn/optim.hpp
+// scales Adam's ε and measures the clipping norm with it); l2_scale = ñ^{-2a} weights Adam's L2 term.
+// All factors are 1 at ñ = 1 except init_std and multiplier.
 struct tensor_scaling {
     double init_std = 0.0;
     double multiplier = 1.0;
     double sgd_lr = 1.0;
     double adam_lr = 1.0;
-    double adam_eps = 1.0;
+    double gradient_scale = 1.0;
+    double l2_scale = 1.0;
 };
 
 // Gradients of a loss with respect to the trainable tensors w (not W = m·w); index l-1 for layer l.
@@ -282,7 +285,8 @@ private:
             w.multiplier = (in_multiplier ? sigma : 1.0) * detail::power(n, -e.a);
             w.sgd_lr = detail::power(n, -e.c);
             w.adam_lr = detail::power(n, -e.c_adam);
-            w.adam_eps = detail::power(n, -(e.a + (l == layers ? rational{0} : backprop)));
+            w.gradient_scale = detail::power(n, -(e.a + (l == layers ? rational{0} : backprop)));
+            w.l2_scale = detail::power(n, rational{-2} * e.a);
             weight_scaling_.push_back(w);
 
             // Hidden biases: input-layer exponents with width ratio ñ; readout bias: ratio 1.
@@ -294,7 +298,8 @@ private:
             b.multiplier = (in_multiplier && sigma_b > 0 ? sigma_b : 1.0) * detail::power(nb, -be.a);
             b.sgd_lr = detail::power(nb, -be.c);
             b.adam_lr = detail::power(nb, -be.c_adam);
-            b.adam_eps = detail::power(nb, -(be.a + (l == layers ? rational{0} : backprop)));
+            b.gradient_scale = detail::power(nb, -(be.a + (l == layers ? rational{0} : backprop)));
+            b.l2_scale = detail::power(nb, rational{-2} * be.a);
             bias_scaling_.push_back(b);
         }
     }
