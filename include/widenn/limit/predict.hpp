@@ -14,6 +14,8 @@
 #include <optional>
 #include <utility>
 
+#include <xtensor/xview.hpp>
+
 #include "../core/errors.hpp"
 #include "../core/tensor.hpp"
 #include "kernel.hpp"
