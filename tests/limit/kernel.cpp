@@ -202,6 +202,19 @@ TEST_CASE("kernel: blocks of a plan equal the whole kernel; float agrees with do
     const auto sym = K::kernels(x, c);
     const auto sym_part = K::plan(x, c).block(10, 25, 2, 30);  // crosses the diagonal
     CHECK(xt::allclose(sym_part.ntk, xt::view(sym.ntk, xt::range(10, 25), xt::range(2, 30)), 1e-14, 0));
+    // upper triangle only (fill_lower = false), into reused storage
+    lim::kernel_config upper = c;
+    upper.fill_lower = false;
+    lim::kernel_pair<double> reused;
+    K::plan(x, upper).compute_into(reused);
+    const double* storage = reused.ntk.data();
+    K::plan(x, upper).compute_into(reused);
+    CHECK(reused.ntk.data() == storage);
+    for (std::size_t i = 0; i < 30; ++i)
+        for (std::size_t j = i; j < 30; ++j) {
+            REQUIRE(reused.ntk(i, j) == sym.ntk(i, j));
+            REQUIRE(reused.nngp(i, j) == sym.nngp(i, j));
+        }
     const auto f = K::kernels<float>(x, y, c);
     CHECK(xt::allclose(xt::cast<double>(f.ntk), whole.ntk, 1e-5, 1e-5));
     lim::kernel_config nngp_only = c;
