@@ -7,6 +7,7 @@
 #include <widenn/act/activations.hpp>
 #include <widenn/core/rng.hpp>
 #include <widenn/limit/feature_learning.hpp>
+#include <widenn/limit/of.hpp>
 #include <widenn/nn/loss.hpp>
 #include <widenn/nn/mlp.hpp>
 #include <widenn/nn/optim.hpp>
@@ -55,6 +56,9 @@ TEST_CASE("feature_learning_limit names the exact limits and nothing else") {
     static_assert(!lim::feature_learning_limit<nn::mlp<param::mup, act::identity, 2, double>>::exists);
     static_assert(!lim::feature_learning_limit<nn::mlp<param::ntk, act::relu, 1, double>>::exists);
     CHECK(std::string(lim::feature_learning_limit<nn::mlp<param::mup, act::relu, 3, double>>::supported).find("L = 1") != std::string::npos);
+    // limit::of (branch limit) picks these for feature-learning parametrizations
+    static_assert(std::is_same_v<lim::of<nn::mlp<param::mup, act::identity, 1, float>>, lim::mup_linear<double>>);
+    static_assert(std::is_same_v<lim::of<nn::mlp<param::mean_field, act::erf<>, 1, double>>, lim::mup_1hl<act::erf<>, double>>);
 }
 
 TEST_CASE("nn::mlp of width d + d_o initialised from the coefficients equals mup_linear to 1e-12 (any base width, constants)") {
