@@ -134,16 +134,23 @@ TEST_CASE("sparse_gauss_hermite: exact for low-degree polynomials in several dim
 
 TEST_CASE("mup_1hl with identity activation equals mup_linear (Cor 6.2 is Thm 6.1 for linear phi)") {
     const std::size_t d = 2, d_out = 2;
-    for (auto grid : {lim::grid_kind::tensor, lim::grid_kind::sparse}) {
+    for (auto grid : {lim::grid_kind::tensor, lim::grid_kind::sparse})
+    for (auto loss : {lim::loss_kind::mse, lim::loss_kind::cross_entropy}) {
         CAPTURE(grid == lim::grid_kind::tensor);
-        const lim::mup_1hl_options options{.lr = 0.3, .weight_decay = 0.02, .sigma_u = 1.2, .sigma_v = 0.7, .output_multiplier = 1.1,
+        CAPTURE(to_string(loss));
+        const lim::mup_1hl_options options{.lr = 0.3, .loss = loss, .weight_decay = 0.02, .sigma_u = 1.2, .sigma_v = 0.7,
+                                           .output_multiplier = 1.1, .lr_input_factor = 0.9, .lr_output_factor = 1.2,
                                            .grid = grid, .degree = grid == lim::grid_kind::tensor ? 3 : 2};
         lim::mup_1hl<identity_activation> quad(d, d_out, options);
-        lim::mup_linear<double> exact(d, d_out, {.lr = 0.3, .weight_decay = 0.02, .sigma_u = 1.2, .sigma_v = 0.7, .output_multiplier = 1.1});
+        lim::mup_linear<double> exact(d, d_out, {.lr = 0.3, .loss = loss, .weight_decay = 0.02, .sigma_u = 1.2, .sigma_v = 0.7,
+                                                 .output_multiplier = 1.1, .lr_input_factor = 0.9, .lr_output_factor = 1.2});
         const auto probe = gaussian(3, d, 4);
         CHECK(max_abs_diff(quad.predict(probe), exact.predict(probe)) < 1e-15);
         for (int t = 0; t < 6; ++t) {
-            const auto X = gaussian(3, d, 10 + t), Y = gaussian(3, d_out, 20 + t);
+            const auto X = gaussian(3, d, 10 + t);
+            matrix<double> Y = gaussian(3, d_out, 20 + t);
+            if (loss == lim::loss_kind::cross_entropy)
+                for (std::size_t b = 0; b < 3; ++b) Y(b, 0) = double((b + t) % 2), Y(b, 1) = 1.0 - Y(b, 0);
             CHECK(std::abs(quad.step(X, Y) - exact.step(X, Y)) < 1e-12);
             CHECK(max_abs_diff(quad.predict(probe), exact.predict(probe)) < 1e-12);
         }
