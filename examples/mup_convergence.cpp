@@ -200,6 +200,6 @@ int main(int argc, char** argv) try {
     std::cout << "wrote " << csv.path() << " and " << features.path() << '\n';
     return 0;
 } catch (const std::exception& e) {
-    std::cerr << "mup_convergence: " << e.what() << '\n';
+    std::cerr << e.what() << '\n';
     return 1;
 }

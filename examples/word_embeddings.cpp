@@ -305,6 +305,6 @@ int main(int argc, char** argv) try {
     std::cout << "wrote " << csv.path() << '\n';
     return 0;
 } catch (const std::exception& e) {
-    std::cerr << "word_embeddings: " << e.what() << '\n';
+    std::cerr << e.what() << '\n';
     return 1;
 }
