@@ -1,0 +1,515 @@
+#pragma once
+// Infinite-width kernels of a fully connected network: the NNGP Σ and the NTK Θ, in the conventions of
+// neural-tangents (Novak et al. 2020, stax.Dense / stax.Elementwise; recursions from Lee et al. 2018 "Deep
+// neural networks as Gaussian processes" and Jacot, Gabriel & Hongler 2018 "Neural Tangent Kernel"):
+//
+//   K⁰ = x·x'/d,  Σ¹ = σw² K⁰ + σb²,  Θ¹ = Σ¹                                   (NTK parametrization)
+//   Σ^{l+1} = σw² T(Σ^l) + σb²,  Θ^{l+1} = Σ^{l+1} + σw² Ṫ(Σ^l) Θ^l,              l = 1..L
+//   standard parametrization: the same Σ, and Θ¹ = x·x' + b, Θ^{l+1} = n T(Σ^l) + σw² Ṫ(Σ^l) Θ^l + b
+//   (n the hidden width, b = 1 when the layers have biases).
+//
+// T and Ṫ are the dual activation E[φ(u)φ(v)], E[φ'(u)φ'(v)] for (u, v) ~ N(0, [[q11, q12], [q12, q22]]) from act/.
+// The per-point variances Σ^l(x, x) are carried alongside, so every entry sees its exact diagonals.
+//
+// Computation: the Gram matrix x·x' comes from BLAS (one gemm per block, single-threaded BLAS inside the
+// OpenMP threads, so only one threading runtime runs); then, per block row, all layers are applied to a
+// short contiguous row segment (layer loop outside, entry loop inside: that is what the compiler
+// vectorises). The symmetric case computes the upper triangle of blocks and mirrors it. kernel_plan
+// computes any block, so a kernel larger than memory can be streamed.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstddef>
+#include <functional>
+#include <numbers>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <cblas.h>
+#ifdef WIDENN_USE_XSIMD
+#include <xsimd/xsimd.hpp>
+#endif
+#ifdef WIDENN_USE_OPENMP
+#include <omp.h>
+#endif
+
+#include "../act/dual.hpp"
+#include "../core/concepts.hpp"
+#include "../core/errors.hpp"
+#include "../core/tensor.hpp"
+#include "../param/classify.hpp"
+
+namespace widenn::limit {
+
+// Which of neural-tangents' two parametrizations a policy is (after TP4's reduction to one learning rate and
+// up to the global shift symmetry a + θ, b − θ).
+enum class parametrization_kind { ntk, standard };
+
+namespace detail {
+template <Parametrization P, int L>
+consteval int kind_code() {  // 0: ntk, 1: standard, -1: neither
+    const auto k = param::classify(P::input, P::hidden, P::output, L);
+    const rational shift = k.a[0];
+    bool ntk = k.b[0] + shift == rational{0};
+    bool standard = ntk;
+    for (int l = 2; l <= L + 1; ++l) {
+        const rational a = k.a[l - 1] - shift, b = k.b[l - 1] + shift;
+        ntk = ntk && a == rational{1, 2} && b == rational{0};
+        standard = standard && a == rational{0} && b == rational{1, 2};
+    }
+    return ntk ? 0 : standard ? 1 : -1;
+}
+}  // namespace detail
+
+// Settings of the kernel recursion (neural-tangents names in brackets).
+struct kernel_config {
+    double weight_var = 1.0;  // σw² (W_std²)
+    double bias_var = 0.0;    // σb² (b_std²)
+    bool bias = true;         // standard parametrization only: a bias gradient adds 1 to the NTK (b_std not None)
+    std::size_t width = 0;    // standard parametrization only: the hidden width n (its NTK grows like n)
+    bool compute_ntk = true;  // false: NNGP only (about half the work)
+    bool fill_lower = true;   // symmetric case: false leaves the strictly lower triangle unwritten (saves ~15%)
+    std::size_t block = 256;  // block edge for the Gram matrix and the fused layer loop
+    int threads = 0;          // OpenMP threads; 0 = the OpenMP default
+    // Called from the calling thread with the fraction of blocks done (0..1), at most once per block.
+    std::function<void(double)> progress = {};
+};
+
+// The NNGP Σ(X1, X2) and the NTK Θ(X1, X2) (the NTK is empty when compute_ntk is false).
+template <class T>
+struct kernel_pair {
+    matrix<T> nngp;
+    matrix<T> ntk;
+};
+
+namespace detail {
+
+extern "C" {
+// OpenBLAS's thread control, declared weak so that another BLAS still links (the calls are then skipped).
+void openblas_set_num_threads(int) __attribute__((weak));
+int openblas_get_num_threads(void) __attribute__((weak));
+}
+
+// While alive, OpenBLAS runs single-threaded (we parallelise over blocks ourselves with OpenMP).
+class single_threaded_blas {
+public:
+    explicit single_threaded_blas(bool active) : active_(active && openblas_set_num_threads && openblas_get_num_threads) {
+        if (active_) {
+            saved_ = openblas_get_num_threads();
+            openblas_set_num_threads(1);
+        }
+    }
+    ~single_threaded_blas() {
+        if (active_) openblas_set_num_threads(saved_);
+    }
+    single_threaded_blas(const single_threaded_blas&) = delete;
+    single_threaded_blas& operator=(const single_threaded_blas&) = delete;
+
+private:
+    bool active_;
+    int saved_ = 1;
+};
+
+// C = alpha·A·Bᵀ for row-major A (m×k), B (n×k), C (m×n, leading dimension ldc).
+inline void gemm_nt(std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a, const double* b, double* c,
+                    std::size_t ldc) {
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a,
+                static_cast<int>(k), b, static_cast<int>(k), 0.0, c, static_cast<int>(ldc));
+}
+inline void gemm_nt(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, const float* b, float* c,
+                    std::size_t ldc) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a,
+                static_cast<int>(k), b, static_cast<int>(k), 0.0f, c, static_cast<int>(ldc));
+}
+
+// The dual of A: the closed form where act/ has one (called directly: the recursion only produces covariances,
+// so act::dual's per-entry check is skipped in the hot loop), Gauss–Hermite quadrature otherwise.
+template <class A, class T>
+inline act::dual_value<T> dual_of(T q11, T q12, T q22) {
+    if constexpr (act::has_closed_form_dual<A>)
+        return A::dual(q11, q12, q22);
+    else
+        return act::dual<A>(q11, q12, q22);
+}
+
+// SIMD versions (xsimd batches) of the closed-form duals the kernel loop meets most: the ABReLU family and erf.
+// They evaluate the formulas of act/activations.hpp (same conventions: θ = atan2(Δ, q12), θ = π/2 at zero variance)
+// on a batch of entries; tests/limit/kernel.cpp checks them against act::dual. Activations not listed here run the
+// scalar closed form (or quadrature) per entry.
+template <class A>
+struct simd_dual {
+    static constexpr bool available = false;
+};
+
+template <double A, double B>
+struct simd_abrelu {
+    static constexpr bool available = true;
+    template <class V>
+    static void eval(V q11, V q12, V q22, V& t, V& tdot) {
+        using T = typename V::value_type;
+        constexpr double kink = (A - B) * (A - B) / (2 * std::numbers::pi);
+        constexpr double mean_square = (A * A + B * B) / 2;
+        const V cc = q12 * q12;
+        const V disc = xsimd::max(q11 * q22 - cc, V(T(0)));
+        const V delta = xsimd::sqrt(disc);
+        const V theta = xsimd::select((delta == V(T(0))) & (q12 == V(T(0))), V(std::numbers::pi_v<T> / 2), xsimd::atan2(delta, q12));
+        tdot = V(static_cast<T>(mean_square)) - V(static_cast<T>(kink)) * theta;
+        t = V(static_cast<T>(kink)) * delta + tdot * q12;
+    }
+};
+template <double A, double B>
+struct simd_dual<act::abrelu<A, B>> : simd_abrelu<A, B> {};
+template <double Alpha>
+struct simd_dual<act::leaky_relu<Alpha>> : simd_abrelu<Alpha, 1.0> {};
+template <>
+struct simd_dual<act::relu> : simd_abrelu<0.0, 1.0> {};
+template <>
+struct simd_dual<act::abs> : simd_abrelu<-1.0, 1.0> {};
+
+template <double A, double B, double C>
+struct simd_erf {
+    static constexpr bool available = true;
+    template <class V>
+    static void eval(V q11, V q12, V q22, V& t, V& tdot) {
+        using T = typename V::value_type;
+        const V b2(static_cast<T>(2 * B * B));
+        const V disc = xsimd::max(q11 * q22 - q12 * q12, V(T(0)));
+        const V root = xsimd::sqrt(V(T(1)) + b2 * (q11 + q22) + b2 * b2 * disc);
+        const T a2 = static_cast<T>(A * A);
+        t = V(2 * a2 / std::numbers::pi_v<T>) * xsimd::atan2(b2 * q12, root) + V(static_cast<T>(C * C));
+        tdot = V(2 * a2) * b2 / (V(std::numbers::pi_v<T>) * root);
+    }
+};
+template <double A, double B, double C>
+struct simd_dual<act::erf<A, B, C>> : simd_erf<A, B, C> {};
+template <>
+struct simd_dual<act::sigmoid_like> : simd_erf<0.5, 1.0 / 2.4020563531719796, 0.5> {};
+
+template <class E, class T>
+matrix<T> to_matrix(const E& x, const char* where, const char* what) {
+    require_shape(x, any_size, any_size, where, what);
+    matrix<T> out = xt::cast<T>(x);
+    require_finite(out, where, what);
+    return out;
+}
+
+// The recursion of one parametrization kind and activation, with the depth (number of hidden layers) at run time.
+template <parametrization_kind Kind, Activation A>
+struct recursion {
+    // Per-point pre-activation variances Σ^l(x, x), l = 1..L+1 (row l-1), plus the NTK diagonal (row L+1).
+    template <class T>
+    static matrix<T> variances(const vector<T>& gram_diagonal, T d, int depth, const kernel_config& c) {
+        const std::size_t n = gram_diagonal.size(), layers = static_cast<std::size_t>(depth);
+        matrix<T> q = xt::zeros<T>({layers + 2, n});
+        for (std::size_t i = 0; i < n; ++i) {
+            T sigma, theta;
+            first_layer(gram_diagonal(i), d, c, sigma, theta);
+            q(0, i) = sigma;
+            for (std::size_t l = 1; l <= layers; ++l) {
+                const auto dual = dual_of<A>(sigma, sigma, sigma);
+                next_layer(dual.value, dual.derivative, c, sigma, theta);
+                q(l, i) = sigma;
+            }
+            q(layers + 1, i) = theta;
+        }
+        return q;
+    }
+
+    // Σ¹ and Θ¹ from the Gram value g = x·x'/d.
+    template <class T>
+    static void first_layer(T g, T d, const kernel_config& c, T& sigma, T& theta) {
+        sigma = static_cast<T>(c.weight_var) * g + static_cast<T>(c.bias_var);
+        if constexpr (Kind == parametrization_kind::ntk)
+            theta = sigma;
+        else
+            theta = d * g + (c.bias ? T(1) : T(0));
+    }
+    // Σ^{l+1}, Θ^{l+1} from T(Σ^l), Ṫ(Σ^l) and Θ^l.
+    template <class T>
+    static void next_layer(T t, T tdot, const kernel_config& c, T& sigma, T& theta) {
+        const T wv = static_cast<T>(c.weight_var);
+        sigma = wv * t + static_cast<T>(c.bias_var);
+        if constexpr (Kind == parametrization_kind::ntk)
+            theta = sigma + wv * tdot * theta;
+        else
+            theta = static_cast<T>(c.width) * t + wv * tdot * theta + (c.bias ? T(1) : T(0));
+    }
+
+    // Fused layers over one contiguous row segment: on entry sigma[j] holds the Gram value x_i·x'_j/d, on exit
+    // Σ^{L+1}; theta (may be null) receives Θ^{L+1}. q1: the row point's variances (stride s1), q2: the column
+    // points' variances (row l-1 of a (L+2)×N matrix, leading dimension ld2), starting at the segment's first column.
+    // The layer loop is outside the entry loop, so the entry loop is a vector loop over a short, cached segment.
+    template <class T>
+    static void fused_row(std::size_t count, T d, int depth, const T* q1, std::size_t s1, const T* q2, std::size_t ld2, T* sigma,
+                          T* theta, const kernel_config& c) {
+        const T wv = static_cast<T>(c.weight_var), bv = static_cast<T>(c.bias_var);
+        const T width = static_cast<T>(c.width), b = c.bias ? T(1) : T(0);
+        if (theta) {
+            for (std::size_t j = 0; j < count; ++j) {
+                const T g = sigma[j];
+                sigma[j] = wv * g + bv;
+                if constexpr (Kind == parametrization_kind::ntk)
+                    theta[j] = sigma[j];
+                else
+                    theta[j] = d * g + b;
+            }
+        } else {
+            for (std::size_t j = 0; j < count; ++j) sigma[j] = wv * sigma[j] + bv;
+        }
+        for (int l = 1; l <= depth; ++l) {
+            const T a = q1[static_cast<std::size_t>(l - 1) * s1];
+            const T* qb = q2 + static_cast<std::size_t>(l - 1) * ld2;
+            std::size_t start = 0;
+#ifdef WIDENN_USE_XSIMD
+            if constexpr (simd_dual<A>::available) {
+                using V = xsimd::batch<T>;
+                const V va(a), vwv(wv), vbv(bv), vwidth(width), vb(b);
+                for (; start + V::size <= count; start += V::size) {
+                    V t, tdot;
+                    simd_dual<A>::eval(va, V::load_unaligned(sigma + start), V::load_unaligned(qb + start), t, tdot);
+                    const V s_new = vwv * t + vbv;
+                    s_new.store_unaligned(sigma + start);
+                    if (theta) {
+                        const V th = V::load_unaligned(theta + start);
+                        if constexpr (Kind == parametrization_kind::ntk)
+                            (s_new + vwv * tdot * th).store_unaligned(theta + start);
+                        else
+                            (vwidth * t + vwv * tdot * th + vb).store_unaligned(theta + start);
+                    }
+                }
+            }
+#endif
+            if (theta) {
+                for (std::size_t j = start; j < count; ++j) {
+                    const auto dual = dual_of<A>(a, sigma[j], qb[j]);
+                    sigma[j] = wv * dual.value + bv;
+                    if constexpr (Kind == parametrization_kind::ntk)
+                        theta[j] = sigma[j] + wv * dual.derivative * theta[j];
+                    else
+                        theta[j] = width * dual.value + wv * dual.derivative * theta[j] + b;
+                }
+            } else {
+                for (std::size_t j = start; j < count; ++j) sigma[j] = wv * dual_of<A>(a, sigma[j], qb[j]).value + bv;
+            }
+        }
+    }
+};
+
+// The compile-time checks shared by kernel and kernel_plan. TP4's classification is computed at depth
+// min(L, 64): past two hidden layers the stability conditions and the regime do not change with L.
+template <Parametrization P, Activation A, int L>
+consteval bool check_kernel_policies() {
+    static_assert(check_activation<A>());
+    static_assert(L >= 1, "widenn: limit::kernel needs at least one hidden layer (L >= 1)");
+    constexpr int classified = L < param::max_classified_depth ? L : param::max_classified_depth;
+    static_assert(param::require_stable<P, classified>());
+    static_assert(param::classify<P, classified>().regime != regime::feature_learning,
+                  "widenn: this parametrization learns features (TP4 r = 0), so its infinite-width limit is not a kernel; "
+                  "use the feature-learning limits limit::mup_linear / limit::mup_1hl (limit::of<Net> picks them)");
+    static_assert(kind_code<P, classified>() >= 0,
+                  "widenn: limit::kernel knows the NTK parametrization (param::ntk) and the standard parametrization "
+                  "(param::standard_lr_1_over_n, or param::allow_unstable<param::standard>) up to the abc shift symmetry; "
+                  "this kernel-regime policy is neither");
+    return true;
+}
+
+}  // namespace detail
+
+// A prepared kernel computation: inputs and per-point variances, from which any block (or the whole matrix)
+// is computed. Memory: the inputs, (L+2)·(N1+N2) variances, and the output you ask for.
+// The depth (number of hidden layers) is a run-time value here; limit::kernel<P, A, L> fixes it at compile time.
+template <Parametrization P, Activation A, class T = double>
+class kernel_plan {
+    static_assert(detail::check_kernel_policies<P, A, 1>());
+    static_assert(std::is_floating_point_v<T>, "widenn: kernels are computed in float or double");
+
+public:
+    using value_type = T;
+    using parametrization = P;
+    using activation = A;
+    static constexpr parametrization_kind kind =
+        detail::kind_code<P, 1>() == 0 ? parametrization_kind::ntk : parametrization_kind::standard;
+
+    template <class E1, class E2>
+    kernel_plan(const E1& x1, const E2& x2, int depth, kernel_config c) : config_(std::move(c)), depth_(depth), symmetric_(false) {
+        x1_ = detail::to_matrix<E1, T>(x1, "limit::kernel", "X1");
+        x2_ = detail::to_matrix<E2, T>(x2, "limit::kernel", "X2");
+        if (x1_.shape()[1] != x2_.shape()[1])
+            fail<shape_error>("limit::kernel: X1 and X2 must have the same number of features, got X1 ", x1_.shape()[0], " x ",
+                              x1_.shape()[1], " and X2 ", x2_.shape()[0], " x ", x2_.shape()[1]);
+        init();
+    }
+    template <class E>
+    kernel_plan(const E& x, int depth, kernel_config c) : config_(std::move(c)), depth_(depth), symmetric_(true) {
+        x1_ = detail::to_matrix<E, T>(x, "limit::kernel", "X");
+        init();
+    }
+
+    std::size_t rows() const { return x1_.shape()[0]; }
+    std::size_t cols() const { return symmetric_ ? x1_.shape()[0] : x2_.shape()[0]; }
+    bool symmetric() const { return symmetric_; }
+    int depth() const { return depth_; }
+    const kernel_config& config() const { return config_; }
+    // Per-point variances Σ^l(x, x), l = 1..L+1 (rows 0..L) and the NTK diagonal (row L+1), for the rows and the columns.
+    // (Σ^{L+1}(x, x), row L, is the NNGP diagonal.)
+    const matrix<T>& row_variances() const { return q1_; }
+    const matrix<T>& col_variances() const { return symmetric_ ? q1_ : q2_; }
+
+    // The block rows [r0, r1) × columns [c0, c1) into caller memory (row-major, leading dimensions ld);
+    // ntk may be null. Single-threaded; safe to call from several threads at once on disjoint outputs.
+    void block_into(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1, T* nngp, std::size_t ld_nngp, T* ntk,
+                    std::size_t ld_ntk) const {
+        require(r0 <= r1 && r1 <= rows() && c0 <= c1 && c1 <= cols(), "limit::kernel_plan::block: block [", r0, ", ", r1,
+                ") x [", c0, ", ", c1, ") is outside the ", rows(), " x ", cols(), " kernel");
+        if (r0 == r1 || c0 == c1) return;
+        const matrix<T>& x2 = symmetric_ ? x1_ : x2_;
+        const matrix<T>& q2 = col_variances();
+        const std::size_t d = x1_.shape()[1], n1 = rows(), n2 = cols();
+        detail::gemm_nt(r1 - r0, c1 - c0, d, T(1) / static_cast<T>(d), x1_.data() + r0 * d, x2.data() + c0 * d, nngp, ld_nngp);
+        const bool want_ntk = ntk != nullptr && config_.compute_ntk;
+        for (std::size_t i = r0; i < r1; ++i) {
+            T* s = nngp + (i - r0) * ld_nngp;
+            // exact diagonal: the same norm the variances were computed from (cosine exactly 1)
+            if (symmetric_ && i >= c0 && i < c1) s[i - c0] = norms1_[i];
+            recursion::fused_row(c1 - c0, static_cast<T>(d), depth_, q1_.data() + i, n1, q2.data() + c0, n2, s,
+                              want_ntk ? ntk + (i - r0) * ld_ntk : static_cast<T*>(nullptr), config_);
+        }
+    }
+
+    // The block rows [r0, r1) × columns [c0, c1) as new matrices.
+    kernel_pair<T> block(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) const {
+        require(r0 <= r1 && c0 <= c1, "limit::kernel_plan::block: empty range [", r0, ", ", r1, ") x [", c0, ", ", c1, ")");
+        kernel_pair<T> out;
+        out.nngp = matrix<T>::from_shape({r1 - r0, c1 - c0});
+        if (config_.compute_ntk) out.ntk = matrix<T>::from_shape({r1 - r0, c1 - c0});
+        block_into(r0, r1, c0, c1, out.nngp.data(), c1 - c0, config_.compute_ntk ? out.ntk.data() : nullptr, c1 - c0);
+        return out;
+    }
+
+    // The whole kernel, blocks in parallel (OpenMP), upper triangle only in the symmetric case.
+    kernel_pair<T> compute() const {
+        kernel_pair<T> out;
+        compute_into(out);
+        return out;
+    }
+    // The same into `out`, reusing its storage when it already has the right shape (no allocation, no page faults).
+    void compute_into(kernel_pair<T>& out) const {
+        const std::size_t n1 = rows(), n2 = cols(), bs = std::max<std::size_t>(config_.block, 8);
+        if (out.nngp.shape()[0] != n1 || out.nngp.shape()[1] != n2) out.nngp = matrix<T>::from_shape({n1, n2});
+        if (config_.compute_ntk && (out.ntk.shape()[0] != n1 || out.ntk.shape()[1] != n2)) out.ntk = matrix<T>::from_shape({n1, n2});
+        if (!config_.compute_ntk) out.ntk = matrix<T>();
+        std::vector<std::pair<std::size_t, std::size_t>> blocks;
+        for (std::size_t r = 0; r < n1; r += bs)
+            for (std::size_t c = symmetric_ ? r : 0; c < n2; c += bs) blocks.emplace_back(r, c);
+        T* nngp = out.nngp.data();
+        T* ntk = config_.compute_ntk ? out.ntk.data() : nullptr;
+        std::atomic<std::size_t> done{0};
+        const long count = static_cast<long>(blocks.size());
+        int threads = 1;
+#ifdef WIDENN_USE_OPENMP
+        threads = config_.threads > 0 ? config_.threads : omp_get_max_threads();
+#endif
+        {
+            detail::single_threaded_blas guard(true);  // parallel over blocks, never inside a block
+#ifdef WIDENN_USE_OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+#endif
+            for (long b = 0; b < count; ++b) {
+                const auto [r, c] = blocks[static_cast<std::size_t>(b)];
+                const std::size_t r1 = std::min(r + bs, n1), c1 = std::min(c + bs, n2);
+                block_into(r, r1, c, c1, nngp + r * n2 + c, n2, ntk ? ntk + r * n2 + c : nullptr, n2);
+                if (symmetric_ && config_.fill_lower) {  // mirror while the block is still in cache
+                    mirror_block(nngp, n2, r, r1, c, c1);
+                    if (ntk) mirror_block(ntk, n2, r, r1, c, c1);
+                }
+                const std::size_t finished = ++done;
+                bool main_thread = true;
+#ifdef WIDENN_USE_OPENMP
+                main_thread = omp_get_thread_num() == 0;
+#endif
+                if (config_.progress && main_thread) config_.progress(static_cast<double>(finished) / static_cast<double>(count));
+            }
+        }
+        if (config_.progress) config_.progress(1.0);
+    }
+
+private:
+    // Copies block [r0, r1) × [c0, c1) (c0 >= r0) of the upper part to its transpose position below the diagonal.
+    static void mirror_block(T* p, std::size_t n, std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) {
+        for (std::size_t i = r0; i < r1; ++i)
+            for (std::size_t j = std::max(c0, i + 1); j < c1; ++j) p[j * n + i] = p[i * n + j];
+    }
+
+    void init() {
+        const char* where = "limit::kernel";
+        require<shape_error>(x1_.shape()[0] > 0 && x1_.shape()[1] > 0, where, ": X", symmetric_ ? "" : "1",
+                             " must have at least one row and one feature, got ", x1_.shape()[0], " x ", x1_.shape()[1]);
+        if (!symmetric_)
+            require<shape_error>(x2_.shape()[0] > 0, where, ": X2 must have at least one row, got ", x2_.shape()[0], " x ",
+                                 x2_.shape()[1]);
+        require(depth_ >= 1, where, ": depth (number of hidden layers) must be >= 1, got ", depth_);
+        if constexpr (kind == parametrization_kind::standard)
+            require(!config_.compute_ntk || config_.width > 0, where,
+                    ": the standard parametrization's NTK grows with the hidden width; set kernel_config::width (got 0)");
+        require(std::isfinite(config_.weight_var) && config_.weight_var >= 0 && std::isfinite(config_.bias_var) &&
+                    config_.bias_var >= 0,
+                where, ": weight_var and bias_var must be finite and >= 0, got ", config_.weight_var, " and ", config_.bias_var);
+        const T d = static_cast<T>(x1_.shape()[1]);
+        norms1_ = norms(x1_);
+        q1_ = recursion::variances(norms1_, d, depth_, config_);
+        if (!symmetric_) q2_ = recursion::variances(norms(x2_), d, depth_, config_);
+    }
+    static vector<T> norms(const matrix<T>& x) {
+        const std::size_t n = x.shape()[0], d = x.shape()[1];
+        vector<T> out = xt::empty<T>({n});
+        for (std::size_t i = 0; i < n; ++i) {
+            T s = 0;
+            for (std::size_t k = 0; k < d; ++k) s += x(i, k) * x(i, k);
+            out(i) = s / static_cast<T>(d);
+        }
+        return out;
+    }
+
+    using recursion = detail::recursion<kind, A>;
+    kernel_config config_;
+    int depth_;
+    bool symmetric_;
+    matrix<T> x1_, x2_, q1_, q2_;
+    vector<T> norms1_;
+};
+
+// The infinite-width kernels of nn::mlp<P, A, L>: L hidden layers with activation A, a linear readout.
+//   auto [nngp, ntk] = limit::kernel<param::ntk, act::relu, 3>::kernels(x_train, x_test, {.weight_var = 2});
+template <Parametrization P, Activation A, int L>
+struct kernel {
+    static_assert(detail::check_kernel_policies<P, A, L>());
+
+    using parametrization = P;
+    using activation = A;
+    static constexpr int depth = L;
+    static constexpr parametrization_kind kind = kernel_plan<P, A>::kind;
+
+    // The NNGP and NTK of X1 (N1×d) against X2 (N2×d) (any xtensor expressions; computed in T).
+    template <class T = double, class E1, class E2>
+    static kernel_pair<T> kernels(const E1& x1, const E2& x2, const kernel_config& c = {}) {
+        return kernel_plan<P, A, T>(x1, x2, L, c).compute();
+    }
+    // The NNGP and NTK of X against itself: one triangle computed, the diagonal exact.
+    template <class T = double, class E>
+    static kernel_pair<T> kernels(const E& x, const kernel_config& c = {}) {
+        return kernel_plan<P, A, T>(x, L, c).compute();
+    }
+    // A plan for computing blocks (streaming kernels larger than memory, matrix-free solvers).
+    template <class T = double, class E1, class E2>
+    static kernel_plan<P, A, T> plan(const E1& x1, const E2& x2, const kernel_config& c = {}) {
+        return kernel_plan<P, A, T>(x1, x2, L, c);
+    }
+    template <class T = double, class E>
+    static kernel_plan<P, A, T> plan(const E& x, const kernel_config& c = {}) {
+        return kernel_plan<P, A, T>(x, L, c);
+    }
+};
+
+}  // namespace widenn::limit

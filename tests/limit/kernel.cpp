@@ -1,0 +1,240 @@
+// limit::kernel: agreement with a plain transcription of the recursion, closed forms, identities, SIMD duals
+// against act::dual, symmetry and PSD, stability at depth 200, blocks, float, errors.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <numbers>
+
+#include <widenn/act/activations.hpp>
+#include <xtensor/xview.hpp>
+
+#include <widenn/core/rng.hpp>
+#include <widenn/limit/kernel.hpp>
+#include <widenn/limit/solvers.hpp>
+
+namespace wn = widenn;
+namespace lim = widenn::limit;
+namespace act = widenn::act;
+using wn::matrix;
+
+namespace {
+matrix<double> random_inputs(std::size_t n, std::size_t d, std::uint64_t seed) {
+    wn::rng g(seed);
+    matrix<double> x = xt::empty<double>({n, d});
+    for (auto& v : x) v = g.normal();
+    return x;
+}
+// A plain transcription of neural-tangents' recursion for one pair (kernel-limits.md §1), independent of the
+// blocked code: carries (k11, k12, k22, Θ) through Dense and activation layers.
+template <class A>
+std::pair<double, double> reference_pair(const double* x, const double* y, std::size_t d, int depth, double wv, double bv,
+                                         bool ntk_param, double width = 0, bool bias = true) {
+    double k11 = 0, k12 = 0, k22 = 0;
+    for (std::size_t i = 0; i < d; ++i) k11 += x[i] * x[i], k12 += x[i] * y[i], k22 += y[i] * y[i];
+    k11 /= double(d), k12 /= double(d), k22 /= double(d);
+    double theta = 0, in_width = double(d);
+    for (int l = 0; l <= depth; ++l) {
+        if (l > 0) {
+            const auto t12 = act::dual<A>(k11, k12, k22), t11 = act::dual<A>(k11, k11, k11), t22 = act::dual<A>(k22, k22, k22);
+            theta *= t12.derivative;
+            k11 = t11.value, k12 = t12.value, k22 = t22.value;
+        }
+        const double s11 = wv * k11 + bv, s12 = wv * k12 + bv, s22 = wv * k22 + bv;
+        theta = ntk_param ? s12 + wv * theta : in_width * k12 + wv * theta + (bias ? 1.0 : 0.0);
+        k11 = s11, k12 = s12, k22 = s22;
+        in_width = width;
+    }
+    return {k12, theta};
+}
+
+template <class K, class A>
+double worst_relative_error(const matrix<double>& x, const matrix<double>& y, const lim::kernel_config& c, bool ntk_param) {
+    const auto [s, t] = K::kernels(x, y, c);
+    const auto [ss, ts] = K::kernels(x, c);
+    double worst = 0;
+    const std::size_t d = x.shape()[1];
+    for (std::size_t i = 0; i < x.shape()[0]; ++i) {
+        for (std::size_t j = 0; j < y.shape()[0]; ++j) {
+            const auto [rs, rt] = reference_pair<A>(&x(i, 0), &y(j, 0), d, K::depth, c.weight_var, c.bias_var, ntk_param, double(c.width));
+            worst = std::max({worst, std::abs(s(i, j) - rs) / std::abs(rs), std::abs(t(i, j) - rt) / std::abs(rt)});
+        }
+        for (std::size_t j = 0; j < x.shape()[0]; ++j) {
+            const auto [rs, rt] = reference_pair<A>(&x(i, 0), &x(j, 0), d, K::depth, c.weight_var, c.bias_var, ntk_param, double(c.width));
+            worst = std::max({worst, std::abs(ss(i, j) - rs) / std::abs(rs), std::abs(ts(i, j) - rt) / std::abs(rt)});
+            REQUIRE(ss(i, j) == ss(j, i));
+            REQUIRE(ts(i, j) == ts(j, i));
+        }
+    }
+    return worst;
+}
+}  // namespace
+
+TEST_CASE("kernel: the blocked, threaded, SIMD kernels equal the plain recursion") {
+    const auto x = random_inputs(37, 5, 1), y = random_inputs(23, 5, 2);
+    const lim::kernel_config c{.weight_var = 1.7, .bias_var = 0.2, .width = 300, .block = 8};
+    CHECK(worst_relative_error<lim::kernel<wn::param::ntk, act::relu, 3>, act::relu>(x, y, c, true) < 1e-12);
+    CHECK(worst_relative_error<lim::kernel<wn::param::ntk, act::erf<>, 3>, act::erf<>>(x, y, c, true) < 1e-12);
+    CHECK(worst_relative_error<lim::kernel<wn::param::ntk, act::gelu, 2>, act::gelu>(x, y, c, true) < 1e-12);
+    CHECK(worst_relative_error<lim::kernel<wn::param::ntk, act::abrelu<-0.5, 2.0>, 4>, act::abrelu<-0.5, 2.0>>(x, y, c, true) < 1e-12);
+    CHECK(worst_relative_error<lim::kernel<wn::param::standard_lr_1_over_n, act::relu, 3>, act::relu>(x, y, c, false) < 1e-12);
+    CHECK(worst_relative_error<lim::kernel<wn::param::standard_lr_1_over_n, act::erf<>, 3>, act::erf<>>(x, y, c, false) < 1e-12);
+    // quadrature (tanh has no closed form): fewer points, the per-entry cost is degree²
+    const auto xs = random_inputs(5, 3, 3), ys = random_inputs(4, 3, 4);
+    CHECK(worst_relative_error<lim::kernel<wn::param::ntk, act::tanh, 2>, act::tanh>(xs, ys, c, true) < 1e-12);
+    // the standard parametrization without biases
+    lim::kernel_config nb = c;
+    nb.bias = false;
+    nb.bias_var = 0;
+    const auto [s, t] = lim::kernel<wn::param::standard_lr_1_over_n, act::relu, 2>::kernels(x, y, nb);
+    const auto [rs, rt] = reference_pair<act::relu>(&x(3, 0), &y(5, 0), 5, 2, 1.7, 0.0, false, 300, false);
+    CHECK(s(3, 5) == doctest::Approx(rs).epsilon(1e-13));
+    CHECK(t(3, 5) == doctest::Approx(rt).epsilon(1e-13));
+}
+
+TEST_CASE("kernel: SIMD duals equal act::dual (ReLU family, erf), including |rho| -> 1 and zero variance") {
+    const double cases[][3] = {{1.3, 0.4, 0.7},  {0.9, -0.8, 1.6}, {2.0, 0.99 * 1.0, 0.5}, {1.0, 1.0, 1.0},
+                               {1.0, -1.0, 1.0}, {0.0, 0.0, 1.0},  {0.0, 0.0, 0.0},        {1e-3, 3e-4, 2e-3}};
+    auto check = [&](auto activation) {
+        using A = decltype(activation);
+        using V = xsimd::batch<double>;
+        for (const auto& q : cases) {
+            const auto ref = act::dual<A>(q[0], q[1], q[2]);
+            V t, td;
+            lim::detail::simd_dual<A>::eval(V(q[0]), V(q[1]), V(q[2]), t, td);
+            const double scale = std::max({1.0, std::abs(ref.value), std::abs(ref.derivative)});
+            CHECK(std::abs(t.get(0) - ref.value) <= 1e-14 * scale);
+            CHECK(std::abs(td.get(0) - ref.derivative) <= 1e-14 * scale);
+        }
+    };
+    check(act::relu{});
+    check(act::abs{});
+    check(act::leaky_relu<0.1>{});
+    check(act::abrelu<-0.5, 2.0>{});
+    check(act::erf<2.0, 0.5, 0.3>{});
+    check(act::sigmoid_like{});
+}
+
+TEST_CASE("kernel: closed forms (linear network; one hidden ReLU layer) and ABReLU identities") {
+    const auto x = random_inputs(6, 4, 5);
+    // identity and abrelu(a, a) = a·x: Σ^{L+1} = σw^{2(L+1)} a^{2L} x·x'/d, Θ^{L+1} = (L+1) Σ^{L+1}
+    const double wv = 1.3, a = 1.5;
+    const auto [si, ti] = lim::kernel<wn::param::ntk, act::identity, 3>::kernels(x, {.weight_var = wv});
+    const auto [sa, ta] = lim::kernel<wn::param::ntk, act::abrelu<1.5, 1.5>, 3>::kernels(x, {.weight_var = wv});
+    for (std::size_t i = 0; i < 6; ++i)
+        for (std::size_t j = 0; j < 6; ++j) {
+            double g = 0;
+            for (std::size_t k = 0; k < 4; ++k) g += x(i, k) * x(j, k) / 4;
+            CHECK(si(i, j) == doctest::Approx(std::pow(wv, 4) * g).epsilon(1e-13));
+            CHECK(ti(i, j) == doctest::Approx(4 * std::pow(wv, 4) * g).epsilon(1e-13));
+            CHECK(sa(i, j) == doctest::Approx(std::pow(wv, 4) * std::pow(a, 6) * g).epsilon(1e-13));
+            CHECK(ta(i, j) == doctest::Approx(4 * std::pow(wv, 4) * std::pow(a, 6) * g).epsilon(1e-13));
+        }
+    // abrelu(0, 1) is relu
+    const auto [sr, tr] = lim::kernel<wn::param::ntk, act::relu, 4>::kernels(x, {.weight_var = 2, .bias_var = 0.1});
+    const auto [s01, t01] = lim::kernel<wn::param::ntk, act::abrelu<0.0, 1.0>, 4>::kernels(x, {.weight_var = 2, .bias_var = 0.1});
+    CHECK(xt::allclose(sr, s01, 1e-14, 0));
+    CHECK(xt::allclose(tr, t01, 1e-14, 0));
+    // one hidden ReLU layer by hand (Cho & Saul 2009 arc-cosine kernel, NT's conventions)
+    const double bv = 0.3;
+    const auto [s1, t1] = lim::kernel<wn::param::ntk, act::relu, 1>::kernels(x, {.weight_var = wv, .bias_var = bv});
+    double n0 = 0, n1 = 0, g = 0;
+    for (std::size_t k = 0; k < 4; ++k) n0 += x(0, k) * x(0, k) / 4, n1 += x(1, k) * x(1, k) / 4, g += x(0, k) * x(1, k) / 4;
+    const double q11 = wv * n0 + bv, q22 = wv * n1 + bv, q12 = wv * g + bv;
+    const double angle = std::acos(q12 / std::sqrt(q11 * q22)), pi = std::numbers::pi;
+    const double t = (std::sqrt(q11 * q22 - q12 * q12) + (pi - angle) * q12) / (2 * pi), tdot = (pi - angle) / (2 * pi);
+    CHECK(s1(0, 1) == doctest::Approx(wv * t + bv).epsilon(1e-12));
+    CHECK(t1(0, 1) == doctest::Approx(wv * t + bv + wv * tdot * q12).epsilon(1e-12));
+    CHECK(s1(0, 0) == doctest::Approx(wv * q11 / 2 + bv).epsilon(1e-14));
+}
+
+TEST_CASE("kernel: symmetric and positive semi-definite on random inputs") {
+    const auto x = random_inputs(40, 7, 6);
+    auto check = [&](const matrix<double>& k) {
+        const auto e = lim::eigh(k);
+        double trace = 0;
+        for (std::size_t i = 0; i < 40; ++i) trace += k(i, i);
+        CHECK(e.values(0) >= -1e-10 * trace);
+        CHECK(xt::all(xt::equal(k, xt::transpose(k))));
+    };
+    const lim::kernel_config c{.weight_var = 2.0, .bias_var = 0.05, .block = 16};
+    const auto [sr, tr] = lim::kernel<wn::param::ntk, act::relu, 3>::kernels(x, c);
+    const auto [se, te] = lim::kernel<wn::param::ntk, act::erf<>, 3>::kernels(x, c);
+    const auto [sg, tg] = lim::kernel<wn::param::ntk, act::gelu, 3>::kernels(x, c);
+    for (const auto* k : {&sr, &tr, &se, &te, &sg, &tg}) check(*k);
+}
+
+TEST_CASE("kernel: finite at depth 200 for nearly parallel and zero inputs") {
+    matrix<double> x = random_inputs(4, 6, 7);
+    for (std::size_t k = 0; k < 6; ++k) {
+        x(1, k) = x(0, k) * (1 + 1e-12 * double(k));  // nearly parallel
+        x(3, k) = 0.0;                                 // zero input
+    }
+    auto check = [&](const auto& pair, double diag_nngp) {
+        CHECK(xt::all(xt::isfinite(pair.nngp)));
+        CHECK(xt::all(xt::isfinite(pair.ntk)));
+        CHECK(pair.nngp(0, 0) == doctest::Approx(diag_nngp).epsilon(1e-10));
+    };
+    double n0 = 0;
+    for (std::size_t k = 0; k < 6; ++k) n0 += x(0, k) * x(0, k) / 6;
+    // ReLU with σw² = 2, σb² = 0 preserves the variance: Σ^l(x, x) = 2|x|²/d at every layer
+    check(lim::kernel<wn::param::ntk, act::relu, 200>::kernels(x, {.weight_var = 2.0}), 2 * n0);
+    const auto relu = lim::kernel<wn::param::ntk, act::relu, 200>::kernels(x, {.weight_var = 2.0});
+    CHECK(relu.nngp(3, 3) == 0.0);
+    CHECK(relu.nngp(0, 3) == 0.0);
+    // NTK diagonal of variance-preserving ReLU: Θ^{L+1}(x, x) = (L+1)·Σ(x, x)
+    CHECK(relu.ntk(0, 0) == doctest::Approx(201 * 2 * n0).epsilon(1e-10));
+    const auto erf = lim::kernel<wn::param::ntk, act::erf<>, 200>::kernels(x, {.weight_var = 1.5, .bias_var = 0.1});
+    CHECK(xt::all(xt::isfinite(erf.nngp)));
+    CHECK(xt::all(xt::isfinite(erf.ntk)));
+    // zero input: Σ¹ = σb², then the bias-only recursion
+    CHECK(erf.nngp(3, 3) > 0.1);
+}
+
+TEST_CASE("kernel: blocks of a plan equal the whole kernel; float agrees with double") {
+    const auto x = random_inputs(30, 9, 8), y = random_inputs(17, 9, 9);
+    using K = lim::kernel<wn::param::ntk, act::erf<>, 2>;
+    const lim::kernel_config c{.weight_var = 1.2, .bias_var = 0.1, .block = 7};
+    const auto whole = K::kernels(x, y, c);
+    const auto plan = K::plan(x, y, c);
+    const auto part = plan.block(4, 19, 3, 11);
+    CHECK(xt::allclose(part.nngp, xt::view(whole.nngp, xt::range(4, 19), xt::range(3, 11)), 1e-14, 0));
+    CHECK(xt::allclose(part.ntk, xt::view(whole.ntk, xt::range(4, 19), xt::range(3, 11)), 1e-14, 0));
+    const auto sym = K::kernels(x, c);
+    const auto sym_part = K::plan(x, c).block(10, 25, 2, 30);  // crosses the diagonal
+    CHECK(xt::allclose(sym_part.ntk, xt::view(sym.ntk, xt::range(10, 25), xt::range(2, 30)), 1e-14, 0));
+    // upper triangle only (fill_lower = false), into reused storage
+    lim::kernel_config upper = c;
+    upper.fill_lower = false;
+    lim::kernel_pair<double> reused;
+    K::plan(x, upper).compute_into(reused);
+    const double* storage = reused.ntk.data();
+    K::plan(x, upper).compute_into(reused);
+    CHECK(reused.ntk.data() == storage);
+    for (std::size_t i = 0; i < 30; ++i)
+        for (std::size_t j = i; j < 30; ++j) {
+            REQUIRE(reused.ntk(i, j) == sym.ntk(i, j));
+            REQUIRE(reused.nngp(i, j) == sym.nngp(i, j));
+        }
+    const auto f = K::kernels<float>(x, y, c);
+    CHECK(xt::allclose(xt::cast<double>(f.ntk), whole.ntk, 1e-5, 1e-5));
+    lim::kernel_config nngp_only = c;
+    nngp_only.compute_ntk = false;
+    const auto only = K::kernels(x, y, nngp_only);
+    CHECK(only.ntk.size() == 0);
+    CHECK(xt::allclose(only.nngp, whole.nngp, 1e-15, 0));
+}
+
+TEST_CASE("kernel: bad input is a clear error") {
+    using K = lim::kernel<wn::param::ntk, act::relu, 2>;
+    const auto x = random_inputs(5, 3, 10), y = random_inputs(4, 2, 11);
+    CHECK_THROWS_AS(K::kernels(x, y), wn::shape_error);
+    CHECK_THROWS_WITH(K::kernels(x, y), doctest::Contains("same number of features"));
+    matrix<double> bad = x;
+    bad(2, 1) = std::nan("");
+    CHECK_THROWS_WITH(K::kernels(bad), doctest::Contains("non-finite"));
+    const matrix<double> empty = xt::zeros<double>({std::size_t(0), std::size_t(3)});
+    CHECK_THROWS_AS(K::kernels(empty), wn::shape_error);
+    CHECK_THROWS_WITH(K::kernels(x, {.weight_var = -1}), doctest::Contains("weight_var"));
+    CHECK_THROWS_WITH((lim::kernel<wn::param::standard_lr_1_over_n, act::relu, 2>::kernels(x)), doctest::Contains("width"));
+    CHECK_THROWS_AS(K::plan(x).block(0, 6, 0, 2), wn::error);
+}
