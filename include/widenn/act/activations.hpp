@@ -486,7 +486,8 @@ struct monomial {
     template <class T>
     static T derivative(T x) {
         if constexpr (N == 0) {
-            return T(0) * x;
+            (void)x;
+            return T(0);
         } else {
             return static_cast<T>(N) * monomial<N - 1>::value(x);
         }
@@ -522,7 +523,8 @@ struct hermite {
     template <class T>
     static T derivative(T x) {  // He_N' = N He_{N−1}
         if constexpr (N == 0) {
-            return T(0) * x;
+            (void)x;
+            return T(0);
         } else {
             return static_cast<T>(N) * unnormalized(N - 1, x) * norm<T>();
         }

@@ -96,7 +96,7 @@ double validate_gradients(const Net& net, const gradients<typename Net::value_ty
             require_finite(g.weight(l), where, "gradient of weight " + std::to_string(l));
             require_finite(g.bias(l), where, "gradient of bias " + std::to_string(l));
         }
-        fail<numerical_error>(where, ": the squared gradient norm overflows double");
+        fail<numerical_error>(where, ": the gradients are finite but their squared norm overflows double (is the training diverging?)");
     }
     const double norm = std::sqrt(total);
     return clip_norm > 0 && norm > clip_norm ? clip_norm / norm : 1.0;
