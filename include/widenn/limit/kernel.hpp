@@ -143,6 +143,7 @@ struct simd_dual {
     static constexpr bool available = false;
 };
 
+#ifdef WIDENN_USE_XSIMD
 template <double A, double B>
 struct simd_abrelu {
     static constexpr bool available = true;
@@ -186,6 +187,7 @@ template <double A, double B, double C>
 struct simd_dual<act::erf<A, B, C>> : simd_erf<A, B, C> {};
 template <>
 struct simd_dual<act::sigmoid_like> : simd_erf<0.5, 1.0 / 2.4020563531719796, 0.5> {};
+#endif  // WIDENN_USE_XSIMD
 
 template <class E, class T>
 matrix<T> to_matrix(const E& x, const char* where, const char* what) {
@@ -407,7 +409,7 @@ public:
         T* ntk = config_.compute_ntk ? out.ntk.data() : nullptr;
         std::atomic<std::size_t> done{0};
         const long count = static_cast<long>(blocks.size());
-        int threads = 1;
+        [[maybe_unused]] int threads = 1;
 #ifdef WIDENN_USE_OPENMP
         threads = config_.threads > 0 ? config_.threads : omp_get_max_threads();
 #endif
