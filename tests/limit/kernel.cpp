@@ -116,6 +116,34 @@ TEST_CASE("kernel: SIMD duals equal act::dual (ReLU family, erf), including |rho
 }
 #endif
 
+namespace {
+// erf without its closed form: the kernel then runs on Gauss–Hermite quadrature (act::dual's fallback).
+struct erf_by_quadrature {
+    static constexpr std::string_view name = "erf_by_quadrature";
+    template <class T>
+    static T value(T x) { return act::erf<>::value(x); }
+    template <class T>
+    static T derivative(T x) { return act::erf<>::derivative(x); }
+};
+}  // namespace
+
+TEST_CASE("kernel: quadrature kernels equal the closed-form kernels within 1e-8 (smooth activation)") {
+    static_assert(!act::has_closed_form_dual<erf_by_quadrature>);
+    // variances kept near 1: at q = 5 the default-degree quadrature of E[φ'(u)²] = E[(4/π)e^{-2u²}] is only good to 1e-4
+    // (the integrand is narrow against the Gaussian), which is act/'s documented limit, not the recursion's
+    matrix<double> x = random_inputs(6, 4, 12);
+    for (std::size_t i = 0; i < 6; ++i) {
+        double norm = 0;
+        for (std::size_t k = 0; k < 4; ++k) norm += x(i, k) * x(i, k);
+        for (std::size_t k = 0; k < 4; ++k) x(i, k) *= std::sqrt(4.0 / norm);
+    }
+    const lim::kernel_config c{.weight_var = 1.0, .bias_var = 0.1};
+    const auto closed = lim::kernel<wn::param::ntk, act::erf<>, 3>::kernels(x, c);
+    const auto quad = lim::kernel<wn::param::ntk, erf_by_quadrature, 3>::kernels(x, c);
+    CHECK(xt::allclose(quad.nngp, closed.nngp, 1e-8, 1e-10));
+    CHECK(xt::allclose(quad.ntk, closed.ntk, 1e-8, 1e-10));
+}
+
 TEST_CASE("kernel: closed forms (linear network; one hidden ReLU layer) and ABReLU identities") {
     const auto x = random_inputs(6, 4, 5);
     // identity and abrelu(a, a) = a·x: Σ^{L+1} = σw^{2(L+1)} a^{2L} x·x'/d, Θ^{L+1} = (L+1) Σ^{L+1}
