@@ -11,11 +11,13 @@
 // T and Ṫ are the dual activation E[φ(u)φ(v)], E[φ'(u)φ'(v)] for (u, v) ~ N(0, [[q11, q12], [q12, q22]]) from act/.
 // The per-point variances Σ^l(x, x) are carried alongside, so every entry sees its exact diagonals.
 //
-// Computation: the Gram matrix x·x' comes from BLAS (one gemm per block, single-threaded BLAS inside the
+// Computation: the Gram matrix x·x'/d comes from BLAS (one gemm per block, single-threaded BLAS inside the
 // OpenMP threads, so only one threading runtime runs); then, per block row, all layers are applied to a
-// short contiguous row segment (layer loop outside, entry loop inside: that is what the compiler
-// vectorises). The symmetric case computes the upper triangle of blocks and mirrors it. kernel_plan
-// computes any block, so a kernel larger than memory can be streamed.
+// short contiguous row segment (layer loop outside, entry loop inside, so the segment stays in L1 and the
+// entry loop is a vector loop: explicit xsimd for the ReLU family and erf, scalar closed forms otherwise).
+// The symmetric case computes the upper triangle of blocks, sets the diagonal Gram entries to the exact norms
+// (cosine exactly 1), and mirrors each block while it is in cache. kernel_plan computes any block, so a kernel
+// larger than memory can be streamed.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
