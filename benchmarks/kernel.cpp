@@ -10,7 +10,6 @@
 #include <vector>
 
 #include <cblas.h>
-#include <omp.h>
 #include <xsimd/xsimd.hpp>
 
 #include <widenn/act/activations.hpp>
@@ -43,7 +42,7 @@ void baseline_gram(std::vector<double>& gram, int threads) {
 }
 
 // In place on the upper triangle: gram -> NNGP, ntk <- NTK. Per row, all layers over the row segment j >= i.
-void baseline_layers(std::vector<double>& gram, std::vector<double>& ntk, int threads) {
+void baseline_layers(std::vector<double>& gram, std::vector<double>& ntk, [[maybe_unused]] int threads) {
     using V = xsimd::batch<double>;
     constexpr double inv_2pi = 1 / (2 * std::numbers::pi);
     // diagonal variances per layer: ReLU halves the variance, σw² = 2 restores it, the bias adds σb²
@@ -55,7 +54,9 @@ void baseline_layers(std::vector<double>& gram, std::vector<double>& ntk, int th
             s = weight_var * s / 2 + bias_var;
         }
     }
+#ifdef WIDENN_USE_OPENMP
 #pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
+#endif
     for (std::size_t i = 0; i < n; ++i) {
         double* s = gram.data() + i * n;
         double* t = ntk.data() + i * n;
@@ -151,7 +152,7 @@ void BM_widenn_total_allocating(benchmark::State& state) {
 
 // The layer recursion alone: widenn's fused row loop over the upper triangle of a precomputed Gram matrix.
 void BM_widenn_layers(benchmark::State& state) {
-    const int threads = static_cast<int>(state.range(0));
+    [[maybe_unused]] const int threads = static_cast<int>(state.range(0));
     const widenn::limit::kernel_config config{.weight_var = weight_var, .bias_var = bias_var};
     const auto plan = kernel::plan(inputs(), config);
     const auto& q = plan.row_variances();
@@ -165,7 +166,9 @@ void BM_widenn_layers(benchmark::State& state) {
         state.PauseTiming();
         gram = gram0;
         state.ResumeTiming();
+#ifdef WIDENN_USE_OPENMP
 #pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
+#endif
         for (std::size_t i = 0; i < n; ++i) {
             gram[i * n + i] = norms[i];
             recursion::fused_row(n - i, double(d), depth, q.data() + i, n, q.data() + i, n, gram.data() + i * n + i,

@@ -91,6 +91,7 @@ TEST_CASE("kernel: the blocked, threaded, SIMD kernels equal the plain recursion
     CHECK(t(3, 5) == doctest::Approx(rt).epsilon(1e-13));
 }
 
+#ifdef WIDENN_USE_XSIMD
 TEST_CASE("kernel: SIMD duals equal act::dual (ReLU family, erf), including |rho| -> 1 and zero variance") {
     const double cases[][3] = {{1.3, 0.4, 0.7},  {0.9, -0.8, 1.6}, {2.0, 0.99 * 1.0, 0.5}, {1.0, 1.0, 1.0},
                                {1.0, -1.0, 1.0}, {0.0, 0.0, 1.0},  {0.0, 0.0, 0.0},        {1e-3, 3e-4, 2e-3}};
@@ -112,6 +113,35 @@ TEST_CASE("kernel: SIMD duals equal act::dual (ReLU family, erf), including |rho
     check(act::abrelu<-0.5, 2.0>{});
     check(act::erf<2.0, 0.5, 0.3>{});
     check(act::sigmoid_like{});
+}
+#endif
+
+namespace {
+// erf without its closed form: the kernel then runs on Gauss–Hermite quadrature (act::dual's fallback).
+struct erf_by_quadrature {
+    static constexpr std::string_view name = "erf_by_quadrature";
+    template <class T>
+    static T value(T x) { return act::erf<>::value(x); }
+    template <class T>
+    static T derivative(T x) { return act::erf<>::derivative(x); }
+};
+}  // namespace
+
+TEST_CASE("kernel: quadrature kernels equal the closed-form kernels within 1e-8 (smooth activation)") {
+    static_assert(!act::has_closed_form_dual<erf_by_quadrature>);
+    // variances kept near 1: at q = 5 the default-degree quadrature of E[φ'(u)²] = E[(4/π)e^{-2u²}] is only good to 1e-4
+    // (the integrand is narrow against the Gaussian), which is act/'s documented limit, not the recursion's
+    matrix<double> x = random_inputs(6, 4, 12);
+    for (std::size_t i = 0; i < 6; ++i) {
+        double norm = 0;
+        for (std::size_t k = 0; k < 4; ++k) norm += x(i, k) * x(i, k);
+        for (std::size_t k = 0; k < 4; ++k) x(i, k) *= std::sqrt(4.0 / norm);
+    }
+    const lim::kernel_config c{.weight_var = 1.0, .bias_var = 0.1};
+    const auto closed = lim::kernel<wn::param::ntk, act::erf<>, 3>::kernels(x, c);
+    const auto quad = lim::kernel<wn::param::ntk, erf_by_quadrature, 3>::kernels(x, c);
+    CHECK(xt::allclose(quad.nngp, closed.nngp, 1e-8, 1e-10));
+    CHECK(xt::allclose(quad.ntk, closed.ntk, 1e-8, 1e-10));
 }
 
 TEST_CASE("kernel: closed forms (linear network; one hidden ReLU layer) and ABReLU identities") {

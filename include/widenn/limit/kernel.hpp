@@ -11,11 +11,13 @@
 // T and Ṫ are the dual activation E[φ(u)φ(v)], E[φ'(u)φ'(v)] for (u, v) ~ N(0, [[q11, q12], [q12, q22]]) from act/.
 // The per-point variances Σ^l(x, x) are carried alongside, so every entry sees its exact diagonals.
 //
-// Computation: the Gram matrix x·x' comes from BLAS (one gemm per block, single-threaded BLAS inside the
+// Computation: the Gram matrix x·x'/d comes from BLAS (one gemm per block, single-threaded BLAS inside the
 // OpenMP threads, so only one threading runtime runs); then, per block row, all layers are applied to a
-// short contiguous row segment (layer loop outside, entry loop inside: that is what the compiler
-// vectorises). The symmetric case computes the upper triangle of blocks and mirrors it. kernel_plan
-// computes any block, so a kernel larger than memory can be streamed.
+// short contiguous row segment (layer loop outside, entry loop inside, so the segment stays in L1 and the
+// entry loop is a vector loop: explicit xsimd for the ReLU family and erf, scalar closed forms otherwise).
+// The symmetric case computes the upper triangle of blocks, sets the diagonal Gram entries to the exact norms
+// (cosine exactly 1), and mirrors each block while it is in cache. kernel_plan computes any block, so a kernel
+// larger than memory can be streamed.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -143,6 +145,7 @@ struct simd_dual {
     static constexpr bool available = false;
 };
 
+#ifdef WIDENN_USE_XSIMD
 template <double A, double B>
 struct simd_abrelu {
     static constexpr bool available = true;
@@ -186,6 +189,7 @@ template <double A, double B, double C>
 struct simd_dual<act::erf<A, B, C>> : simd_erf<A, B, C> {};
 template <>
 struct simd_dual<act::sigmoid_like> : simd_erf<0.5, 1.0 / 2.4020563531719796, 0.5> {};
+#endif  // WIDENN_USE_XSIMD
 
 template <class E, class T>
 matrix<T> to_matrix(const E& x, const char* where, const char* what) {
@@ -364,18 +368,8 @@ public:
         require(r0 <= r1 && r1 <= rows() && c0 <= c1 && c1 <= cols(), "limit::kernel_plan::block: block [", r0, ", ", r1,
                 ") x [", c0, ", ", c1, ") is outside the ", rows(), " x ", cols(), " kernel");
         if (r0 == r1 || c0 == c1) return;
-        const matrix<T>& x2 = symmetric_ ? x1_ : x2_;
-        const matrix<T>& q2 = col_variances();
-        const std::size_t d = x1_.shape()[1], n1 = rows(), n2 = cols();
-        detail::gemm_nt(r1 - r0, c1 - c0, d, T(1) / static_cast<T>(d), x1_.data() + r0 * d, x2.data() + c0 * d, nngp, ld_nngp);
-        const bool want_ntk = ntk != nullptr && config_.compute_ntk;
-        for (std::size_t i = r0; i < r1; ++i) {
-            T* s = nngp + (i - r0) * ld_nngp;
-            // exact diagonal: the same norm the variances were computed from (cosine exactly 1)
-            if (symmetric_ && i >= c0 && i < c1) s[i - c0] = norms1_[i];
-            recursion::fused_row(c1 - c0, static_cast<T>(d), depth_, q1_.data() + i, n1, q2.data() + c0, n2, s,
-                              want_ntk ? ntk + (i - r0) * ld_ntk : static_cast<T*>(nullptr), config_);
-        }
+        gram_into(r0, r1, c0, c1, nngp, ld_nngp);
+        layers_into(r0, r1, c0, c1, nngp, ld_nngp, ntk, ld_ntk);
     }
 
     // The block rows [r0, r1) × columns [c0, c1) as new matrices.
@@ -400,29 +394,33 @@ public:
         if (out.nngp.shape()[0] != n1 || out.nngp.shape()[1] != n2) out.nngp = matrix<T>::from_shape({n1, n2});
         if (config_.compute_ntk && (out.ntk.shape()[0] != n1 || out.ntk.shape()[1] != n2)) out.ntk = matrix<T>::from_shape({n1, n2});
         if (!config_.compute_ntk) out.ntk = matrix<T>();
-        std::vector<std::pair<std::size_t, std::size_t>> blocks;
-        for (std::size_t r = 0; r < n1; r += bs)
-            for (std::size_t c = symmetric_ ? r : 0; c < n2; c += bs) blocks.emplace_back(r, c);
-        T* nngp = out.nngp.data();
-        T* ntk = config_.compute_ntk ? out.ntk.data() : nullptr;
-        std::atomic<std::size_t> done{0};
-        const long count = static_cast<long>(blocks.size());
-        int threads = 1;
+        [[maybe_unused]] int threads = 1;
 #ifdef WIDENN_USE_OPENMP
         threads = config_.threads > 0 ? config_.threads : omp_get_max_threads();
 #endif
+        // Row strips: one gemm per strip (as efficient as one syrk/gemm over everything), then the layers block by
+        // block; strips are short enough that every thread gets several (longest first in the triangle).
+        const std::size_t strip = std::clamp<std::size_t>((n1 + 4 * threads - 1) / (4 * static_cast<std::size_t>(threads)), 16, bs);
+        const long count = static_cast<long>((n1 + strip - 1) / strip);
+        T* nngp = out.nngp.data();
+        T* ntk = config_.compute_ntk ? out.ntk.data() : nullptr;
+        std::atomic<std::size_t> done{0};
         {
-            detail::single_threaded_blas guard(true);  // parallel over blocks, never inside a block
+            detail::single_threaded_blas guard(true);  // parallel over strips, never inside a BLAS call
 #ifdef WIDENN_USE_OPENMP
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
 #endif
-            for (long b = 0; b < count; ++b) {
-                const auto [r, c] = blocks[static_cast<std::size_t>(b)];
-                const std::size_t r1 = std::min(r + bs, n1), c1 = std::min(c + bs, n2);
-                block_into(r, r1, c, c1, nngp + r * n2 + c, n2, ntk ? ntk + r * n2 + c : nullptr, n2);
-                if (symmetric_ && config_.fill_lower) {  // mirror while the block is still in cache
-                    mirror_block(nngp, n2, r, r1, c, c1);
-                    if (ntk) mirror_block(ntk, n2, r, r1, c, c1);
+            for (long k = 0; k < count; ++k) {
+                const std::size_t r = static_cast<std::size_t>(k) * strip, r1 = std::min(r + strip, n1);
+                const std::size_t first = symmetric_ ? r : 0;
+                gram_into(r, r1, first, n2, nngp + r * n2 + first, n2);
+                for (std::size_t c = first; c < n2; c += bs) {
+                    const std::size_t c1 = std::min(c + bs, n2);
+                    layers_into(r, r1, c, c1, nngp + r * n2 + c, n2, ntk ? ntk + r * n2 + c : nullptr, n2);
+                    if (symmetric_ && config_.fill_lower) {  // mirror while the block is still in cache
+                        mirror_block(nngp, n2, r, r1, c, c1);
+                        if (ntk) mirror_block(ntk, n2, r, r1, c, c1);
+                    }
                 }
                 const std::size_t finished = ++done;
                 bool main_thread = true;
@@ -436,6 +434,27 @@ public:
     }
 
 private:
+    // Gram values x_i·x'_j/d of block [r0, r1) × [c0, c1) into nngp (one BLAS gemm).
+    void gram_into(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1, T* nngp, std::size_t ld_nngp) const {
+        const matrix<T>& x2 = symmetric_ ? x1_ : x2_;
+        const std::size_t d = x1_.shape()[1];
+        detail::gemm_nt(r1 - r0, c1 - c0, d, T(1) / static_cast<T>(d), x1_.data() + r0 * d, x2.data() + c0 * d, nngp, ld_nngp);
+    }
+    // All layers over block [r0, r1) × [c0, c1), in place: nngp holds the Gram values on entry, Σ^{L+1} on exit.
+    void layers_into(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1, T* nngp, std::size_t ld_nngp, T* ntk,
+                     std::size_t ld_ntk) const {
+        const matrix<T>& q2 = col_variances();
+        const std::size_t d = x1_.shape()[1], n1 = rows(), n2 = cols();
+        const bool want_ntk = ntk != nullptr && config_.compute_ntk;
+        for (std::size_t i = r0; i < r1; ++i) {
+            T* s = nngp + (i - r0) * ld_nngp;
+            // exact diagonal: the same norm the variances were computed from (cosine exactly 1)
+            if (symmetric_ && i >= c0 && i < c1) s[i - c0] = norms1_[i];
+            recursion::fused_row(c1 - c0, static_cast<T>(d), depth_, q1_.data() + i, n1, q2.data() + c0, n2, s,
+                                 want_ntk ? ntk + (i - r0) * ld_ntk : static_cast<T*>(nullptr), config_);
+        }
+    }
+
     // Copies block [r0, r1) × [c0, c1) (c0 >= r0) of the upper part to its transpose position below the diagonal.
     static void mirror_block(T* p, std::size_t n, std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) {
         for (std::size_t i = r0; i < r1; ++i)
