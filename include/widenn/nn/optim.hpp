@@ -1,0 +1,254 @@
+#pragma once
+// Optimizers for nn::mlp with per-layer learning rates from the parametrization policy.
+//
+// Every trainable tensor w has a scaling (nn::tensor_scaling, computed by the network from P's
+// exponents and ñ = width / base_width): SGD uses the rate η·sgd_lr = η ñ^{-c}, Adam η·adam_lr =
+// η ñ^{-c_adam} (abc-parametrization.md §1, effective quantities; per-layer learning rates are the
+// per-layer symmetry of §2). Consequences: at ñ = 1 every factor is 1 (μP equals SP at the base
+// width, TP5), and two policies related by a per-layer shift (a+θ, b−θ, c−2θ) train identically under SGD.
+//
+// Adam ε. The per-layer Adam symmetry (a+θ, b−θ, c−θ) holds only if ε moves to ε n^{-θ} (§2, §5:
+// for W = m·w the effective ε on W is ε/m). We scale ε per tensor like its gradient: the typical
+// per-entry gradient of w^l at initialisation is ñ^{-a_l-(a_{L+1}+b_{L+1})} for l ≤ L (the
+// backpropagated signal carries the readout's scale) and ñ^{-a_{L+1}} for the readout, so
+// ε_l = ε·ñ^{-that exponent} (tensor_scaling::adam_eps). This shifts by n^{-θ} under the symmetry,
+// so param::mup and param::mup_table3 give the same Adam trajectory, and ε keeps the same ratio to
+// √v̂ at every width (a fixed ε would eventually dominate the update under μP, where gradients shrink
+// like 1/width). adam_config::scale_epsilon = false uses one fixed ε (PyTorch's behaviour).
+//
+// Weight decay follows the `mup` package's default: the decay per step, η·wd, is the same for every
+// tensor and width (wd is divided by the tensor's learning-rate factor). This is invariant under the
+// symmetries because it rescales w and W by the same factor.
+//
+// Gradient clipping: if clip_norm > 0 and the global 2-norm of all gradients (of w, as
+// torch.nn.utils.clip_grad_norm_ on the trainable tensors) exceeds it, every gradient is scaled by clip_norm / norm.
+//
+// step() validates the gradients (shapes, finite values) before it changes anything, so after a
+// failed step the parameters and optimizer state are unchanged.
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "../core/errors.hpp"
+#include "../core/tensor.hpp"
+#include "blas.hpp"
+#include "mlp.hpp"
+
+namespace widenn::nn {
+
+struct sgd_config {
+    double lr = 0.1;
+    double momentum = 0.0;
+    double weight_decay = 0.0;
+    double clip_norm = 0.0;  // 0: no clipping
+};
+
+struct adam_config {
+    double lr = 1e-3;
+    double beta1 = 0.9;
+    double beta2 = 0.999;
+    double eps = 1e-8;
+    double weight_decay = 0.0;  // adam: L2 added to the gradient; adamw: decoupled decay
+    double clip_norm = 0.0;
+    bool scale_epsilon = true;  // ε_l = ε·tensor_scaling::adam_eps (see above)
+};
+
+namespace detail {
+
+// Σ g² over a tensor, in double with independent lanes (vectorisable; deterministic).
+template <class T>
+double sum_of_squares(const T* g, std::size_t n) {
+    double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (std::size_t j = 0; j < 8; ++j) lane[j] += static_cast<double>(g[i + j]) * static_cast<double>(g[i + j]);
+    double total = 0;
+    for (; i < n; ++i) total += static_cast<double>(g[i]) * static_cast<double>(g[i]);
+    for (double v : lane) total += v;
+    return total;
+}
+
+// Checks g against the network's shapes and for non-finite entries; returns the factor (≤ 1) that
+// implements global-norm clipping (1 when clip_norm = 0 or the norm is below it).
+template <class Net>
+double validate_gradients(const Net& net, const gradients<typename Net::value_type>& g, double clip_norm, const char* where) {
+    using T = typename Net::value_type;
+    if (g.weights.size() != static_cast<std::size_t>(Net::layers) || g.biases.size() != static_cast<std::size_t>(Net::layers))
+        fail<shape_error>(where, ": gradients must hold ", Net::layers, " weight and ", Net::layers, " bias tensors, got ", g.weights.size(),
+                          " and ", g.biases.size());
+    for (int l = 1; l <= Net::layers; ++l) {
+        require_shape(g.weight(l), net.fan_out(l), net.fan_in(l), where, "gradient of weight " + std::to_string(l));
+        const std::size_t nb = net.config().bias ? net.fan_out(l) : 0;
+        require<shape_error>(g.bias(l).size() == nb, where, ": gradient of bias ", l, " must have length ", nb, ", got ", g.bias(l).size());
+    }
+    double total = 0;
+    for (int l = 1; l <= Net::layers; ++l) {
+        total += sum_of_squares<T>(g.weight(l).data(), g.weight(l).size());
+        total += sum_of_squares<T>(g.bias(l).data(), g.bias(l).size());
+    }
+    if (!std::isfinite(total)) {  // slow path: name the offending entry
+        for (int l = 1; l <= Net::layers; ++l) {
+            require_finite(g.weight(l), where, "gradient of weight " + std::to_string(l));
+            require_finite(g.bias(l), where, "gradient of bias " + std::to_string(l));
+        }
+        fail<numerical_error>(where, ": the squared gradient norm overflows double");
+    }
+    const double norm = std::sqrt(total);
+    return clip_norm > 0 && norm > clip_norm ? clip_norm / norm : 1.0;
+}
+
+inline void check_positive(double v, const char* where, const char* what, bool allow_zero = false) {
+    if (!std::isfinite(v) || v < 0 || (!allow_zero && v == 0)) fail(where, ": ", what, " must be ", allow_zero ? ">= 0" : "> 0", " and finite, got ", v);
+}
+
+// Calls f(w, g, scaling, tensor_index) for every trainable tensor (weights, then biases).
+template <class Net, class F>
+void for_each_tensor(Net& net, const gradients<typename Net::value_type>& g, F&& f) {
+    for (int l = 1; l <= Net::layers; ++l) {
+        f(net.weight(l).data(), g.weight(l).data(), net.weight(l).size(), net.weight_scaling(l), 2 * (l - 1));
+        f(net.bias(l).data(), g.bias(l).data(), net.bias(l).size(), net.bias_scaling(l), 2 * (l - 1) + 1);
+    }
+}
+
+template <class Net>
+std::vector<std::vector<typename Net::value_type>> zero_state(const Net& net) {
+    std::vector<std::vector<typename Net::value_type>> state;
+    for (int l = 1; l <= Net::layers; ++l) {
+        state.emplace_back(net.weight(l).size());
+        state.emplace_back(net.bias(l).size());
+    }
+    return state;
+}
+
+}  // namespace detail
+
+// SGD with momentum (PyTorch convention: buf = μ·buf + d, w -= η_l·buf) and weight decay.
+template <class Net>
+class sgd {
+public:
+    using T = typename Net::value_type;
+
+    sgd(Net& net, const sgd_config& config) : net_(&net), config_(config) {
+        detail::check_positive(config.lr, "nn::sgd", "lr");
+        detail::check_positive(config.momentum, "nn::sgd", "momentum", true);
+        require(config.momentum < 1, "nn::sgd: momentum must be < 1, got ", config.momentum);
+        detail::check_positive(config.weight_decay, "nn::sgd", "weight_decay", true);
+        detail::check_positive(config.clip_norm, "nn::sgd", "clip_norm", true);
+        if (config.momentum > 0) momentum_ = detail::zero_state(net);
+    }
+
+    const sgd_config& config() const { return config_; }
+    void set_lr(double lr) {
+        detail::check_positive(lr, "nn::sgd::set_lr", "lr");
+        config_.lr = lr;
+    }
+
+    void step(const gradients<T>& g) {
+        const double clip = detail::validate_gradients(*net_, g, config_.clip_norm, "nn::sgd::step");
+        detail::for_each_tensor(*net_, g, [&](T* w, const T* grad, std::size_t n, const tensor_scaling& s, int k) {
+            const double rate = config_.lr * s.sgd_lr;
+            if (config_.momentum == 0) {
+                // d = clip·g + (wd / f)·w;  w ← w − η f d = (1 − η wd) w − η f clip g
+                if (config_.weight_decay != 0) {
+                    const T keep = static_cast<T>(1.0 - config_.lr * config_.weight_decay);
+                    for (std::size_t i = 0; i < n; ++i) w[i] *= keep;
+                }
+                blas::axpy<T>(n, static_cast<T>(-rate * clip), grad, w);
+                return;
+            }
+            T* buf = momentum_[static_cast<std::size_t>(k)].data();
+            const T mu = static_cast<T>(config_.momentum), c = static_cast<T>(clip);
+            const T decay = static_cast<T>(config_.weight_decay / s.sgd_lr), r = static_cast<T>(rate);
+            for (std::size_t i = 0; i < n; ++i) {
+                buf[i] = mu * buf[i] + c * grad[i] + decay * w[i];
+                w[i] -= r * buf[i];
+            }
+        });
+    }
+
+private:
+    Net* net_;
+    sgd_config config_;
+    std::vector<std::vector<T>> momentum_;
+};
+
+namespace detail {
+
+// Adam (Kingma & Ba 2015) with bias correction; decoupled = true is AdamW (Loshchilov & Hutter 2019).
+template <class Net, bool Decoupled>
+class adam_impl {
+public:
+    using T = typename Net::value_type;
+
+    adam_impl(Net& net, const adam_config& config, const char* name)
+        : net_(&net), config_(config), name_(name), step_name_(std::string(name) + "::step") {
+        check_positive(config.lr, name, "lr");
+        check_positive(config.eps, name, "eps");
+        check_positive(config.weight_decay, name, "weight_decay", true);
+        check_positive(config.clip_norm, name, "clip_norm", true);
+        require(config.beta1 >= 0 && config.beta1 < 1 && config.beta2 >= 0 && config.beta2 < 1, name,
+                ": beta1 and beta2 must be in [0, 1), got ", config.beta1, " and ", config.beta2);
+        first_ = zero_state(net);
+        second_ = zero_state(net);
+    }
+
+    const adam_config& config() const { return config_; }
+    long long steps() const { return steps_; }
+    void set_lr(double lr) {
+        check_positive(lr, (name_ + std::string("::set_lr")).c_str(), "lr");
+        config_.lr = lr;
+    }
+
+    void step(const gradients<T>& g) {
+        const double clip = validate_gradients(*net_, g, config_.clip_norm, step_name_.c_str());
+        ++steps_;
+        const double correction1 = 1.0 - std::pow(config_.beta1, static_cast<double>(steps_));
+        const double correction2 = 1.0 - std::pow(config_.beta2, static_cast<double>(steps_));
+        for_each_tensor(*net_, g, [&](T* w, const T* grad, std::size_t n, const tensor_scaling& s, int k) {
+            T* m = first_[static_cast<std::size_t>(k)].data();
+            T* v = second_[static_cast<std::size_t>(k)].data();
+            const T b1 = static_cast<T>(config_.beta1), b2 = static_cast<T>(config_.beta2), c = static_cast<T>(clip);
+            const T rate = static_cast<T>(config_.lr * s.adam_lr / correction1);
+            const T root_correction2 = static_cast<T>(std::sqrt(correction2));
+            const T eps = static_cast<T>(config_.eps * (config_.scale_epsilon ? s.adam_eps : 1.0));
+            const T l2 = Decoupled ? T(0) : static_cast<T>(config_.weight_decay / s.adam_lr);
+            if (Decoupled && config_.weight_decay != 0) {
+                const T keep = static_cast<T>(1.0 - config_.lr * config_.weight_decay);
+                for (std::size_t i = 0; i < n; ++i) w[i] *= keep;
+            }
+            for (std::size_t i = 0; i < n; ++i) {
+                const T gi = c * grad[i] + l2 * w[i];
+                m[i] = b1 * m[i] + (T(1) - b1) * gi;
+                v[i] = b2 * v[i] + (T(1) - b2) * gi * gi;
+                w[i] -= rate * m[i] / (std::sqrt(v[i]) / root_correction2 + eps);
+            }
+        });
+    }
+
+private:
+    Net* net_;
+    adam_config config_;
+    const char* name_;
+    std::string step_name_;
+    std::vector<std::vector<T>> first_, second_;
+    long long steps_ = 0;
+};
+
+}  // namespace detail
+
+// Adam; weight_decay adds (wd / adam_lr factor)·w to the gradient (mup's MuAdam default).
+template <class Net>
+class adam : public detail::adam_impl<Net, false> {
+public:
+    adam(Net& net, const adam_config& config) : detail::adam_impl<Net, false>(net, config, "nn::adam") {}
+};
+
+// AdamW: decoupled decay w ← (1 − η·wd) w before the Adam step (torch.optim.AdamW with mup's default scaling).
+template <class Net>
+class adamw : public detail::adam_impl<Net, true> {
+public:
+    adamw(Net& net, const adam_config& config) : detail::adam_impl<Net, true>(net, config, "nn::adamw") {}
+};
+
+}  // namespace widenn::nn
