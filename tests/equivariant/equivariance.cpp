@@ -10,6 +10,9 @@
 #include "helpers.hpp"
 
 namespace eq = widenn::equivariant;
+using so2 = widenn::lie::so<2>;
+using sl2 = widenn::lie::sl<2>;
+using gl_plus2 = widenn::lie::gl_plus<2>;
 using test_helpers::random_tensor;
 
 namespace {
@@ -46,9 +49,9 @@ double max_abs_diff(const auto& a, const auto& b) { return xt::amax(xt::abs(a - 
 TEST_CASE("SO(2), equidistant grid: lifting and group convolution commute with rotations by the grid angles to round-off") {
     const std::size_t N = 8;  // rotation by π/2 shifts the grid by 2; relative angles include π (one chart value)
     widenn::rng unused(0);
-    const auto grid = eq::sample_grid<eq::so2>(N, unused, eq::sampling::equidistant);
-    eq::lifting<eq::so2, double> lift({.in_channels = 2, .out_channels = 3, .kernel = 5, .padding = 0, .kernel_hidden = 16, .kernel_layers = 2, .seed = 1});
-    eq::group_conv<eq::so2, double> conv({.in_channels = 3, .out_channels = 2, .kernel = 3, .padding = 1, .kernel_hidden = 16, .kernel_layers = 2, .seed = 2});
+    const auto grid = eq::sample_grid<so2>(N, unused, eq::sampling::equidistant);
+    eq::lifting<so2, double> lift({.in_channels = 2, .out_channels = 3, .kernel = 5, .padding = 0, .kernel_hidden = 16, .kernel_layers = 2, .seed = 1});
+    eq::group_conv<so2, double> conv({.in_channels = 3, .out_channels = 2, .kernel = 3, .padding = 1, .kernel_hidden = 16, .kernel_layers = 2, .seed = 2});
     const auto x = random_tensor<double, 4>({2, 2, 12, 12}, 41);
     const auto y = lift.forward(x, grid);
     const auto y_rot = lift.forward(rotate90(x), grid);
@@ -67,9 +70,9 @@ TEST_CASE("SO(2), equidistant grid: lifting and group convolution commute with r
 TEST_CASE("SO(2), equidistant grid: the whole affine_model is invariant to rotations by π/2 to round-off") {
     eq::model_config c{.image_size = 12, .in_channels = 1, .channels = 3, .kernel = 3, .classes = 4, .head_width = 6, .dropout = 0.0,
                        .kernel_hidden = 12, .kernel_layers = 2, .omega0 = 5.0, .seed = 3};
-    eq::affine_model<eq::so2, double> net(c);
+    eq::affine_model<so2, double> net(c);
     widenn::rng unused(0);
-    const auto grid = eq::sample_grid<eq::so2>(4, unused, eq::sampling::equidistant);
+    const auto grid = eq::sample_grid<so2>(4, unused, eq::sampling::equidistant);
     const auto x = random_tensor<double, 4>({3, 1, 12, 12}, 42);
     const auto logits = net.forward(x, grid, false);
     const auto logits_rot = net.forward(rotate90(x), grid, false);
@@ -117,7 +120,7 @@ double mean_equivariance_error(eq::group_conv<H, double>& layer, const eq::mat2&
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("Haar-weighted sampling: the equivariance error of a group convolution decreases like 1/sqrt(N)", H, eq::sl2, eq::gl_plus2) {
+TEST_CASE_TEMPLATE("Haar-weighted sampling: the equivariance error of a group convolution decreases like 1/sqrt(N)", H, sl2, gl_plus2) {
     eq::group_conv<H, double> layer({.in_channels = 1, .out_channels = 1, .kernel = 1, .padding = 0, .kernel_hidden = 16, .kernel_layers = 2, .omega0 = 2.0, .seed = 8});
     // a: anisotropic scale, shear and rotation; for SL(2) with det 1, for GL⁺(2) with det 1.44
     const eq::mat2 a = eq::planar_group<H>::volume_preserving ? eq::mat2{1.5, 0.4, 0.0, 1 / 1.5} * eq::mat2::rotation(0.9)

@@ -10,6 +10,9 @@
 #include "helpers.hpp"
 
 namespace eq = widenn::equivariant;
+using so2 = widenn::lie::so<2>;
+using sl2 = widenn::lie::sl<2>;
+using gl_plus2 = widenn::lie::gl_plus<2>;
 using test_helpers::check_gradient;
 using test_helpers::random_tensor;
 
@@ -54,9 +57,9 @@ void group_conv_gradients() {
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("lifting: gradients match central differences", H, eq::so2, eq::sl2, eq::gl_plus2) { lifting_gradients<H>(); }
+TEST_CASE_TEMPLATE("lifting: gradients match central differences", H, so2, sl2, gl_plus2) { lifting_gradients<H>(); }
 
-TEST_CASE_TEMPLATE("group_conv: gradients match central differences", H, eq::so2, eq::sl2, eq::gl_plus2) { group_conv_gradients<H>(); }
+TEST_CASE_TEMPLATE("group_conv: gradients match central differences", H, so2, sl2, gl_plus2) { group_conv_gradients<H>(); }
 
 TEST_CASE("conv2d: gradients match central differences") {
     eq::conv2d<double> layer({.in_channels = 2, .out_channels = 3, .kernel = 3, .padding = 1, .bias = true, .seed = 3});

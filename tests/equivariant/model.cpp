@@ -6,6 +6,9 @@
 #include "helpers.hpp"
 
 namespace eq = widenn::equivariant;
+using so2 = widenn::lie::so<2>;
+using sl2 = widenn::lie::sl<2>;
+using gl_plus2 = widenn::lie::gl_plus<2>;
 using test_helpers::check_gradient;
 using test_helpers::random_tensor;
 
@@ -106,7 +109,7 @@ eq::model_config tiny_model() {
 }
 }  // namespace
 
-TEST_CASE_TEMPLATE("affine_model: gradients of the whole network match central differences", H, eq::sl2, eq::gl_plus2) {
+TEST_CASE_TEMPLATE("affine_model: gradients of the whole network match central differences", H, sl2, gl_plus2) {
     eq::affine_model<H, double> net(tiny_model());
     widenn::rng r(5);
     auto grid = eq::sample_grid<H>(2, r, eq::sampling::haar, 0.3);
@@ -132,8 +135,8 @@ TEST_CASE("cnn_model: gradients of the whole network match central differences")
 
 TEST_CASE("affine_model: rgenn's parameter counts at its default size (C = 40, k = 5)") {
     eq::model_config c;  // defaults: 40 channels, kernel 5, head 256, 10 classes
-    eq::affine_model<eq::sl2, float> sl(c);
-    eq::affine_model<eq::gl_plus2, float> gl(c);
+    eq::affine_model<sl2, float> sl(c);
+    eq::affine_model<gl_plus2, float> gl(c);
     CHECK(eq::count_parameters(sl.parameters()) == 339102);
     CHECK(eq::count_parameters(gl.parameters()) == 339282);
     const auto channels = eq::cnn_channels_for(339282, c);
@@ -147,25 +150,25 @@ TEST_CASE("affine_model: rgenn's parameter counts at its default size (C = 40, k
 
 TEST_CASE("bad input: wrong image size, channel mismatch, zero samples, grid mismatch") {
     widenn::rng r(1);
-    auto grid = eq::sample_grid<eq::sl2>(2, r);
-    eq::affine_model<eq::sl2, double> net(tiny_model());
+    auto grid = eq::sample_grid<sl2>(2, r);
+    eq::affine_model<sl2, double> net(tiny_model());
     CHECK_THROWS_AS(net.forward(xt::zeros<double>({1, 1, 12, 11}), grid, false), widenn::shape_error);
     CHECK_THROWS_AS(net.forward(xt::zeros<double>({1, 2, 11, 11}), grid, false), widenn::shape_error);
-    CHECK_THROWS_WITH_AS(eq::sample_grid<eq::sl2>(0, r), doctest::Contains("must be positive, got 0"), widenn::error);
+    CHECK_THROWS_WITH_AS(eq::sample_grid<sl2>(0, r), doctest::Contains("must be positive, got 0"), widenn::error);
     CHECK_THROWS_AS(net.forward(xt::zeros<double>({1, 1, 11, 11}), eq::group_grid{}, false), widenn::error);
 
-    eq::lifting<eq::gl_plus2, double> lift({.in_channels = 2, .out_channels = 3, .kernel = 5});
+    eq::lifting<gl_plus2, double> lift({.in_channels = 2, .out_channels = 3, .kernel = 5});
     CHECK_THROWS_WITH_AS(lift.forward(xt::zeros<double>({1, 1, 8, 8}), grid), doctest::Contains("expected 2 input channels, got 1"), widenn::shape_error);
     CHECK_THROWS_WITH_AS(lift.forward(xt::zeros<double>({1, 2, 4, 8}), grid), doctest::Contains("at least 5 x 5"), widenn::shape_error);
     CHECK_THROWS_AS(lift.forward(xt::zeros<double>({1, 2, 8, 8}), eq::group_grid{}), widenn::error);
 
-    eq::group_conv<eq::gl_plus2, double> conv({.in_channels = 3, .out_channels = 3, .kernel = 3});
-    auto three = eq::sample_grid<eq::gl_plus2>(3, r);
+    eq::group_conv<gl_plus2, double> conv({.in_channels = 3, .out_channels = 3, .kernel = 3});
+    auto three = eq::sample_grid<gl_plus2>(3, r);
     CHECK_THROWS_WITH_AS(conv.forward(xt::zeros<double>({1, 2, 3, 5, 5}), three, three), doctest::Contains("input grid has 3"), widenn::shape_error);
     CHECK_THROWS_WITH_AS(conv.forward(xt::zeros<double>({1, 3, 4, 5, 5}), three, three), doctest::Contains("expected 3 input channels, got 4"),
                          widenn::shape_error);
     CHECK_THROWS_AS(conv.forward(xt::zeros<double>({1, 3, 3, 5, 5}), three, eq::group_grid{}), widenn::error);
-    CHECK_THROWS_AS(eq::sample_grid<eq::gl_plus2>(4, r, eq::sampling::equidistant), widenn::error);
+    CHECK_THROWS_AS(eq::sample_grid<gl_plus2>(4, r, eq::sampling::equidistant), widenn::error);
 }
 
 TEST_CASE("adam: minimises a quadratic; coupled weight decay shifts the minimum to w/(1+wd)") {
