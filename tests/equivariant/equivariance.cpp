@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numbers>
 
+#include <widenn/equivariant/equivariance.hpp>
 #include <widenn/equivariant/model.hpp>
 
 #include "helpers.hpp"
@@ -79,58 +80,19 @@ TEST_CASE("SO(2), equidistant grid: the whole affine_model is invariant to rotat
     CHECK(max_abs_diff(logits, logits_rot) <= 1e-11 * xt::amax(xt::abs(logits))());
 }
 
-namespace {
-
-// The proposal scale of the SPD factor.
-constexpr double test_sigma = 0.8;
-
-// A function on GL⁺(2) that decays in every direction, so its Haar integrals converge.
-double bump(const eq::mat2& g) {
-    const auto gi = g.inverse();
-    const auto sq = [](double v) { return v * v; };
-    return std::exp(-0.5 * (sq(g.a - 1) + sq(g.b) + sq(g.c) + sq(g.d - 1)) - 0.5 * (sq(gi.a - 1) + sq(gi.b) + sq(gi.c) + sq(gi.d - 1)));
-}
-
-// A 1×1 group convolution (no spatial sum) on features f(g_j) = ψ(b g_j) computes at output element h the Monte Carlo
-// estimate of ∫_H k(ξ⁻¹(h⁻¹g)) ψ(b g) |det g|⁻¹ dμ(g). Equivariance: evaluating at (a h, features ψ(a⁻¹ g)) must give
-// |det a|⁻¹ times the value at (h, features ψ(g)) — the spatial Jacobian |det a| is absent from a 1×1 kernel.
-template <class H>
-double mean_equivariance_error(eq::group_conv<H, double>& layer, const eq::mat2& a, std::size_t n, eq::sampling mode, std::uint64_t seed) {
-    const int repeats = 24;
-    double total = 0, scale = 0;
-    const eq::mat2 h = eq::mat2::rotation(0.3);
-    const eq::mat2 ah = a * h, a_inv = a.inverse();
-    const double det_a = eq::planar_group<H>::volume_preserving ? 1.0 : std::abs(a.det());
-    for (int rep = 0; rep < repeats; ++rep) {
-        widenn::rng r = widenn::rng::stream(seed, static_cast<std::uint64_t>(rep));
-        const auto g1 = eq::sample_grid<H>(n, r, mode, test_sigma), g2 = eq::sample_grid<H>(n, r, mode, test_sigma);
-        const std::array<std::size_t, 5> shape{1, n, 1, 1, 1};
-        xt::xtensor<double, 5> f1 = xt::empty<double>(shape), f2 = xt::empty<double>(shape);
-        for (std::size_t j = 0; j < n; ++j) {
-            f1(0, j, 0, 0, 0) = bump(a_inv * g1.elements[j].h);
-            f2(0, j, 0, 0, 0) = bump(g2.elements[j].h);
-        }
-        const double transformed = layer.forward(f1, g1, eq::group_grid{{{ah, 1.0}}})(0, 0, 0, 0, 0) * det_a;
-        const double original = layer.forward(f2, g2, eq::group_grid{{{h, 1.0}}})(0, 0, 0, 0, 0);
-        total += std::abs(transformed - original);
-        scale += std::abs(original);
-    }
-    return total / scale;
-}
-
-}  // namespace
-
 TEST_CASE_TEMPLATE("Haar-weighted sampling: the equivariance error of a group convolution decreases like 1/sqrt(N)", H, sl2, gl_plus2) {
-    eq::group_conv<H, double> layer({.in_channels = 1, .out_channels = 1, .kernel = 1, .padding = 0, .kernel_hidden = 16, .kernel_layers = 2, .omega0 = 2.0, .seed = 8});
-    // a: anisotropic scale, shear and rotation; for SL(2) with det 1, for GL⁺(2) with det 1.44
-    const eq::mat2 a = eq::planar_group<H>::volume_preserving ? eq::mat2{1.5, 0.4, 0.0, 1 / 1.5} * eq::mat2::rotation(0.9)
-                                                              : eq::mat2{1.8, 0.4, 0.0, 0.8} * eq::mat2::rotation(0.9);
-    // a kernel of one sign (readout bias 1 ≫ the SIREN's output), so that the integral does not cancel
-    layer.parameters().back()->value[0] = 1.0;
-    const double small = mean_equivariance_error(layer, a, 16, eq::sampling::haar, 1);
-    const double large = mean_equivariance_error(layer, a, 1024, eq::sampling::haar, 2);
-    const double largest = mean_equivariance_error(layer, a, 4096, eq::sampling::haar, 3);
-    const double unweighted = mean_equivariance_error(layer, a, 4096, eq::sampling::unweighted, 4);
+    auto layer = eq::equivariance_probe_layer<H>();
+    const auto a = eq::example_transformation<H>();
+    const eq::equivariance_probe probe{.sigma = 0.8, .repeats = 24, .seed = 0};
+    const auto error = [&](std::size_t n, eq::sampling mode, std::uint64_t seed) {
+        auto p = probe;
+        p.seed = seed;
+        return eq::group_conv_equivariance_error(layer, a, n, mode, p);
+    };
+    const double small = error(16, eq::sampling::haar, 1);
+    const double large = error(1024, eq::sampling::haar, 2);
+    const double largest = error(4096, eq::sampling::haar, 3);
+    const double unweighted = error(4096, eq::sampling::unweighted, 4);
     MESSAGE(eq::planar_group<H>::name, ": Haar N=16 ", small, ", N=1024 ", large, ", N=4096 ", largest, "; unweighted N=4096 ", unweighted);
     // 1/√N predicts ratios of 8 and 2 (the importance weights are heavy tailed, so allow for the spread of 24 repetitions)
     CHECK(large < 0.35 * small);
