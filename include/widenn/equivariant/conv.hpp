@@ -2,6 +2,8 @@
 // Batched 2-D cross-correlation with a given kernel matrix, by im2col and one GEMM per image (BLAS-bound), and
 // its backward pass. The lifting and group-convolution layers compute their kernel matrix from the kernel MLP
 // and call these; conv2d (a plain CNN layer, the baseline of the affine-invariance benchmark) learns it directly.
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -34,27 +36,28 @@ inline void require_fits(const conv_geometry& g, std::string_view where) {
                           g.width);
 }
 
-// col[(c·k + di)·k + dj][y·ow + x] = input[c][y + di − p][x + dj − p] (0 outside).
+// col[(c·k + di)·k + dj][y·ow + x] = input[c][y + di − p][x + dj − p] (0 outside). Each row is a shifted copy of the
+// input plane, so the inner loop is a contiguous copy between the two padding margins.
 template <class T>
 void im2col(const T* x, const conv_geometry& g, T* col) {
-    const std::size_t oh = g.out_height(), ow = g.out_width(), k = g.kernel;
-    const auto H = static_cast<std::ptrdiff_t>(g.height), W = static_cast<std::ptrdiff_t>(g.width), p = static_cast<std::ptrdiff_t>(g.padding);
+    const std::size_t oh = g.out_height(), ow = g.out_width(), k = g.kernel, p = g.padding, H = g.height, W = g.width;
     for (std::size_t c = 0; c < g.channels; ++c)
         for (std::size_t di = 0; di < k; ++di)
             for (std::size_t dj = 0; dj < k; ++dj) {
                 T* row = col + ((c * k + di) * k + dj) * oh * ow;
-                const T* plane = x + c * g.height * g.width;
+                const T* plane = x + c * H * W;
+                // valid output columns: 0 <= xx + dj − p < W
+                const std::size_t x_begin = std::min(ow, p > dj ? p - dj : 0), x_end = std::max(x_begin, std::min(ow, W + p - dj));
                 for (std::size_t y = 0; y < oh; ++y) {
-                    const std::ptrdiff_t iy = static_cast<std::ptrdiff_t>(y + di) - p;
                     T* out = row + y * ow;
-                    if (iy < 0 || iy >= H) {
+                    if (y + di < p || y + di - p >= H) {
                         std::fill(out, out + ow, T(0));
                         continue;
                     }
-                    for (std::size_t xx = 0; xx < ow; ++xx) {
-                        const std::ptrdiff_t ix = static_cast<std::ptrdiff_t>(xx + dj) - p;
-                        out[xx] = (ix < 0 || ix >= W) ? T(0) : plane[iy * W + ix];
-                    }
+                    const T* in = plane + (y + di - p) * W + (x_begin + dj - p);
+                    std::fill(out, out + x_begin, T(0));
+                    std::copy(in, in + (x_end - x_begin), out + x_begin);
+                    std::fill(out + x_end, out + ow, T(0));
                 }
             }
 }
@@ -62,20 +65,18 @@ void im2col(const T* x, const conv_geometry& g, T* col) {
 // The adjoint of im2col: adds col back into dx.
 template <class T>
 void col2im_add(const T* col, const conv_geometry& g, T* dx) {
-    const std::size_t oh = g.out_height(), ow = g.out_width(), k = g.kernel;
-    const auto H = static_cast<std::ptrdiff_t>(g.height), W = static_cast<std::ptrdiff_t>(g.width), p = static_cast<std::ptrdiff_t>(g.padding);
+    const std::size_t oh = g.out_height(), ow = g.out_width(), k = g.kernel, p = g.padding, H = g.height, W = g.width;
     for (std::size_t c = 0; c < g.channels; ++c)
         for (std::size_t di = 0; di < k; ++di)
             for (std::size_t dj = 0; dj < k; ++dj) {
                 const T* row = col + ((c * k + di) * k + dj) * oh * ow;
-                T* plane = dx + c * g.height * g.width;
+                T* plane = dx + c * H * W;
+                const std::size_t x_begin = std::min(ow, p > dj ? p - dj : 0), x_end = std::max(x_begin, std::min(ow, W + p - dj));
                 for (std::size_t y = 0; y < oh; ++y) {
-                    const std::ptrdiff_t iy = static_cast<std::ptrdiff_t>(y + di) - p;
-                    if (iy < 0 || iy >= H) continue;
-                    for (std::size_t xx = 0; xx < ow; ++xx) {
-                        const std::ptrdiff_t ix = static_cast<std::ptrdiff_t>(xx + dj) - p;
-                        if (ix >= 0 && ix < W) plane[iy * W + ix] += row[y * ow + xx];
-                    }
+                    if (y + di < p || y + di - p >= H) continue;
+                    const T* in = row + y * ow + x_begin;
+                    T* out = plane + (y + di - p) * W + (x_begin + dj - p);
+                    for (std::size_t xx = 0; xx < x_end - x_begin; ++xx) out[xx] += in[xx];
                 }
             }
 }
