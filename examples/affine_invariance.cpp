@@ -286,9 +286,9 @@ result run_affine(const std::string& name, const eq::model_config& config, const
     std::vector<eq::group_grid> eval_grids;
     for (std::size_t k = 0; k < o.eval_draws; ++k) {
         widenn::rng fixed = widenn::rng::stream(o.seed, 1000 + k);
-        eval_grids.push_back(eq::sample_grid<H>(o.samples, fixed, eq::sampling::haar, o.sigma));
+        eval_grids.push_back(net.draw_grid(fixed));
     }
-    auto step = [&](const xt::xtensor<float, 4>& x) { return net.forward(x, eq::sample_grid<H>(o.samples, draws, eq::sampling::haar, o.sigma), true); };
+    auto step = [&](const xt::xtensor<float, 4>& x) { return net.forward(x, net.draw_grid(draws), true); };
     auto eval = [&](const xt::xtensor<float, 4>& x) {
         widenn::matrix<float> sum = net.forward(x, eval_grids[0], false);
         for (std::size_t k = 1; k < eval_grids.size(); ++k) sum += net.forward(x, eval_grids[k], false);
@@ -320,7 +320,8 @@ int main(int argc, char** argv) try {
               << "test transformations: rotation +-" << o.rotation_deg << " deg, shear +-" << o.shear << ", log-scales +-" << o.log_scale << ", translation +-"
               << o.translation << " px (seed " << o.seed << ")\n";
 
-    eq::model_config config{.image_size = o.image, .in_channels = 1, .channels = o.channels, .kernel = 5, .classes = 10, .head_width = 64,
+    eq::model_config config{.image_size = o.image, .in_channels = 1, .channels = o.channels, .kernel = 5, .classes = 10, .samples = o.samples,
+                            .proposal_sigma = o.sigma, .head_width = 64,
                             .dropout = o.dropout, .kernel_hidden = o.kernel_hidden, .kernel_layers = 3, .omega0 = 10.0, .seed = o.seed};
     std::vector<result> results;
     const auto wants = [&](const std::string& m) { return ("," + o.models + ",").find("," + m + ",") != std::string::npos; };

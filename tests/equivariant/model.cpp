@@ -148,6 +148,20 @@ TEST_CASE("affine_model: rgenn's parameter counts at its default size (C = 40, k
     CHECK(eq::count_parameters(eq::cnn_model<float>(c).parameters()) > 339282);
 }
 
+TEST_CASE("affine_model::draw_grid: config().samples elements, default 10; fixed seeds give fixed grids") {
+    eq::affine_model<gl_plus2, float> net(eq::model_config{});
+    widenn::rng a(7), b(7);
+    const auto g1 = net.draw_grid(a), g2 = net.draw_grid(b);
+    CHECK(g1.size() == eq::default_group_samples);
+    CHECK(eq::default_group_samples == 10);
+    for (std::size_t j = 0; j < g1.size(); ++j) {
+        CHECK(g1.elements[j].h.a == g2.elements[j].h.a);
+        CHECK(g1.elements[j].weight == g2.elements[j].weight);
+    }
+    const auto g3 = net.draw_grid(a);  // the next draw from the same rng differs
+    CHECK(g3.elements[0].h.a != g1.elements[0].h.a);
+}
+
 TEST_CASE("bad input: wrong image size, channel mismatch, zero samples, grid mismatch") {
     widenn::rng r(1);
     auto grid = eq::sample_grid<sl2>(2, r);

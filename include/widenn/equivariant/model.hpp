@@ -33,8 +33,13 @@
 
 namespace widenn::equivariant {
 
+// rgenn's number of group samples per layer (`gsamples`), the compile-time default of model_config::samples.
+inline constexpr std::size_t default_group_samples = 10;
+
 struct model_config {
     std::size_t image_size = 40, in_channels = 1, channels = 40, kernel = 5, classes = 10;
+    std::size_t samples = default_group_samples;  // group samples per forward pass (affine_model::draw_grid)
+    double proposal_sigma = 0.3;                  // width of the log-normal proposal of the SPD factor
     std::size_t head_width = 256;
     double dropout = 0.3;
     std::size_t kernel_hidden = 60, kernel_layers = 3;
@@ -101,6 +106,11 @@ public:
     }
 
     const model_config& config() const { return config_; }
+
+    // config().samples elements of H for one forward pass: fresh draws from a training rng, or fixed ones from rng(seed).
+    group_grid draw_grid(rng& r, sampling mode = sampling::haar) const {
+        return sample_grid<H>(config_.samples, r, mode, config_.proposal_sigma);
+    }
 
     // x: B × C_in × S × S images; grid: the group samples of this pass. Returns B × classes logits.
     xt::xtensor<T, 2> forward(const xt::xtensor<T, 4>& x, const group_grid& grid, bool training) {
