@@ -108,8 +108,9 @@ inline void require_grid(const group_grid& grid, std::string_view where, std::st
 
 // Images B × C_in × H × W -> features B × N × C_out × H' × W' on the output grid {h_i}.
 template <class H, class T = float>
-    requires PlanarGroup<H>
 class lifting {
+    static_assert(check_planar_group<H>());
+
 public:
     using group = H;
     using value_type = T;
@@ -177,8 +178,9 @@ private:
 
 // Features B × N_in × C_in × H × W on the input grid {g_j} -> B × N_out × C_out × H' × W' on the output grid {h_i}.
 template <class H, class T = float>
-    requires PlanarGroup<H>
 class group_conv {
+    static_assert(check_planar_group<H>());
+
 public:
     using group = H;
     using value_type = T;

@@ -122,6 +122,14 @@ concept PlanarGroup = requires(const mat2& g, double* out, rng& r) {
     { planar_group<H>::draw(r, 1.0) } -> std::same_as<group_element>;
 };
 
+// Called by every layer, so that another type is rejected with a sentence instead of a wall of template errors.
+template <class H>
+consteval bool check_planar_group() {
+    static_assert(PlanarGroup<H>, "widenn::equivariant: the structure group H must be lie::so<2>, lie::sl<2> or lie::gl_plus<2> "
+                                  "(or a type for which planar_group<H> is specialised with chart_dim, volume_preserving, chart and draw)");
+    return PlanarGroup<H>;
+}
+
 // How the group samples of a forward pass are chosen.
 enum class sampling {
     haar,          // Haar-weighted Monte Carlo: SO(2) factor Haar, SPD factor log-normal with importance weights

@@ -89,8 +89,9 @@ xt::xtensor<T, 2> flatten_pooled(const xt::xtensor<T, N>& x) {
 
 // The affine-equivariant classifier on R² ⋊ H.
 template <class H, class T = float>
-    requires PlanarGroup<H>
 class affine_model {
+    static_assert(check_planar_group<H>());
+
 public:
     using group = H;
     explicit affine_model(const model_config& c)
