@@ -29,6 +29,11 @@ widenn::lie::mat<T, N> random_matrix(widenn::rng& r, double scale = 1.0, std::si
     return m;
 }
 template <class V>
+V negated(V v) {
+    for (auto& x : v) x = -x;
+    return v;
+}
+template <class V>
 V random_vector(widenn::rng& r, double scale = 1.0) {
     V v{};
     for (auto& x : v) x = static_cast<typename V::value_type>(scale * r.normal());

@@ -6,6 +6,7 @@
 #include <numbers>
 
 #include <widenn/lie/matfun.hpp>
+#include <widenn/lie/xtensor.hpp>
 
 #include "helpers.hpp"
 
@@ -129,6 +130,22 @@ TEST_CASE("SPD functions: exp/log round trip, sqrt (2x2 closed form and spectral
     }
 }
 
+TEST_CASE("2x2 SPD log (closed form) agrees with the Jacobi spectral log, also for condition number 1e10") {
+    widenn::rng r(10);
+    for (int trial = 0; trial < 50; ++trial) {
+        const auto q = qr(random_matrix<double, 2>(r)).q;
+        const double l0 = std::exp(3 * r.normal()), l1 = trial % 5 == 0 ? l0 * (1 + 1e-9 * r.uniform()) : std::exp(3 * r.normal());
+        const auto p = sym_part(q * mat<double, 2>{l0, 0, 0, l1} * transpose(q));
+        const auto ref = spectral_apply(eigh(p), [](double l) { return std::log(l); });
+        CHECK(abs_err(spd_log(p), ref) < 1e-12 * std::max(1.0, max_abs(ref)));
+    }
+    const auto q = qr(random_matrix<double, 2>(r)).q;
+    const auto p = sym_part(q * mat<double, 2>{1e-10, 0, 0, 1} * transpose(q));
+    const auto e = eigh(spd_log(p));
+    CHECK(e.values[0] == doctest::Approx(std::log(1e-10)).epsilon(1e-6));
+    CHECK(std::abs(e.values[1]) < 1e-6);
+}
+
 TEST_CASE("polar decomposition: P SPD, R in SO(n), g = P R (2x2 closed form, Newton for n >= 3, ill-conditioned)") {
     widenn::rng r(13);
     auto check = [](const auto& g, double tol) {
@@ -232,4 +249,15 @@ TEST_CASE("bad input: errors name the violated property") {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     CHECK_THROWS_WITH_AS(expm(mat<double, 3>{nan, 0, 0, 0, 0, 0, 0, 0, 0}), doctest::Contains("non-finite"), widenn::error);
     CHECK_THROWS_AS(expm(mat<double, 3>{1e5, 0, 0, 0, 0, 0, 0, 0, 0}), widenn::numerical_error);
+}
+
+TEST_CASE("xtensor interop: from_xtensor / to_xtensor round trip, fixed sizes checked") {
+    xt::xtensor<double, 2> a = {{0.1, 0.2, 0.0}, {-0.3, 0.0, 0.5}, {0.2, 0.1, -0.4}};
+    const auto e = to_xtensor(expm(from_xtensor(a)));
+    const auto ef = expm(from_xtensor<3>(a));
+    for (std::size_t i = 0; i < 3; ++i)
+        for (std::size_t j = 0; j < 3; ++j) CHECK(e(i, j) == doctest::Approx(ef(i, j)).epsilon(1e-15));
+    CHECK_THROWS_WITH_AS(from_xtensor<2>(a), doctest::Contains("must be 2 x 2, got 3 x 3"), widenn::shape_error);
+    xt::xtensor<double, 2> rect = xt::zeros<double>({2, 3});
+    CHECK_THROWS_AS(from_xtensor(rect), widenn::shape_error);
 }

@@ -4,13 +4,13 @@
 #include <widenn/nn/mlp.hpp>
 #include <widenn/nn/optim.hpp>
 
-#include "activations_for_tests.hpp"
+#include <widenn/act/activations.hpp>
 
 namespace nn = widenn::nn;
 namespace param = widenn::param;
 
 TEST_CASE("smoke: an SGD step on MSE lowers the loss") {
-    nn::mlp<param::mup, nn_test::tanh, 2, double> net({.d_in = 3, .width = 16, .d_out = 2, .base_width = 8, .seed = 1});
+    nn::mlp<param::mup, widenn::act::tanh, 2, double> net({.d_in = 3, .width = 16, .d_out = 2, .base_width = 8, .seed = 1});
     widenn::matrix<double> x = {{0.1, -0.2, 0.3}, {0.5, 0.4, -0.1}};
     widenn::matrix<double> y = {{1.0, 0.0}, {0.0, 1.0}};
     widenn::matrix<double> g;
@@ -26,7 +26,7 @@ TEST_CASE("smoke: an SGD step on MSE lowers the loss") {
 }
 
 TEST_CASE("smoke: float network with Adam, AdamW and cross-entropy") {
-    nn::mlp<param::ntk, nn_test::relu, 1> net({.d_in = 2, .width = 32, .d_out = 3, .seed = 2});
+    nn::mlp<param::ntk, widenn::act::relu, 1> net({.d_in = 2, .width = 32, .d_out = 3, .seed = 2});
     widenn::matrix<float> x = {{0.1f, -0.2f}, {0.5f, 0.4f}, {-0.3f, 0.2f}};
     xt::xtensor<int, 1> labels = {0, 2, 1};
     widenn::matrix<float> g;

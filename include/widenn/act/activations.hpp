@@ -48,7 +48,7 @@ template <class T>
 inline constexpr T pi = std::numbers::pi_v<T>;
 
 // The angle between u and v, θ = atan2(√(q11 q22 − q12²), q12) ∈ [0, π], and Δ = √max(q11 q22 − q12², 0).
-// Computed on the covariance scaled by max(q11, q22), so tiny variances neither underflow nor lose ρ, and with
+// Computed on the covariance scaled by a power of two near max(q11, q22), so tiny variances neither underflow nor lose ρ, and with
 // the discriminant q11 q22 − q12² evaluated by fma with the rounding error of q12² removed (Kahan's trick), so θ
 // stays accurate as |ρ| → 1 where arccos(ρ) would not. Rounding past |ρ| = 1 clamps to θ = 0 or π, exactly 0 on the
 // diagonal (q11 = q22 = q12); zero variance gives θ = π/2 (neural-tangents' atan2(0, 0) convention).
@@ -60,15 +60,17 @@ struct angle_t {
 
 template <class T>
 inline angle_t<T> angle(T q11, T q12, T q22) {
-    const T scale = std::max(q11, q22);
-    if (!(scale > T(0))) return {T(0), pi<T> / 2};
-    const T a = q11 / scale, b = q22 / scale, c = q12 / scale;
+    const T largest = std::max(q11, q22);
+    if (!(largest > T(0))) return {T(0), pi<T> / 2};
+    // Scale by a power of two (exact, unlike a division by largest, whose rounding would undo the care below).
+    const int exponent = std::ilogb(largest);
+    const T a = std::scalbn(q11, -exponent), b = std::scalbn(q22, -exponent), c = std::scalbn(q12, -exponent);
     const T cc = c * c;
     const T cc_error = std::fma(c, c, -cc);                      // exact c² − cc
     const T discriminant = std::fma(a, b, -cc) - cc_error;       // a·b − c², rounded about once
     const T d = std::sqrt(std::max(discriminant, T(0)));
     const T theta = (d == T(0) && c == T(0)) ? pi<T> / 2 : std::atan2(d, c);
-    return {d * scale, theta};
+    return {std::scalbn(d, exponent), theta};
 }
 
 // q11 q22 − q12², clamped at 0 (the clamp only removes rounding past |ρ| = 1).
@@ -331,6 +333,9 @@ struct gelu {
 
 // φ(x) = A·sin(B x + C). With s = q11 + q22:
 //   T = (A²/2)[e^{B²(q12 − s/2)} − cos 2C · e^{−B²(q12 + s/2)}],  Ṫ = (A²B²/2)[e^{B²(q12 − s/2)} + cos 2C · e^{−B²(q12 + s/2)}].
+// Evaluated as T = A² e^{−B²s/2}[sinh(B²q12) + sin²C · e^{−B²q12}], Ṫ = A²B² e^{−B²s/2}[sinh(B²q12) + cos²C · e^{−B²q12}]
+// (the same by cos 2C = 1 − 2 sin²C = 2 cos²C − 1), which keeps full relative accuracy at tiny variances, where the
+// difference of two exponentials near 1 would not.
 template <double A = 1.0, double B = 1.0, double C = 0.0>
 struct sin {
     static constexpr std::string_view name = "sin";
@@ -342,10 +347,12 @@ struct sin {
     static dual_value<T> dual(T q11, T q12, T q22) {
         const T b2 = static_cast<T>(B * B);
         const T half_s = (q11 + q22) / 2;
-        const T same = std::exp(b2 * (q12 - half_s));
-        const T opposite = static_cast<T>(std::cos(2 * C)) * std::exp(-b2 * (q12 + half_s));
-        const T a2 = static_cast<T>(A * A / 2);
-        return {a2 * (same - opposite), a2 * b2 * (same + opposite)};
+        const T damping = std::exp(-b2 * half_s);
+        const T odd = damping * std::sinh(b2 * q12);
+        const T even = std::exp(-b2 * (half_s + q12));
+        const T sin_c = static_cast<T>(std::sin(C)), cos_c = static_cast<T>(std::cos(C));
+        const T a2 = static_cast<T>(A * A);
+        return {a2 * (odd + sin_c * sin_c * even), a2 * b2 * (odd + cos_c * cos_c * even)};
     }
 };
 
@@ -481,7 +488,8 @@ struct monomial {
     template <class T>
     static T derivative(T x) {
         if constexpr (N == 0) {
-            return T(0) * x;
+            (void)x;
+            return T(0);
         } else {
             return static_cast<T>(N) * monomial<N - 1>::value(x);
         }
@@ -517,7 +525,8 @@ struct hermite {
     template <class T>
     static T derivative(T x) {  // He_N' = N He_{N−1}
         if constexpr (N == 0) {
-            return T(0) * x;
+            (void)x;
+            return T(0);
         } else {
             return static_cast<T>(N) * unnormalized(N - 1, x) * norm<T>();
         }

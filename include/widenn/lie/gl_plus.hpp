@@ -62,6 +62,8 @@ public:
     adjoint_matrix adjoint() const { return adjoint_of<polar_group>(g_, lie::inverse(g_, "lie::gl_plus::adjoint")); }
     static adjoint_matrix left_jacobian(const tangent& v) { return left_jacobian_of<polar_group>(v); }
     static adjoint_matrix right_jacobian(const tangent& v) { return left_jacobian_of<polar_group>(scaled<T, dof>(v, T(-1))); }
+    // ad_v w = vee([hat v, hat w]); exp(ad_v) = Ad_{exp v}.
+    static adjoint_matrix ad(const tangent& v) { return small_adjoint_of<polar_group>(v); }
 
     // The polar factors g = P R.
     std::pair<spd_factor, so_factor> polar_factors() const {
@@ -82,7 +84,7 @@ public:
         return z;
     }
     static polar_group from_chart(const tangent& z) {
-        const auto p = spd_exp(Special ? basis::hat_sym0<T, N>(z) : basis::hat_sym<T, N>(z));
+        const auto p = spd_exp_unchecked(Special ? basis::hat_sym0<T, N>(z) : basis::hat_sym<T, N>(z));
         return polar_group(p * so_factor::exp(so_part(z)).matrix(), trusted{});
     }
     static bool in_chart_domain(const tangent& z) { return so_factor::in_chart_domain(so_part(z)); }
@@ -128,8 +130,9 @@ public:
         typename spd_factor::tangent v{};
         for (auto& x : v) x = static_cast<T>(sigma * gen.normal());
         const auto r = so_factor::sample_haar(gen);
-        const T lw = std::log(so_factor::volume()) + spd_factor::polar_log_density(v) - spd_factor::log_normal_density(v, sigma);
-        return {polar_group(spd_exp(spd_factor::hat(v)) * r.matrix(), trusted{}), std::exp(lw), lw};
+        static const T log_volume = std::log(so_factor::volume());
+        const T lw = log_volume + spd_factor::polar_log_density(v) - spd_factor::log_normal_density(v, sigma);
+        return {polar_group(spd_exp_unchecked(spd_factor::hat(v)) * r.matrix(), trusted{}), std::exp(lw), lw};
     }
 
 private:

@@ -17,6 +17,7 @@ namespace widenn::lie {
 //   G::identity(), G::exp(v), g.log(), G::hat(v), G::vee(A), g * h, g.inverse(), g.act(x), g.adjoint(),
 //   g.chart() (the global chart ξ⁻¹) and G::from_chart(z), g.matrix(), G::from_matrix(M) (validated),
 //   G::left_jacobian(v), G::right_jacobian(v), G::haar_log_density(z) (left Haar measure in chart coordinates).
+// Every widenn group also has G::ad(v) (the bracket as a matrix), G::in_chart_domain(z) and G::sample(rng, sigma).
 template <class G>
 concept LieGroup = requires(const G g, const typename G::tangent v, const typename G::point x, const typename G::algebra a) {
     typename G::scalar;
@@ -40,6 +41,14 @@ concept LieGroup = requires(const G g, const typename G::tangent v, const typena
     { G::right_jacobian(v) } -> std::same_as<typename G::adjoint_matrix>;
     { G::haar_log_density(v) } -> std::convertible_to<typename G::scalar>;
 };
+
+// log of a matrix that should lie in G: G::from_matrix(m).log(). A matrix outside the group (det <= 0, not symmetric,
+// not positive definite, not orthogonal beyond membership_tolerance) or without a principal logarithm raises
+// widenn::error naming the violated property.
+template <LieGroup G, class M>
+typename G::tangent log_of_matrix(const M& m) {
+    return G::from_matrix(m).log();
+}
 
 // A group element drawn from a proposal, with the importance weight that makes averages Haar integrals:
 // E[weight · f(element)] = ∫_G f dμ (lie-groups.md §4), for the normalisation of μ stated by each group.

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -35,7 +36,11 @@ public:
                 const typename G::point u{(2 * static_cast<T>(j) + 1) / w - 1, (2 * static_cast<T>(i) + 1) / h - 1};
                 const auto p = inv.act(u);
                 // continuous pixel indices of p
-                const T cj = ((p[0] + 1) * w - 1) / 2, ci = ((p[1] + 1) * h - 1) / 2;
+                T cj = ((p[0] + 1) * w - 1) / 2, ci = ((p[1] + 1) * h - 1) / 2;
+                // Snap round-off next to a pixel centre, so that maps between pixel centres act exactly.
+                const T snap = 64 * std::numeric_limits<T>::epsilon() * (1 + std::max(h, w));
+                if (std::abs(cj - std::round(cj)) < snap) cj = std::round(cj);
+                if (std::abs(ci - std::round(ci)) < snap) ci = std::round(ci);
                 tap& t = taps_[i * width + j];
                 if (!(std::isfinite(ci) && std::isfinite(cj)) || ci <= T(-1) || cj <= T(-1) || ci >= h || cj >= w) continue;
                 const T fi = std::floor(ci), fj = std::floor(cj);
@@ -138,6 +143,11 @@ xt::xtensor<typename G::scalar, 3> act_on_images(std::span<const G> gs, const xt
         std::copy(moved.data(), moved.data() + h * w, out.data() + b * h * w);
     }
     return out;
+}
+
+template <class G>
+xt::xtensor<typename G::scalar, 3> act_on_images(const std::vector<G>& gs, const xt::xtensor<typename G::scalar, 3>& images) {
+    return act_on_images(std::span<const G>(gs), images);
 }
 
 }  // namespace widenn::lie

@@ -9,3 +9,4 @@
 #include "matrix.hpp"
 #include "so.hpp"
 #include "spd.hpp"
+#include "xtensor.hpp"

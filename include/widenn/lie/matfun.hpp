@@ -242,6 +242,22 @@ eigen_decomposition<T, N> spd_eigen(const mat<T, N>& p, const char* where) {
 }
 }  // namespace detail
 
+namespace detail {
+// exp of a matrix known to be exactly symmetric (e.g. built by hat): no validation.
+template <class T, std::size_t N>
+mat<T, N> spd_exp_unchecked(const mat<T, N>& x) {
+    if constexpr (N == 2) {
+        auto out = expm2(x);
+        out(0, 1) = out(1, 0) = (out(0, 1) + out(1, 0)) / 2;
+        return out;
+    } else {
+        auto out = spectral_apply(eigh(x), [](T l) { return std::exp(l); });
+        detail::require_finite_result(out, "lie::spd_exp");
+        return out;
+    }
+}
+}  // namespace detail
+
 // exp of a symmetric matrix (the result is SPD).
 template <class T, std::size_t N>
 mat<T, N> spd_exp(const mat<T, N>& x) {
@@ -257,9 +273,32 @@ mat<T, N> spd_exp(const mat<T, N>& x) {
     }
 }
 // The symmetric logarithm of an SPD matrix; throws naming the violated property (symmetric, positive definite).
+// 2x2: with s = tr P/2, B = P - sI, r = ‖B‖ the eigenvalues are λ± = s ± r (λ- = det P/λ+ without cancellation) and
+// log P = (ln λ+ + ln λ-)/2 I + (ln λ+ - ln λ-)/(2r) B.
 template <class T, std::size_t N>
 mat<T, N> spd_log(const mat<T, N>& p) {
-    return spectral_apply(detail::spd_eigen(p, "lie::spd_log"), [](T l) { return std::log(l); });
+    if constexpr (N == 2) {
+        require_symmetric(p, "lie::spd_log");
+        const T s = (p(0, 0) + p(1, 1)) / 2, b00 = (p(0, 0) - p(1, 1)) / 2, b01 = (p(0, 1) + p(1, 0)) / 2;
+        const T r = std::hypot(b00, b01);
+        const T d = p(0, 0) * p(1, 1) - b01 * b01;
+        if (!(d > 0 && s > 0))
+            fail("lie::spd_log: matrix is not positive definite (det ", d, ", trace ", 2 * s, ", both must be > 0)");
+        // ln λ± through log1p of λ± - 1 computed from P - I, so that near-identity P keep their relative precision.
+        const T d0 = p(0, 0) - 1, d1 = p(1, 1) - 1;
+        const T det_m1 = d0 * d1 + d0 + d1 - b01 * b01;  // det P - 1
+        const T lp = s + r, lp_m1 = (d0 + d1) / 2 + r;
+        const T lm = d / lp, lm_m1 = (det_m1 - lp_m1) / lp;  // λ- and λ- - 1
+        const T log_lp = std::abs(lp_m1) < T(0.5) ? std::log1p(lp_m1) : std::log(lp);
+        const T log_lm = std::abs(lm_m1) < T(0.5) ? std::log1p(lm_m1) : std::log(lm);
+        const T y = (r / s) * (r / s);
+        const T beta = y < T(1e-3) ? (1 + y * (T(1) / 3 + y * (T(1) / 5 + y * (T(1) / 7 + y * (T(1) / 9 + y / 11))))) / s
+                                   : (log_lp - log_lm) / (2 * r);
+        const T alpha = (log_lp + log_lm) / 2;
+        return mat<T, 2>{alpha + beta * b00, beta * b01, beta * b01, alpha - beta * b00};
+    } else {
+        return spectral_apply(detail::spd_eigen(p, "lie::spd_log"), [](T l) { return std::log(l); });
+    }
 }
 // P^{1/2}: (S + √det S I)/√(tr S + 2√det S) for 2x2 (§7), spectral otherwise.
 template <class T, std::size_t N>
@@ -432,7 +471,9 @@ mat<T, 2> logm2(const mat<T, 2>& a, const char* where) {
         const T r = std::sqrt(-q);
         beta = std::atan2(r, s) / r;
     }
-    const T alpha = std::log(d) / 2;
+    const T d0 = a(0, 0) - 1, d1 = a(1, 1) - 1;
+    const T det_m1 = d0 * d1 + d0 + d1 - a(0, 1) * a(1, 0);
+    const T alpha = (std::abs(det_m1) < T(0.5) ? std::log1p(det_m1) : std::log(d)) / 2;  // ½ ln det A, precise near A = I
     return mat<T, 2>{alpha + beta * b00, beta * a(0, 1), beta * a(1, 0), alpha - beta * b00};
 }
 }  // namespace detail

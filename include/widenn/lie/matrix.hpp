@@ -130,7 +130,7 @@ public:
         }
         return y;
     }
-    friend bool operator==(const mat&, const mat&) = default;
+    friend bool operator==(const mat& a, const mat& b) { return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin()); }
     friend std::ostream& operator<<(std::ostream& os, const mat& a) {
         os << '[';
         for (std::size_t i = 0; i < a.size(); ++i) {
@@ -253,6 +253,11 @@ template <class T, std::size_t N>
 mat<T, N> solve(const mat<T, N>& a, mat<T, N> b, const char* where = "lie::solve") {
     const std::size_t n = a.size();
     require<shape_error>(b.size() == n, where, ": right-hand side must be ", n, "x", n, ", got ", b.size(), "x", b.size());
+    if constexpr (N == 1) {
+        if (!(std::abs(a(0, 0)) > T(0)) || !std::isfinite(a(0, 0))) fail<numerical_error>(where, ": 1x1 matrix is singular (", a(0, 0), ")");
+        b(0, 0) /= a(0, 0);
+        return b;
+    }
     const auto f = lu_factor(a);
     T largest = max_abs(a), smallest_pivot = largest;
     for (std::size_t i = 0; i < n; ++i) smallest_pivot = std::min(smallest_pivot, std::abs(f.lu(i, i)));

@@ -93,12 +93,22 @@ public:
         }
     }
     static adjoint_matrix right_jacobian(const tangent& v) { return left_jacobian(detail::scaled<T, dof>(v, T(-1))); }
+    // ad_v w = vee([hat v, hat w]); exp(ad_v) = Ad_{exp v}.
+    static adjoint_matrix ad(const tangent& v) { return detail::small_adjoint_of<so>(v); }
 
     // ------------------------------------------------------------ chart and matrices
     tangent chart() const { return log(); }
     static so from_chart(const tangent& z) { return exp(z); }
-    // z lies in the chart's domain (where chart(from_chart(z)) = z): rotation angle <= π, i.e. ‖z‖ <= √2π.
-    static bool in_chart_domain(const tangent& z) { return norm(z) <= static_cast<T>(std::numbers::sqrt2 * std::numbers::pi); }
+    // z lies in the chart's domain (where chart(from_chart(z)) = z): every rotation angle of exp(z) is <= π. For n <= 3
+    // that is ‖z‖ <= √2π; in general the largest eigenvalue of -hat(z)² (the squared angles) must be <= π².
+    static bool in_chart_domain(const tangent& z) {
+        if constexpr (N <= 3) {
+            return norm(z) <= static_cast<T>(std::numbers::sqrt2 * std::numbers::pi);
+        } else {
+            const auto w = hat(z);
+            return eigh(-(w * w)).values[N - 1] <= std::numbers::pi_v<T> * std::numbers::pi_v<T>;
+        }
+    }
     const mat<T, N>& matrix() const { return r_; }
     // Validates: finite, orthogonal within membership_tolerance, det +1 (not a reflection).
     static so from_matrix(const mat<T, N>& m) {
@@ -118,7 +128,10 @@ public:
         return so(mat<T, 2>{c, -s, s, c}, trusted{});
     }
     // The angle in (-π, π] (rgenn uses [0, 2π), which puts the branch cut at the identity).
-    T angle() const requires(N == 2) { return std::atan2(r_(1, 0), r_(0, 0)); }
+    T angle() const requires(N == 2) {
+        const T a = std::atan2(r_(1, 0), r_(0, 0));
+        return a <= -std::numbers::pi_v<T> ? std::numbers::pi_v<T> : a;  // -π (from sin = -0 or -1e-16) is π
+    }
     // Rodrigues: exp(ω) = I + sin θ/θ W + (1 - cos θ)/θ² W², with series for θ² < 1e-8.
     static so from_rotation_vector(const vec<T, 3>& w) requires(N == 3) {
         const T t2 = w[0] * w[0] + w[1] * w[1] + w[2] * w[2];
@@ -160,7 +173,10 @@ public:
 
     // ------------------------------------------------------------ Haar measure and sampling
     // Total volume for the trace metric (2√2π for SO(2), 16√2π² for SO(3)).
-    static T volume() { return static_cast<T>(so_volume(N)); }
+    static T volume() {
+        static const T v = static_cast<T>(so_volume(N));
+        return v;
+    }
     // Density of the Riemannian volume (= Haar measure normalised to volume()) in chart coordinates z:
     // 1 for SO(2); 2(1 - cos θ)/θ² with θ = ‖z‖/√2 for SO(3) (§3); log det J_l(z) in general.
     static T haar_log_density(const tangent& z) {

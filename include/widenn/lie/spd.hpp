@@ -47,7 +47,7 @@ public:
             basis::vee_sym<T, N>(a, v);
         return v;
     }
-    static spd_group exp(const tangent& v) { return spd_group(spd_exp(hat(v)), trusted{}); }
+    static spd_group exp(const tangent& v) { return spd_group(spd_exp_unchecked(hat(v)), trusted{}); }
     tangent log() const { return vee(spd_log(p_)); }
 
     friend spd_group operator*(const spd_group& a, const spd_group& b) {
@@ -58,6 +58,7 @@ public:
     adjoint_matrix adjoint() const { return adjoint_matrix::identity(); }
     static adjoint_matrix left_jacobian(const tangent&) { return adjoint_matrix::identity(); }
     static adjoint_matrix right_jacobian(const tangent&) { return adjoint_matrix::identity(); }
+    static adjoint_matrix ad(const tangent&) { return adjoint_matrix::zeros(); }  // abelian
 
     tangent chart() const { return log(); }
     static spd_group from_chart(const tangent& z) { return exp(z); }

@@ -21,7 +21,7 @@ struct mse {
     template <class T>
     static T value(const matrix<T>& output, const matrix<T>& target) {
         check(output, target, "nn::mse::value");
-        return accumulate(output, target, nullptr);
+        return accumulate<T>(output, target, nullptr);
     }
 
     template <class T>
@@ -67,7 +67,7 @@ struct softmax_cross_entropy {
     template <class T, std::integral I>
     static T value(const matrix<T>& output, const xt::xtensor<I, 1>& labels) {
         check(output, labels, "nn::softmax_cross_entropy::value");
-        return accumulate(output, labels, nullptr);
+        return accumulate<T, I>(output, labels, nullptr);
     }
 
     template <class T, std::integral I>

@@ -23,6 +23,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -56,14 +57,17 @@ struct mlp_config {
 };
 
 // How one trainable tensor is scaled: effective tensor = multiplier · w, w ~ N(0, init_std²) at
-// initialisation; an optimizer with base rate η uses η·sgd_lr (SGD) or η·adam_lr (Adam) on w,
-// and ε·adam_eps as Adam's ε (see nn/optim.hpp for why ε is scaled).
+// initialisation; an optimizer with base rate η uses η·sgd_lr (SGD) or η·adam_lr (Adam) on w.
+// gradient_scale = ñ^{-g}, the width dependence of the typical per-entry gradient of w (nn/optim.hpp
+// scales Adam's ε and measures the clipping norm with it); l2_scale = ñ^{-2a} weights Adam's L2 term.
+// All factors are 1 at ñ = 1 except init_std and multiplier.
 struct tensor_scaling {
     double init_std = 0.0;
     double multiplier = 1.0;
     double sgd_lr = 1.0;
     double adam_lr = 1.0;
-    double adam_eps = 1.0;
+    double gradient_scale = 1.0;
+    double l2_scale = 1.0;
 };
 
 // Gradients of a loss with respect to the trainable tensors w (not W = m·w); index l-1 for layer l.
@@ -87,6 +91,35 @@ inline double power(double base, rational exponent) { return std::pow(base, expo
 template <class T>
 void ensure_shape(matrix<T>& m, std::size_t rows, std::size_t cols) {
     if (m.shape(0) != rows || m.shape(1) != cols) m = matrix<T>::from_shape({rows, cols});
+}
+
+// Lane width for the blocked loops below: one 64-byte line of T. Independent lanes let the compiler
+// vectorise the accumulations without reassociating floating-point sums (no -ffast-math needed).
+template <class T>
+inline constexpr std::size_t lanes = 64 / sizeof(T);
+
+// Σ p_i² in T lanes: NaN or ±inf when an entry is not finite (or the sum overflows T).
+template <class T>
+double sum_of_squares_fast(const T* p, std::size_t n) {
+    constexpr std::size_t W = lanes<T>;
+    T acc[W] = {};
+    const std::size_t full = n - n % W;
+    for (std::size_t i = 0; i < full; i += W)
+        for (std::size_t j = 0; j < W; ++j) acc[j] += p[i + j] * p[i + j];
+    double total = 0;
+    for (std::size_t i = full; i < n; ++i) total += static_cast<double>(p[i] * p[i]);
+    for (std::size_t j = 0; j < W; ++j) total += static_cast<double>(acc[j]);
+    return total;
+}
+
+// Throws (naming `where`, the first bad entry and its index) unless every entry of m is finite.
+// Returns ‖m‖_F², or +inf if that overflows; the fast pass decides whether the slow one is needed.
+template <class T>
+double require_finite_squared_norm(const matrix<T>& m, const char* where, const char* what) {
+    const double total = sum_of_squares_fast(m.data(), m.size());
+    if (std::isfinite(total)) return total;
+    require_finite(m, where, what);
+    return std::numeric_limits<double>::infinity();
 }
 
 }  // namespace detail
@@ -156,12 +189,12 @@ public:
     const matrix<T>& forward(const matrix<T>& x) {
         require_shape(x, any_size, config_.d_in, "nn::mlp::forward", "input batch");
         require(x.shape(0) > 0, "nn::mlp::forward: the input batch is empty (0 x ", config_.d_in, ")");
-        require_finite(x, "nn::mlp::forward", "input batch");
+        detail::require_finite_squared_norm(x, "nn::mlp::forward", "input batch");
         const std::size_t batch = x.shape(0);
+        forward_batch_ = 0;  // invalid until this forward completes
         allocate(batch);
-        std::copy(x.data(), x.data() + x.size(), input_.data());
         for (int l = 1; l <= layers; ++l) {
-            const T* previous = l == 1 ? input_.data() : post_[l - 2].data();
+            const T* previous = l == 1 ? x.data() : post_[l - 2].data();
             matrix<T>& h = pre_[l - 1];
             const std::size_t out = fan_out(l), in = fan_in(l);
             T beta = T(0);
@@ -180,6 +213,7 @@ public:
                 T* xp = post_[l - 1].data();
                 const std::size_t n = h.size();
                 for (std::size_t i = 0; i < n; ++i) xp[i] = A::value(hp[i]);
+                post_squared_norm_[l - 1] = detail::sum_of_squares_fast(xp, n);  // for certifies_finite; x^l is cache-hot
             }
         }
         const matrix<T>& out = pre_[L];
@@ -204,27 +238,48 @@ public:
     }
 
     // Gradients of the loss with respect to every trainable tensor, given x (the batch of the last
-    // forward) and dloss/dout (B x d_out). Fills and returns internal storage (valid until the next backward).
+    // forward: its shape is checked, its content is not) and dloss/dout (B x d_out). Fills and returns
+    // internal storage (valid until the next backward). These internal gradients are certified finite
+    // by a bound (see certifies_finite), which lets an optimizer skip re-scanning them.
     const gradients_type& backward(const matrix<T>& x, const matrix<T>& dloss_dout) {
         if (grads_.weights.empty()) grads_ = make_gradients();
-        backward(x, dloss_dout, grads_);
+        grads_certified_ = false;
+        grads_certified_ = backward_into(x, dloss_dout, grads_);
         return grads_;
     }
 
     // As above, into `out` (shaped by make_gradients(); reshaped if it is not).
     void backward(const matrix<T>& x, const matrix<T>& dloss_dout, gradients_type& out) {
+        if (&out == &grads_) grads_certified_ = false;
+        const bool certified = backward_into(x, dloss_dout, out);
+        if (&out == &grads_) grads_certified_ = certified;
+    }
+
+    // True if g is this network's internal gradient storage (only reachable as const) and the last
+    // backward proved every entry finite: by Cauchy–Schwarz over the batch,
+    // |∂L/∂w_ij| = |m Σ_b δ_bi x_bj| ≤ |m|·‖δ‖_F·‖x‖_F and |∂L/∂b_i| ≤ |m_b|·√B·‖δ‖_F, and these bounds
+    // (computed while δ and x were produced) are below the largest finite value with a factor 4 to spare.
+    bool certifies_finite(const gradients_type& g) const { return &g == &grads_ && grads_certified_; }
+
+private:
+    bool backward_into(const matrix<T>& x, const matrix<T>& dloss_dout, gradients_type& out) {
         require_forward("nn::mlp::backward");
         const std::size_t batch = forward_batch_;
         require_shape(x, batch, config_.d_in, "nn::mlp::backward", "input batch (the batch of the last forward)");
-        require(std::equal(x.data(), x.data() + x.size(), input_.data()),
-                "nn::mlp::backward: the input batch differs from the one passed to the last forward; call forward(x) first");
+        const double x_squared_norm = detail::require_finite_squared_norm(x, "nn::mlp::backward", "input batch");
         require_shape(dloss_dout, batch, config_.d_out, "nn::mlp::backward", "dloss/dout");
-        require_finite(dloss_dout, "nn::mlp::backward", "dloss/dout");
+        detail::require_finite_squared_norm(dloss_dout, "nn::mlp::backward", "dloss/dout");
         if (!shaped_like_parameters(out)) out = make_gradients();
         backpropagate(dloss_dout);
+        bool certified = true;
+        const double limit = static_cast<double>(std::numeric_limits<T>::max()) / 4;
         for (int l = layers; l >= 1; --l) {
             const std::size_t o = fan_out(l), in = fan_in(l);
-            const T* previous = l == 1 ? input_.data() : post_[l - 2].data();
+            const T* previous = l == 1 ? x.data() : post_[l - 2].data();
+            const double delta_norm = std::sqrt(delta_squared_norm_[l - 1]);
+            const double input_norm = std::sqrt(l == 1 ? x_squared_norm : post_squared_norm_[l - 2]);
+            certified = certified && delta_norm * input_norm * weight_scaling_[l - 1].multiplier < limit &&
+                        std::sqrt(static_cast<double>(batch)) * delta_norm * bias_scaling_[l - 1].multiplier < limit;
             const T* dh = delta_[l - 1].data();
             // ∂loss/∂w^l = m_l · (∂loss/∂h^l)ᵀ x^{l-1}
             blas::gemm<T>(true, false, o, in, batch, multiplier(l), dh, o, previous, in, T(0), out.weights[l - 1].data(), in);
@@ -239,7 +294,10 @@ public:
                 for (std::size_t j = 0; j < o; ++j) gb[j] *= mb;
             }
         }
+        return certified;
     }
+
+public:
 
     // ∂loss/∂h^l (l = 1..L+1) from the last backward.
     const matrix<T>& preactivation_gradient(int l) const {
@@ -282,7 +340,8 @@ private:
             w.multiplier = (in_multiplier ? sigma : 1.0) * detail::power(n, -e.a);
             w.sgd_lr = detail::power(n, -e.c);
             w.adam_lr = detail::power(n, -e.c_adam);
-            w.adam_eps = detail::power(n, -(e.a + (l == layers ? rational{0} : backprop)));
+            w.gradient_scale = detail::power(n, -(e.a + (l == layers ? rational{0} : backprop)));
+            w.l2_scale = detail::power(n, rational{-2} * e.a);
             weight_scaling_.push_back(w);
 
             // Hidden biases: input-layer exponents with width ratio ñ; readout bias: ratio 1.
@@ -294,7 +353,8 @@ private:
             b.multiplier = (in_multiplier && sigma_b > 0 ? sigma_b : 1.0) * detail::power(nb, -be.a);
             b.sgd_lr = detail::power(nb, -be.c);
             b.adam_lr = detail::power(nb, -be.c_adam);
-            b.adam_eps = detail::power(nb, -(be.a + (l == layers ? rational{0} : backprop)));
+            b.gradient_scale = detail::power(nb, -(be.a + (l == layers ? rational{0} : backprop)));
+            b.l2_scale = detail::power(nb, rational{-2} * be.a);
             bias_scaling_.push_back(b);
         }
     }
@@ -321,8 +381,9 @@ private:
             pre_.resize(layers);
             post_.resize(L);
             delta_.resize(layers);
+            post_squared_norm_.resize(L);
+            delta_squared_norm_.resize(layers);
         }
-        detail::ensure_shape(input_, batch, config_.d_in);
         for (int l = 1; l <= layers; ++l) {
             detail::ensure_shape(pre_[l - 1], batch, fan_out(l));
             detail::ensure_shape(delta_[l - 1], batch, fan_out(l));
@@ -334,6 +395,7 @@ private:
     void backpropagate(const matrix<T>& dloss_dout) {
         const std::size_t batch = forward_batch_;
         std::copy(dloss_dout.data(), dloss_dout.data() + dloss_dout.size(), delta_[L].data());
+        delta_squared_norm_[L] = detail::sum_of_squares_fast(delta_[L].data(), delta_[L].size());
         for (int l = layers; l >= 2; --l) {
             const std::size_t o = fan_out(l), in = fan_in(l);
             T* below = delta_[l - 2].data();
@@ -341,6 +403,7 @@ private:
             const T* h = pre_[l - 2].data();
             const std::size_t n = batch * in;
             for (std::size_t i = 0; i < n; ++i) below[i] *= A::derivative(h[i]);
+            delta_squared_norm_[l - 2] = detail::sum_of_squares_fast(below, n);
         }
         backward_done_ = true;
     }
@@ -351,9 +414,10 @@ private:
     std::vector<matrix<T>> weights_;
     std::vector<vector<T>> biases_;
     // Buffers, reused while the batch size stays the same.
-    matrix<T> input_;
     std::vector<matrix<T>> pre_, post_, delta_;
+    std::vector<double> post_squared_norm_, delta_squared_norm_;  // ‖·‖_F², not finite when an entry is not
     gradients_type grads_;
+    bool grads_certified_ = false;
     std::size_t forward_batch_ = 0;
     bool backward_done_ = false;
 };

@@ -4,27 +4,31 @@
 // Every trainable tensor w has a scaling (nn::tensor_scaling, computed by the network from P's
 // exponents and ñ = width / base_width): SGD uses the rate η·sgd_lr = η ñ^{-c}, Adam η·adam_lr =
 // η ñ^{-c_adam} (abc-parametrization.md §1, effective quantities; per-layer learning rates are the
-// per-layer symmetry of §2). Consequences: at ñ = 1 every factor is 1 (μP equals SP at the base
-// width, TP5), and two policies related by a per-layer shift (a+θ, b−θ, c−2θ) train identically under SGD.
+// per-layer symmetry of §2). Every rule below is chosen so that (i) at ñ = 1 it is the plain
+// PyTorch optimizer (hence μP equals SP at the base width, TP5) and (ii) it is invariant under the
+// per-layer symmetries of TP4 §2, so param::mup and param::mup_table3 train identically.
 //
 // Adam ε. The per-layer Adam symmetry (a+θ, b−θ, c−θ) holds only if ε moves to ε n^{-θ} (§2, §5:
 // for W = m·w the effective ε on W is ε/m). We scale ε per tensor like its gradient: the typical
 // per-entry gradient of w^l at initialisation is ñ^{-a_l-(a_{L+1}+b_{L+1})} for l ≤ L (the
 // backpropagated signal carries the readout's scale) and ñ^{-a_{L+1}} for the readout, so
-// ε_l = ε·ñ^{-that exponent} (tensor_scaling::adam_eps). This shifts by n^{-θ} under the symmetry,
-// so param::mup and param::mup_table3 give the same Adam trajectory, and ε keeps the same ratio to
-// √v̂ at every width (a fixed ε would eventually dominate the update under μP, where gradients shrink
-// like 1/width). adam_config::scale_epsilon = false uses one fixed ε (PyTorch's behaviour).
+// ε_l = ε·tensor_scaling::gradient_scale. This moves by n^{-θ} under the symmetry, and ε keeps the
+// same ratio to √v̂ at every width (a fixed ε would eventually dominate the update under μP, where
+// gradients shrink like 1/width, §5). adam_config::scale_epsilon = false uses one fixed ε (PyTorch).
 //
-// Weight decay follows the `mup` package's default: the decay per step, η·wd, is the same for every
-// tensor and width (wd is divided by the tensor's learning-rate factor). This is invariant under the
-// symmetries because it rescales w and W by the same factor.
+// Weight decay. SGD and AdamW: the decay per step is η·wd for every tensor and width (the `mup`
+// package's default: wd divided by the tensor's learning-rate factor); it rescales w and W alike, so
+// it is invariant. Adam's coupled L2 term is wd·ñ^{-2a}·w (tensor_scaling::l2_scale), the gradient of
+// (wd/2)‖ñ^{-a} w‖²; it scales like the gradient under the symmetry (mup's MuAdam, which divides wd
+// by the lr factor instead, is not invariant).
 //
-// Gradient clipping: if clip_norm > 0 and the global 2-norm of all gradients (of w, as
-// torch.nn.utils.clip_grad_norm_ on the trainable tensors) exceeds it, every gradient is scaled by clip_norm / norm.
+// Gradient clipping: if clip_norm > 0 and the global norm √(Σ_tensors ‖g / gradient_scale‖²) exceeds
+// it, every gradient is multiplied by clip_norm / norm. At ñ = 1 this is torch.nn.utils.clip_grad_norm_;
+// the per-tensor units make it invariant under the symmetries (a plain norm of the w-gradients is not).
 //
 // step() validates the gradients (shapes, finite values) before it changes anything, so after a
-// failed step the parameters and optimizer state are unchanged.
+// failed step the parameters and optimizer state are unchanged. Gradients straight from
+// mlp::backward carry a finiteness proof and are not scanned again unless clipping needs their norm.
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -51,7 +55,7 @@ struct adam_config {
     double eps = 1e-8;
     double weight_decay = 0.0;  // adam: L2 added to the gradient; adamw: decoupled decay
     double clip_norm = 0.0;
-    bool scale_epsilon = true;  // ε_l = ε·tensor_scaling::adam_eps (see above)
+    bool scale_epsilon = true;  // ε_l = ε·tensor_scaling::gradient_scale (see above)
 };
 
 namespace detail {
@@ -82,17 +86,21 @@ double validate_gradients(const Net& net, const gradients<typename Net::value_ty
         const std::size_t nb = net.config().bias ? net.fan_out(l) : 0;
         require<shape_error>(g.bias(l).size() == nb, where, ": gradient of bias ", l, " must have length ", nb, ", got ", g.bias(l).size());
     }
+    // The network's own gradients come with a finiteness proof (mlp::certifies_finite); without
+    // clipping nothing else needs the norm, so the full pass over the gradients is skipped.
+    if (clip_norm == 0 && net.certifies_finite(g)) return 1.0;
     double total = 0;
     for (int l = 1; l <= Net::layers; ++l) {
-        total += sum_of_squares<T>(g.weight(l).data(), g.weight(l).size());
-        total += sum_of_squares<T>(g.bias(l).data(), g.bias(l).size());
+        const double uw = net.weight_scaling(l).gradient_scale, ub = net.bias_scaling(l).gradient_scale;
+        total += sum_of_squares<T>(g.weight(l).data(), g.weight(l).size()) / (uw * uw);
+        total += sum_of_squares<T>(g.bias(l).data(), g.bias(l).size()) / (ub * ub);
     }
     if (!std::isfinite(total)) {  // slow path: name the offending entry
         for (int l = 1; l <= Net::layers; ++l) {
             require_finite(g.weight(l), where, "gradient of weight " + std::to_string(l));
             require_finite(g.bias(l), where, "gradient of bias " + std::to_string(l));
         }
-        fail<numerical_error>(where, ": the squared gradient norm overflows double");
+        fail<numerical_error>(where, ": the gradients are finite but their squared norm overflows double (is the training diverging?)");
     }
     const double norm = std::sqrt(total);
     return clip_norm > 0 && norm > clip_norm ? clip_norm / norm : 1.0;
@@ -211,8 +219,8 @@ public:
             const T b1 = static_cast<T>(config_.beta1), b2 = static_cast<T>(config_.beta2), c = static_cast<T>(clip);
             const T rate = static_cast<T>(config_.lr * s.adam_lr / correction1);
             const T root_correction2 = static_cast<T>(std::sqrt(correction2));
-            const T eps = static_cast<T>(config_.eps * (config_.scale_epsilon ? s.adam_eps : 1.0));
-            const T l2 = Decoupled ? T(0) : static_cast<T>(config_.weight_decay / s.adam_lr);
+            const T eps = static_cast<T>(config_.eps * (config_.scale_epsilon ? s.gradient_scale : 1.0));
+            const T l2 = Decoupled ? T(0) : static_cast<T>(config_.weight_decay * s.l2_scale);
             if (Decoupled && config_.weight_decay != 0) {
                 const T keep = static_cast<T>(1.0 - config_.lr * config_.weight_decay);
                 for (std::size_t i = 0; i < n; ++i) w[i] *= keep;
@@ -237,7 +245,7 @@ private:
 
 }  // namespace detail
 
-// Adam; weight_decay adds (wd / adam_lr factor)·w to the gradient (mup's MuAdam default).
+// Adam; weight_decay adds wd·ñ^{-2a}·w to the gradient (see above).
 template <class Net>
 class adam : public detail::adam_impl<Net, false> {
 public:

@@ -1,0 +1,208 @@
+#pragma once
+// Coordinate check (the `mup` package's test protocol; Yang et al. 2022, "Tensor Programs V", §D / Fig. 5,
+// and abc-parametrization.md §6): train networks of several widths for a few SGD steps on one fixed batch
+// and record l1 = mean |x| over all entries of every layer's output (preactivations h^l, activations x^l and
+// the readout). Under a correct μP every curve is flat in width; under SP with a Θ(1) learning rate the
+// later layers grow with width once t ≥ 2.
+//
+// Step t = 1 is the forward pass at initialisation; t = 2..T follow 1..T-1 updates, as in mup.
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../core/errors.hpp"
+#include "../core/rng.hpp"
+#include "../core/tensor.hpp"
+#include "../io/plot.hpp"
+#include "loss.hpp"
+#include "mlp.hpp"
+#include "optim.hpp"
+
+namespace widenn::nn {
+
+struct coord_check_config {
+    std::vector<std::size_t> widths;   // hidden widths to compare, e.g. 128, 256, ..., 8192
+    std::size_t steps = 3;             // T: records at t = 1..T (T - 1 updates)
+    std::size_t seeds = 5;             // network seeds 0..seeds-1; the batch is the same for all
+    double lr = 0.1;                   // η of SGD; per-layer factors come from the parametrization
+    std::size_t d_in = 64;             // input dimension
+    std::size_t d_out = 10;            // classes (softmax cross-entropy, as mup)
+    std::size_t batch = 32;            // the fixed batch (mup: 32 CIFAR-10 images)
+    std::size_t base_width = 256;      // n0: μP equals SP at this width (mup's coord check uses 256)
+    bool zero_readout = true;          // mup's readout_zero_init
+    bool bias = true;
+    std::uint64_t data_seed = 12345;   // seed of the fixed batch
+};
+
+// One recorded value: layer is "h1", "x1", ..., "hL", "xL", "out".
+struct coord_check_row {
+    std::size_t width, seed, step;
+    std::string layer;
+    double l1;
+};
+
+struct coord_check_result {
+    std::vector<std::string> layers;  // in network order
+    std::vector<std::size_t> widths;
+    std::size_t steps = 0, seeds = 0;
+    std::vector<coord_check_row> rows;
+
+    // l1 averaged over seeds at (width, step, layer); throws if that combination was not recorded.
+    double mean_l1(std::size_t width, std::size_t step, const std::string& layer) const {
+        double sum = 0;
+        std::size_t count = 0;
+        for (const auto& r : rows)
+            if (r.width == width && r.step == step && r.layer == layer) {
+                sum += r.l1;
+                ++count;
+            }
+        require(count > 0, "widenn::nn::coord_check_result::mean_l1: no record for width ", width, ", step ", step, ", layer '",
+                layer, "'");
+        return sum / static_cast<double>(count);
+    }
+
+    // CSV with columns width,seed,step,layer,l1 (one row per record).
+    void write_csv(const std::string& path) const {
+        io::csv_writer csv(path, {"width", "seed", "step", "layer", "l1"});
+        for (const auto& r : rows) csv.row(r.width, r.seed, r.step, r.layer, r.l1);
+    }
+
+    // The seed-averaged table as text: one block per step, a row per layer, a column per width.
+    std::string table() const {
+        std::ostringstream out;
+        out.setf(std::ios::scientific);
+        out.precision(3);
+        for (std::size_t t = 1; t <= steps; ++t) {
+            out << "t = " << t << (t == 1 ? " (initialisation)" : "") << "\n  layer";
+            for (auto w : widths) out << std::string(w < 10000 ? 11 - std::to_string(w).size() : 1, ' ') << "n=" << w;
+            out << '\n';
+            for (const auto& layer : layers) {
+                out << "  " << layer << std::string(layer.size() < 5 ? 5 - layer.size() : 1, ' ');
+                for (auto w : widths) out << "  " << mean_l1(w, t, layer);
+                out << '\n';
+            }
+        }
+        return out.str();
+    }
+
+    // A gnuplot PNG: one panel per step, l1 (seed mean, log scale) against log2 width, one line per layer.
+    // Returns false and fills `reason` when gnuplot is unavailable or fails.
+    bool plot(const std::string& png_path, const std::string& title, std::string* reason = nullptr) const {
+        std::ostringstream s;
+        s << "set terminal pngcairo size " << 420 * steps << ",420 font ',9'\n"
+          << "set output " << io::gnuplot_quote(png_path) << '\n';
+        // One inline data block per layer: columns width, mean l1 per step (non-positive values left out of the log axis).
+        for (std::size_t k = 0; k < layers.size(); ++k) {
+            s << "$layer" << k << " << EOD\n";
+            for (auto w : widths) {
+                s << w;
+                for (std::size_t t = 1; t <= steps; ++t) {
+                    const double v = mean_l1(w, t, layers[k]);
+                    if (v > 0 && std::isfinite(v)) s << ' ' << v;
+                    else s << " NaN";
+                }
+                s << '\n';
+            }
+            s << "EOD\n";
+        }
+        s << "set multiplot layout 1," << steps << " title " << io::gnuplot_quote(title) << '\n'
+          << "set logscale x 2\nset logscale y\nset format y '%.0e'\nset xlabel 'width'\nset key top left\nset grid\n";
+        for (std::size_t t = 1; t <= steps; ++t) {
+            s << "set title 't = " << t << "'\nset ylabel " << (t == 1 ? "'mean |x|'" : "''") << "\nplot ";
+            for (std::size_t k = 0; k < layers.size(); ++k)
+                s << (k ? ", " : "") << "$layer" << k << " using 1:" << t + 1 << " with linespoints title '" << layers[k] << "'";
+            s << '\n';
+        }
+        s << "unset multiplot\n";
+        return io::run_gnuplot(s.str(), reason);
+    }
+};
+
+namespace detail {
+// "h1", "x2", ...: built by appending (GCC 12's -Wrestrict misfires on "h" + std::to_string(l)).
+inline std::string layer_name(char kind, int l) {
+    std::string name(1, kind);
+    name += std::to_string(l);
+    return name;
+}
+
+template <class M>
+double mean_abs(const M& m) {
+    double sum = 0;
+    for (auto v : m) sum += std::abs(static_cast<double>(v));
+    return m.size() ? sum / static_cast<double>(m.size()) : 0.0;
+}
+}  // namespace detail
+
+// Runs the coordinate check for Net = nn::mlp<P, A, L, T>. `progress(width, seed)` is called before each network.
+// Unstable parametrizations (SP with a Θ(1) learning rate) must be opted in with param::allow_unstable<P>,
+// which is the point of running the check on them.
+template <class Net>
+coord_check_result coord_check(const coord_check_config& config,
+                               const std::function<void(std::size_t width, std::size_t seed)>& progress = {}) {
+    using T = typename Net::value_type;
+    constexpr int L = Net::depth;
+    constexpr const char* where = "widenn::nn::coord_check";
+    require(!config.widths.empty(), where, ": widths must not be empty");
+    for (auto w : config.widths) require(w > 0, where, ": widths must be positive, got ", w);
+    require(config.steps >= 1, where, ": steps must be at least 1, got ", config.steps);
+    require(config.seeds >= 1, where, ": seeds must be at least 1, got ", config.seeds);
+    require(config.batch >= 1 && config.d_in >= 1 && config.d_out >= 1, where, ": batch, d_in and d_out must be positive, got ",
+            config.batch, ", ", config.d_in, ", ", config.d_out);
+    require(std::isfinite(config.lr) && config.lr > 0, where, ": lr must be positive and finite, got ", config.lr);
+
+    coord_check_result result;
+    for (int l = 1; l <= L; ++l) {
+        result.layers.push_back(detail::layer_name('h', l));
+        result.layers.push_back(detail::layer_name('x', l));
+    }
+    result.layers.push_back("out");
+    const auto& names = result.layers;
+    result.widths = config.widths;
+    result.steps = config.steps;
+    result.seeds = config.seeds;
+
+    // One fixed batch for every width and seed (mup's fix_data): x ~ N(0, 1) entries, uniform labels.
+    rng data(config.data_seed);
+    matrix<T> x = xt::empty<T>({config.batch, config.d_in});
+    for (auto& v : x) v = static_cast<T>(data.normal());
+    xt::xtensor<int, 1> labels = xt::empty<int>({config.batch});
+    for (auto& y : labels) y = static_cast<int>(data.below(config.d_out));
+
+    matrix<T> dloss;
+    for (auto width : config.widths) {
+        for (std::size_t seed = 0; seed < config.seeds; ++seed) {
+            if (progress) progress(width, seed);
+            mlp_config net_config;
+            net_config.d_in = config.d_in;
+            net_config.width = width;
+            net_config.d_out = config.d_out;
+            net_config.base_width = config.base_width;
+            net_config.bias = config.bias;
+            net_config.zero_readout = config.zero_readout;
+            net_config.seed = seed;
+            Net net(net_config);
+            sgd<Net> opt(net, sgd_config{.lr = config.lr});
+            for (std::size_t t = 1; t <= config.steps; ++t) {
+                const matrix<T>& out = net.forward(x);
+                for (int l = 1; l <= L; ++l) {
+                    const auto k = static_cast<std::size_t>(2 * (l - 1));
+                    result.rows.push_back({width, seed, t, names[k], detail::mean_abs(net.preactivation(l))});
+                    result.rows.push_back({width, seed, t, names[k + 1], detail::mean_abs(net.post_activation(l))});
+                }
+                result.rows.push_back({width, seed, t, names.back(), detail::mean_abs(out)});
+                if (t == config.steps) break;
+                softmax_cross_entropy::value_and_gradient(out, labels, dloss);
+                opt.step(net.backward(x, dloss));
+            }
+        }
+    }
+    return result;
+}
+
+}  // namespace widenn::nn
