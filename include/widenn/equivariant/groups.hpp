@@ -1,0 +1,176 @@
+#pragma once
+// Planar structure groups H for the affine groups R² ⋊ H of the equivariant layers, and the sampled group
+// grids the layers integrate over (Mironenco & Forré, "Lie Group Decompositions for Equivariant Neural
+// Networks", ICLR 2024, §3-4; formulas checked in shared/reference/lie-groups.md §1-4).
+//
+// A layer takes the group as a compile-time policy H = lie::so<2>, lie::gl_plus<2> or lie::sl<2>; `planar_group<H>`
+// is everything a layer needs from H, computed by the lie/ policies:
+//   chart_dim            dimension of the global chart ξ⁻¹ (kernel input), 1 for SO(2), 3 for SL(2), 4 for GL⁺(2)
+//   volume_preserving    det h = 1 (no determinant factors) and the hard kernel mask ‖h⁻¹u‖ ≤ 1
+//   chart(g, out)        ξ⁻¹(g) = vee(log P + log R) for g = P R, in lie's trace-orthonormal basis
+//   draw(rng, sigma)     one element h = exp(X) R with R Haar on SO(2) and X ~ N(0, σ² I) in orthonormal Sym
+//                        coordinates, with its Haar importance weight vol·J(X)/q(X) (lie::gl_plus::sample), here
+//                        normalised to 1 at X = 0, so that (1/N) Σ w_j f(h_j) is a Haar-correct Monte Carlo integral
+//                        up to one global constant (§4).
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <numbers>
+#include <string_view>
+#include <vector>
+
+#include "../core/errors.hpp"
+#include "../core/rng.hpp"
+#include "../lie/gl_plus.hpp"
+#include "../lie/so.hpp"
+
+namespace widenn::equivariant {
+
+// A 2×2 real matrix, row major: {a, b, c, d} = [[a, b], [c, d]].
+struct mat2 {
+    double a = 1, b = 0, c = 0, d = 1;
+    double det() const { return a * d - b * c; }
+    mat2 inverse() const {
+        const double q = det();
+        return {d / q, -b / q, -c / q, a / q};
+    }
+    std::array<double, 2> apply(double x, double y) const { return {a * x + b * y, c * x + d * y}; }
+    friend mat2 operator*(const mat2& p, const mat2& q) {
+        return {p.a * q.a + p.b * q.c, p.a * q.b + p.b * q.d, p.c * q.a + p.d * q.c, p.c * q.b + p.d * q.d};
+    }
+    static mat2 rotation(double theta) {
+        const double c = std::cos(theta), s = std::sin(theta);
+        return {c, -s, s, c};
+    }
+};
+
+// One sampled element h with its Haar importance weight.
+struct group_element {
+    mat2 h;
+    double weight = 1.0;
+};
+
+// What a layer needs from a structure group H, for H = lie::so<2>, lie::gl_plus<2>, lie::sl<2> (any scalar type;
+// the geometry is computed in double). Specialise it to make another planar group usable.
+template <class H>
+struct planar_group;
+
+namespace detail {
+
+inline lie::mat<double, 2> to_lie(const mat2& g) { return lie::mat<double, 2>{{g.a, g.b, g.c, g.d}}; }
+inline mat2 from_lie(const lie::mat<double, 2>& m) { return {m(0, 0), m(0, 1), m(1, 0), m(1, 1)}; }
+
+// The chart of lie::G, with the SO(2) angle coordinate (the last one, √2θ with θ in (−π, π]) put at +√2π when it is
+// within round-off of −√2π: a relative rotation by π computed through products then always gets one chart value.
+template <class G>
+void chart_with_tie_at_pi(const mat2& g, double* out) {
+    const auto z = G::from_matrix(to_lie(g)).chart();
+    for (std::size_t k = 0; k < G::dof; ++k) out[k] = z[k];
+    constexpr double edge = std::numbers::sqrt2 * std::numbers::pi;
+    if (out[G::dof - 1] <= -edge + 1e-10) out[G::dof - 1] = edge;
+}
+
+// The weight of lie's importance sampler, normalised to 1 at the identity (a global constant: it divides out of
+// every Monte Carlo sum and keeps the weights of order one).
+template <class G>
+group_element normalised_draw(rng& r, double sigma, double log_weight_at_identity) {
+    const auto s = G::sample(r, sigma);
+    return {from_lie(s.element.matrix()), std::exp(static_cast<double>(s.log_weight) - log_weight_at_identity)};
+}
+
+template <class G, bool VolumePreserving>
+struct polar_planar_group {
+    static constexpr std::size_t chart_dim = G::dof;
+    static constexpr bool volume_preserving = VolumePreserving;
+    static void chart(const mat2& g, double* out) { chart_with_tie_at_pi<G>(g, out); }
+    static group_element draw(rng& r, double sigma) {
+        const typename G::spd_factor::tangent zero{};
+        const double at_identity = std::log(G::so_factor::volume()) - G::spd_factor::log_normal_density(zero, sigma);
+        return normalised_draw<G>(r, sigma, at_identity);
+    }
+};
+
+}  // namespace detail
+
+template <class S>
+struct planar_group<lie::so<2, S>> {
+    using lie_group = lie::so<2, double>;
+    static constexpr std::string_view name = "SO(2)";
+    static constexpr std::size_t chart_dim = 1;
+    static constexpr bool volume_preserving = true;
+    static void chart(const mat2& g, double* out) { detail::chart_with_tie_at_pi<lie_group>(g, out); }
+    static group_element draw(rng& r, double /*sigma*/) { return {detail::from_lie(lie_group::sample_haar(r).matrix()), 1.0}; }
+};
+
+template <class S>
+struct planar_group<lie::gl_plus<2, S>> : detail::polar_planar_group<lie::gl_plus<2, double>, false> {
+    using lie_group = lie::gl_plus<2, double>;
+    static constexpr std::string_view name = "GL+(2)";
+};
+
+template <class S>
+struct planar_group<lie::sl<2, S>> : detail::polar_planar_group<lie::sl<2, double>, true> {
+    using lie_group = lie::sl<2, double>;
+    static constexpr std::string_view name = "SL(2)";
+};
+
+template <class H>
+concept PlanarGroup = requires(const mat2& g, double* out, rng& r) {
+    { planar_group<H>::chart_dim } -> std::convertible_to<std::size_t>;
+    { planar_group<H>::volume_preserving } -> std::convertible_to<bool>;
+    planar_group<H>::chart(g, out);
+    { planar_group<H>::draw(r, 1.0) } -> std::same_as<group_element>;
+};
+
+// Called by every layer, so that another type is rejected with a sentence instead of a wall of template errors.
+template <class H>
+consteval bool check_planar_group() {
+    static_assert(PlanarGroup<H>, "widenn::equivariant: the structure group H must be lie::so<2>, lie::sl<2> or lie::gl_plus<2> "
+                                  "(or a type for which planar_group<H> is specialised with chart_dim, volume_preserving, chart and draw)");
+    return PlanarGroup<H>;
+}
+
+// How the group samples of a forward pass are chosen.
+enum class sampling {
+    haar,          // Haar-weighted Monte Carlo: SO(2) factor Haar, SPD factor log-normal with importance weights
+    unweighted,    // the same draws with all weights 1 (what rgenn does; integrates against the proposal, not Haar)
+    equidistant,   // SO(2) only: θ_k = 2πk/N, k = 0..N−1 (no duplicate rotation by π)
+};
+
+// The N group elements a layer's features live on (or integrates over), with their Monte Carlo weights.
+struct group_grid {
+    std::vector<group_element> elements;
+    std::size_t size() const { return elements.size(); }
+};
+
+// Draws a grid of n elements of H. Deterministic for a given rng state: pass rng(seed) for fixed evaluation samples,
+// or a training rng for fresh draws at every step.
+template <class H>
+    requires PlanarGroup<H>
+group_grid sample_grid(std::size_t n, rng& r, sampling mode = sampling::haar, double sigma = 0.3) {
+    require(n > 0, "widenn::equivariant::sample_grid: the number of group samples must be positive, got 0");
+    require(sigma > 0 && std::isfinite(sigma), "widenn::equivariant::sample_grid: the proposal scale sigma must be positive, got ", sigma);
+    group_grid grid;
+    grid.elements.reserve(n);
+    if (mode == sampling::equidistant) {
+        require(planar_group<H>::chart_dim == 1, "widenn::equivariant::sample_grid: equidistant grids exist only for SO(2), got ",
+                planar_group<H>::name);
+        for (const auto& rotation : lie::so<2, double>::equidistant(n)) grid.elements.push_back({detail::from_lie(rotation.matrix()), 1.0});
+        return grid;
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+        auto e = planar_group<H>::draw(r, sigma);
+        if (mode == sampling::unweighted) e.weight = 1.0;
+        grid.elements.push_back(e);
+    }
+    return grid;
+}
+
+// The grid {a h_j}: transports a sample set by a group element (left translation keeps Haar weights).
+inline group_grid left_translate(const mat2& a, const group_grid& grid) {
+    group_grid out = grid;
+    for (auto& e : out.elements) e.h = a * e.h;
+    return out;
+}
+
+}  // namespace widenn::equivariant
