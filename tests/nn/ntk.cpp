@@ -119,3 +119,16 @@ TEST_CASE("empirical NTK of a wide ReLU net (NTK parametrization) matches the in
             CHECK(sd < 0.1 * limit);  // the fluctuation is O(1/√n) at n = 2048
         }
 }
+
+TEST_CASE("the empirical NTK of a float network agrees with the double network of the same seed") {
+    const nn::mlp_config config{.d_in = 3, .width = 48, .d_out = 2, .base_width = 16, .bias_var = 0.1, .seed = 8};
+    nn::mlp<param::mup, widenn::act::erf<>, 2, float> f(config);
+    nn::mlp<param::mup, widenn::act::erf<>, 2, double> d(config);
+    const matrix<float> xf = xt::cast<float>(train_x);
+    const matrix<double> tf = nn::empirical_ntk(f, xf, xf);
+    const matrix<double> td = nn::empirical_ntk(d, xt::eval(xt::cast<double>(xf)), xt::eval(xt::cast<double>(xf)));
+    double scale = 0;
+    for (double v : td) scale = std::max(scale, std::abs(v));
+    // The float net's parameters are the double ones rounded to float: relative change ~1e-7 per entry.
+    for (std::size_t i = 0; i < td.size(); ++i) CHECK(std::abs(tf.data()[i] - td.data()[i]) <= 1e-5 * scale);
+}

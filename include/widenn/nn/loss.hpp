@@ -37,8 +37,8 @@ private:
         require_shape(output, any_size, any_size, where, "output");
         require(output.shape(0) > 0, where, ": the batch is empty");
         require_shape(target, output.shape(0), output.shape(1), where, "target");
-        require_finite(output, where, "output");
-        require_finite(target, where, "target");
+        detail::require_finite_squared_norm(output, where, "output");
+        detail::require_finite_squared_norm(target, where, "target");
     }
     template <class T>
     static T accumulate(const matrix<T>& output, const matrix<T>& target, matrix<T>* gradient) {
@@ -106,7 +106,7 @@ private:
         const std::size_t batch = output.shape(0), k = output.shape(1);
         require(batch > 0 && k > 0, where, ": the output is empty (", batch, " x ", k, ")");
         require<shape_error>(labels.size() == batch, where, ": expected ", batch, " labels (one per output row), got ", labels.size());
-        require_finite(output, where, "output");
+        detail::require_finite_squared_norm(output, where, "output");
         for (std::size_t i = 0; i < batch; ++i) {
             const auto y = labels(i);
             if (y < 0 || static_cast<std::size_t>(y) >= k)

@@ -189,7 +189,7 @@ public:
     const matrix<T>& forward(const matrix<T>& x) {
         require_shape(x, any_size, config_.d_in, "nn::mlp::forward", "input batch");
         require(x.shape(0) > 0, "nn::mlp::forward: the input batch is empty (0 x ", config_.d_in, ")");
-        detail::require_finite_squared_norm(x, "nn::mlp::forward", "input batch");
+        const double x_squared_norm = detail::require_finite_squared_norm(x, "nn::mlp::forward", "input batch");
         const std::size_t batch = x.shape(0);
         forward_batch_ = 0;  // invalid until this forward completes
         allocate(batch);
@@ -222,6 +222,8 @@ public:
                 fail<numerical_error>("nn::mlp::forward: the output is not finite (", out.data()[i], " at flat index ", i,
                                       "); the parameters or the input are too large");
         forward_batch_ = batch;
+        forward_input_ = x.data();
+        forward_input_squared_norm_ = x_squared_norm;
         return out;
     }
 
@@ -238,7 +240,8 @@ public:
     }
 
     // Gradients of the loss with respect to every trainable tensor, given x (the batch of the last
-    // forward: its shape is checked, its content is not) and dloss/dout (B x d_out). Fills and returns
+    // forward, unmodified: its shape is checked, its content is not; a different array object is
+    // checked for finite values) and dloss/dout (B x d_out). Fills and returns
     // internal storage (valid until the next backward). These internal gradients are certified finite
     // by a bound (see certifies_finite), which lets an optimizer skip re-scanning them.
     const gradients_type& backward(const matrix<T>& x, const matrix<T>& dloss_dout) {
@@ -289,7 +292,9 @@ private:
         require_forward("nn::mlp::backward");
         const std::size_t batch = forward_batch_;
         require_shape(x, batch, config_.d_in, "nn::mlp::backward", "input batch (the batch of the last forward)");
-        const double x_squared_norm = detail::require_finite_squared_norm(x, "nn::mlp::backward", "input batch");
+        // The batch forward checked (same object) is not scanned again; any other batch is.
+        const double x_squared_norm = x.data() == forward_input_ ? forward_input_squared_norm_
+                                                                 : detail::require_finite_squared_norm(x, "nn::mlp::backward", "input batch");
         require_shape(dloss_dout, batch, config_.d_out, "nn::mlp::backward", "dloss/dout");
         detail::require_finite_squared_norm(dloss_dout, "nn::mlp::backward", "dloss/dout");
         if (!shaped_like_parameters(out)) out = make_gradients();
@@ -416,6 +421,8 @@ private:
     gradients_type grads_;
     bool grads_certified_ = false;
     std::size_t forward_batch_ = 0;
+    const T* forward_input_ = nullptr;  // identity of the last forward's batch (never dereferenced)
+    double forward_input_squared_norm_ = 0;
     bool backward_done_ = false;
 };
 
