@@ -9,7 +9,7 @@
 #include <numbers>
 #include <vector>
 
-#include <cblas.h>
+#include <widenn/core/blas.hpp>
 #include <xsimd/xsimd.hpp>
 
 #include <widenn/act/activations.hpp>
@@ -36,7 +36,7 @@ const widenn::matrix<double>& inputs() {
 
 // Gram matrix x·x'/d, upper triangle, by dsyrk.
 void baseline_gram(std::vector<double>& gram, int threads) {
-    openblas_set_num_threads(threads);
+    widenn::blas::set_threads(threads);
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, static_cast<int>(n), static_cast<int>(d), 1.0 / d, inputs().data(),
                 static_cast<int>(d), 0.0, gram.data(), static_cast<int>(n));
 }
@@ -92,7 +92,7 @@ void BM_baseline_total(benchmark::State& state) {
         baseline_layers(gram, ntk, threads);
         benchmark::DoNotOptimize(ntk.data());
     }
-    openblas_set_num_threads(1);
+    widenn::blas::set_threads(1);
 }
 void BM_baseline_gram(benchmark::State& state) {
     const int threads = static_cast<int>(state.range(0));
@@ -101,7 +101,7 @@ void BM_baseline_gram(benchmark::State& state) {
         baseline_gram(gram, threads);
         benchmark::DoNotOptimize(gram.data());
     }
-    openblas_set_num_threads(1);
+    widenn::blas::set_threads(1);
 }
 void BM_baseline_layers(benchmark::State& state) {
     const int threads = static_cast<int>(state.range(0));

@@ -6,7 +6,7 @@
 // usage: bench_mlp_step [--threads N] [Google Benchmark flags, e.g. --benchmark_min_time=0.2]
 // --threads sets OpenBLAS's (and OpenMP's) thread count before anything runs (default 1).
 #include <benchmark/benchmark.h>
-#include <cblas.h>
+#include <widenn/core/blas.hpp>
 #ifdef WIDENN_USE_OPENMP
 #include <omp.h>
 #endif
@@ -90,9 +90,9 @@ struct baseline {
     static void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, std::size_t m, std::size_t n, std::size_t k, const T* A, std::size_t lda,
                      const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc) {
         if constexpr (std::is_same_v<T, float>)
-            cblas_sgemm(CblasRowMajor, ta, tb, (blasint)m, (blasint)n, (blasint)k, 1.0f, A, (blasint)lda, B, (blasint)ldb, beta, C, (blasint)ldc);
+            cblas_sgemm(CblasRowMajor, ta, tb, (CBLAS_INT)m, (CBLAS_INT)n, (CBLAS_INT)k, 1.0f, A, (CBLAS_INT)lda, B, (CBLAS_INT)ldb, beta, C, (CBLAS_INT)ldc);
         else
-            cblas_dgemm(CblasRowMajor, ta, tb, (blasint)m, (blasint)n, (blasint)k, 1.0, A, (blasint)lda, B, (blasint)ldb, beta, C, (blasint)ldc);
+            cblas_dgemm(CblasRowMajor, ta, tb, (CBLAS_INT)m, (CBLAS_INT)n, (CBLAS_INT)k, 1.0, A, (CBLAS_INT)lda, B, (CBLAS_INT)ldb, beta, C, (CBLAS_INT)ldc);
     }
 
     void step() {
@@ -123,8 +123,8 @@ struct baseline {
             }
         }
         for (int l = 0; l < layers; ++l) {
-            nn::blas::axpy<T>(w[l].size(), static_cast<T>(-learning_rate), gw[l].data(), w[l].data());
-            nn::blas::axpy<T>(b[l].size(), static_cast<T>(-learning_rate), gb[l].data(), b[l].data());
+            widenn::blas::axpy<T>(w[l].size(), static_cast<T>(-learning_rate), gw[l].data(), w[l].data());
+            widenn::blas::axpy<T>(b[l].size(), static_cast<T>(-learning_rate), gb[l].data(), b[l].data());
         }
     }
 };
@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bench_mlp_step: --threads must be a positive integer\n");
         return 2;
     }
-    openblas_set_num_threads(threads);
+    widenn::blas::set_threads(threads);
 #ifdef WIDENN_USE_OPENMP
     omp_set_num_threads(threads);
 #endif

@@ -1,12 +1,42 @@
 #pragma once
-// Umbrella header: everything public in widenn.
+// Umbrella header: everything public in widenn, in dependency order
+// (core -> param, act -> nn, limit, lie -> equivariant -> io).
+#include "core/blas.hpp"
 #include "core/concepts.hpp"
 #include "core/errors.hpp"
 #include "core/rational.hpp"
 #include "core/rng.hpp"
 #include "core/tensor.hpp"
-#include "act/activations.hpp"
-#include "act/dual.hpp"
+
 #include "param/abc.hpp"
 #include "param/classify.hpp"
+
+#include "act/activations.hpp"
+#include "act/depth_optimal.hpp"
+#include "act/dual.hpp"
+
+#include "nn/coord_check.hpp"
+#include "nn/loss.hpp"
+#include "nn/mlp.hpp"
+#include "nn/ntk.hpp"
+#include "nn/optim.hpp"
+
+#include "limit/depth.hpp"
+#include "limit/feature_learning.hpp"
+#include "limit/kernel.hpp"
+#include "limit/of.hpp"
+#include "limit/predict.hpp"
+#include "limit/solvers.hpp"
+
 #include "lie/lie.hpp"
+
+#include "equivariant/conv.hpp"
+#include "equivariant/equivariance.hpp"
+#include "equivariant/group_conv.hpp"
+#include "equivariant/groups.hpp"
+#include "equivariant/model.hpp"
+#include "equivariant/ops.hpp"
+#include "equivariant/siren.hpp"
+
+#include "io/idx.hpp"
+#include "io/plot.hpp"

@@ -29,7 +29,6 @@
 #include <utility>
 #include <vector>
 
-#include <cblas.h>
 #ifdef WIDENN_USE_XSIMD
 #include <xsimd/xsimd.hpp>
 #endif
@@ -38,6 +37,7 @@
 #endif
 
 #include "../act/dual.hpp"
+#include "../core/blas.hpp"
 #include "../core/concepts.hpp"
 #include "../core/errors.hpp"
 #include "../core/tensor.hpp"
@@ -88,42 +88,10 @@ struct kernel_pair {
 
 namespace detail {
 
-extern "C" {
-// OpenBLAS's thread control, declared weak so that another BLAS still links (the calls are then skipped).
-void openblas_set_num_threads(int) __attribute__((weak));
-int openblas_get_num_threads(void) __attribute__((weak));
-}
-
-// While alive, OpenBLAS runs single-threaded (we parallelise over blocks ourselves with OpenMP).
-class single_threaded_blas {
-public:
-    explicit single_threaded_blas(bool active) : active_(active && openblas_set_num_threads && openblas_get_num_threads) {
-        if (active_) {
-            saved_ = openblas_get_num_threads();
-            openblas_set_num_threads(1);
-        }
-    }
-    ~single_threaded_blas() {
-        if (active_) openblas_set_num_threads(saved_);
-    }
-    single_threaded_blas(const single_threaded_blas&) = delete;
-    single_threaded_blas& operator=(const single_threaded_blas&) = delete;
-
-private:
-    bool active_;
-    int saved_ = 1;
-};
-
 // C = alpha·A·Bᵀ for row-major A (m×k), B (n×k), C (m×n, leading dimension ldc).
-inline void gemm_nt(std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a, const double* b, double* c,
-                    std::size_t ldc) {
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a,
-                static_cast<int>(k), b, static_cast<int>(k), 0.0, c, static_cast<int>(ldc));
-}
-inline void gemm_nt(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, const float* b, float* c,
-                    std::size_t ldc) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a,
-                static_cast<int>(k), b, static_cast<int>(k), 0.0f, c, static_cast<int>(ldc));
+template <class T>
+inline void gemm_nt(std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, const T* b, T* c, std::size_t ldc) {
+    blas::gemm(false, true, m, n, k, alpha, a, k, b, k, T(0), c, ldc);
 }
 
 // The dual of A: the closed form where act/ has one (called directly: the recursion only produces covariances,
@@ -406,7 +374,7 @@ public:
         T* ntk = config_.compute_ntk ? out.ntk.data() : nullptr;
         std::atomic<std::size_t> done{0};
         {
-            detail::single_threaded_blas guard(true);  // parallel over strips, never inside a BLAS call
+            blas::single_threaded_scope guard;  // parallel over strips, never inside a BLAS call
 #ifdef WIDENN_USE_OPENMP
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
 #endif

@@ -28,7 +28,7 @@
 #include "../core/errors.hpp"
 #include "../core/rng.hpp"
 #include "../core/tensor.hpp"
-#include "../nn/blas.hpp"
+#include "../core/blas.hpp"
 
 namespace widenn::limit {
 
@@ -72,7 +72,7 @@ T loss_and_output_gradient(loss_kind kind, const matrix<T>& F, const matrix<T>& 
     return total * inv_batch;
 }
 
-// C = alpha·op(A)·op(B) + beta·C for row-major matrices (C already has the result's shape), through nn::blas.
+// C = alpha·op(A)·op(B) + beta·C for row-major matrices (C already has the result's shape), through core/blas.hpp.
 template <class T>
 void gemm(const matrix<T>& a, const matrix<T>& b, matrix<T>& c, bool transpose_a = false, bool transpose_b = false,
           T alpha = T(1), T beta = T(0)) {
@@ -84,7 +84,7 @@ void gemm(const matrix<T>& a, const matrix<T>& b, matrix<T>& c, bool transpose_a
         c *= beta;
         return;
     }
-    nn::blas::gemm<T>(transpose_a, transpose_b, rows, cols, inner, alpha, a.data(), a.shape()[1], b.data(), b.shape()[1], beta,
+    blas::gemm<T>(transpose_a, transpose_b, rows, cols, inner, alpha, a.data(), a.shape()[1], b.data(), b.shape()[1], beta,
                       c.data(), c.shape()[1]);
 }
 

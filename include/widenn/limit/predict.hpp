@@ -16,6 +16,7 @@
 
 #include <xtensor/xview.hpp>
 
+#include "../core/blas.hpp"
 #include "../core/errors.hpp"
 #include "../core/tensor.hpp"
 #include "kernel.hpp"
@@ -39,9 +40,7 @@ inline matrix<double> matmul(const matrix<double>& a, const matrix<double>& b) {
                          b.shape()[0], " x ", b.shape()[1]);
     const std::size_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
     matrix<double> c = xt::zeros<double>({m, n});
-    if (m && n && k)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0,
-                    a.data(), static_cast<int>(k), b.data(), static_cast<int>(n), 0.0, c.data(), static_cast<int>(n));
+    if (k) blas::gemm(false, false, m, n, k, 1.0, a.data(), k, b.data(), n, 0.0, c.data(), n);
     return c;
 }
 }  // namespace detail

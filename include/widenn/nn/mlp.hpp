@@ -33,7 +33,7 @@
 #include "../core/rng.hpp"
 #include "../core/tensor.hpp"
 #include "../param/classify.hpp"
-#include "blas.hpp"
+#include "../core/blas.hpp"
 
 namespace widenn::nn {
 

@@ -18,7 +18,7 @@
 
 #include "../core/errors.hpp"
 #include "../core/tensor.hpp"
-#include "blas.hpp"
+#include "../core/blas.hpp"
 #include "mlp.hpp"
 
 namespace widenn::nn {
