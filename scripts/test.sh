@@ -14,6 +14,9 @@ cmake --build "$root/build/release" -j "$jobs"
 step "Release tests"
 ctest --test-dir "$root/build/release" --output-on-failure -j "$jobs"
 
+step "The README's example, compiled and run"
+"$root/build/release/examples/quickstart"
+
 step "AddressSanitizer + UndefinedBehaviorSanitizer build of the tests"
 cmake -S "$root" -B "$root/build/asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWIDENN_SANITIZE=ON \
       -DWIDENN_BUILD_EXAMPLES=OFF -DWIDENN_BUILD_BENCHMARKS=OFF > /dev/null
