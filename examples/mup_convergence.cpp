@@ -27,13 +27,6 @@ namespace nn = widenn::nn;
 namespace act = widenn::act;
 namespace param = widenn::param;
 
-matrix<double> gaussian(std::size_t rows, std::size_t cols, std::uint64_t seed, double scale = 1.0) {
-    widenn::rng gen(seed);
-    matrix<double> m = xt::empty<double>({rows, cols});
-    for (auto& v : m) v = scale * gen.normal();
-    return m;
-}
-
 double rms(const matrix<double>& a, const matrix<double>& b) {
     double s = 0;
     for (std::size_t i = 0; i < a.size(); ++i) s += (a.flat(i) - b.flat(i)) * (a.flat(i) - b.flat(i));
@@ -80,8 +73,8 @@ int main(int argc, char** argv) try {
 
     // Data: 32 inputs in R^16 (norm ~1), 4 targets from a random teacher.
     const std::size_t d = 16, d_out = 4, data = 32;
-    const matrix<double> X = gaussian(data, d, 1, 1.0 / std::sqrt(double(d)));
-    const matrix<double> teacher = gaussian(d, d_out, 2);
+    const matrix<double> X = widenn::normal_matrix(data, d, 1, 1.0 / std::sqrt(double(d)));
+    const matrix<double> teacher = widenn::normal_matrix(d, d_out, 2);
     matrix<double> Y = xt::zeros<double>({data, d_out});
     for (std::size_t i = 0; i < data; ++i)
         for (std::size_t o = 0; o < d_out; ++o) {

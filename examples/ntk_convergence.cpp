@@ -26,9 +26,7 @@ namespace {
 template <class A, int L>
 void run(int seeds, std::size_t max_width, const std::string& prefix) {
     constexpr double weight_var = 2.0, bias_var = 0.1;
-    wn::rng g(3);
-    matrix<double> x = xt::empty<double>({8, 10});
-    for (auto& v : x) v = g.normal();
+    const matrix<double> x = wn::normal_matrix(8, 10, 3);
     const auto analytic = wn::limit::kernel<wn::param::ntk, A, L>::kernels(x, {.weight_var = weight_var, .bias_var = bias_var}).ntk;
     const double norm = std::sqrt(xt::sum(analytic * analytic)());
     wn::io::csv_writer csv(prefix + ".csv", {"width", "seed", "relative_error"});

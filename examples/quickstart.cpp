@@ -12,13 +12,7 @@ int main() {
     static_assert(info.stable && info.regime == wn::regime::feature_learning && info.r == wn::rational{0});
 
     // Data: 64 training and 16 test points in R^20, one regression target.
-    wn::rng gen(7);
-    auto normal = [&](std::size_t rows, std::size_t cols) {
-        wn::matrix<double> m = xt::empty<double>({rows, cols});
-        for (auto& v : m) v = gen.normal();
-        return m;
-    };
-    const wn::matrix<double> x_train = normal(64, 20), x_test = normal(16, 20);
+    const wn::matrix<double> x_train = wn::normal_matrix(64, 20, 7), x_test = wn::normal_matrix(16, 20, 8);
     const wn::matrix<double> y_train = xt::view(xt::sin(x_train), xt::all(), xt::range(0, 1));
 
     // A finite NTK-parametrized network (neural-tangents' convention) trained by SGD on MSE ...

@@ -19,13 +19,6 @@ using widenn::matrix;
 namespace lim = widenn::limit;
 namespace nn = widenn::nn;
 
-matrix<double> gaussian(std::size_t rows, std::size_t cols, std::uint64_t seed) {
-    widenn::rng gen(seed);
-    matrix<double> m = xt::empty<double>({rows, cols});
-    for (auto& v : m) v = gen.normal();
-    return m;
-}
-
 double rms(const matrix<double>& a, const matrix<double>& b) {
     double s = 0;
     for (std::size_t i = 0; i < a.size(); ++i) s += (a.flat(i) - b.flat(i)) * (a.flat(i) - b.flat(i));
@@ -43,8 +36,8 @@ void run(std::ostream& out) {
     // (1) linear μP, d = 8, d_o = 3: exact limit = width-11 coefficient net; finite nets from the same coefficients.
     using linear_net = nn::mlp<widenn::param::mup, widenn::act::identity, 1, double>;
     const std::size_t d = 8, d_out = 3, steps = 20;
-    const auto X = xt::eval(gaussian(16, d, 1) / std::sqrt(double(d)));
-    const auto Y = gaussian(16, d_out, 2);
+    const auto X = xt::eval(widenn::normal_matrix(16, d, 1) / std::sqrt(double(d)));
+    const auto Y = widenn::normal_matrix(16, d_out, 2);
     out << "linear muP net, d = 8, d_o = 3, 20 full-batch SGD steps (lr 0.5): limit::mup_linear is a width-11 coefficient\n"
            "network (TP4 Cor 6.2); finite nn::mlp nets start from the same coefficients (U = Omega A, nV = B Omega').\n";
     out << "  width   rms |f_n - f_lim| over 3 seeds   x sqrt(n)\n";

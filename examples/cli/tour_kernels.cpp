@@ -29,9 +29,7 @@ double relative_frobenius(const matrix<double>& a, const matrix<double>& b) {
 void finite_vs_analytic(std::ostream& out) {
     using net = wn::nn::mlp<wn::param::ntk, wn::act::relu, 2, double>;
     using limit = lim::of<net>;  // the kernel limit: NTK parametrization is in the kernel regime
-    wn::rng g(11);
-    matrix<double> x = xt::empty<double>({6, 5});
-    for (auto& v : x) v = g.normal();
+    const matrix<double> x = wn::normal_matrix(6, 5, 11);
     const lim::kernel_config config{.weight_var = 2.0, .bias_var = 0.1};
     const auto analytic = limit::kernels(x, config).ntk;
     out << "relu MLP, 2 hidden layers, NTK parametrization (sigma_w^2 = 2, sigma_b^2 = 0.1), 6 inputs in R^5\n"

@@ -18,12 +18,6 @@ namespace act = widenn::act;
 using wn::matrix;
 
 namespace {
-matrix<double> random_inputs(std::size_t n, std::size_t d, std::uint64_t seed) {
-    wn::rng g(seed);
-    matrix<double> x = xt::empty<double>({n, d});
-    for (auto& v : x) v = g.normal();
-    return x;
-}
 // A plain transcription of neural-tangents' recursion for one pair (kernel-limits.md §1), independent of the
 // blocked code: carries (k11, k12, k22, Θ) through Dense and activation layers.
 template <class A>
@@ -70,7 +64,7 @@ double worst_relative_error(const matrix<double>& x, const matrix<double>& y, co
 }  // namespace
 
 TEST_CASE("kernel: the blocked, threaded, SIMD kernels equal the plain recursion") {
-    const auto x = random_inputs(37, 5, 1), y = random_inputs(23, 5, 2);
+    const auto x = widenn::normal_matrix(37, 5, 1), y = widenn::normal_matrix(23, 5, 2);
     const lim::kernel_config c{.weight_var = 1.7, .bias_var = 0.2, .width = 300, .block = 8};
     CHECK(worst_relative_error<lim::kernel<wn::param::ntk, act::relu, 3>, act::relu>(x, y, c, true) < 1e-12);
     CHECK(worst_relative_error<lim::kernel<wn::param::ntk, act::erf<>, 3>, act::erf<>>(x, y, c, true) < 1e-12);
@@ -79,7 +73,7 @@ TEST_CASE("kernel: the blocked, threaded, SIMD kernels equal the plain recursion
     CHECK(worst_relative_error<lim::kernel<wn::param::standard_lr_1_over_n, act::relu, 3>, act::relu>(x, y, c, false) < 1e-12);
     CHECK(worst_relative_error<lim::kernel<wn::param::standard_lr_1_over_n, act::erf<>, 3>, act::erf<>>(x, y, c, false) < 1e-12);
     // quadrature (tanh has no closed form): fewer points, the per-entry cost is degree²
-    const auto xs = random_inputs(5, 3, 3), ys = random_inputs(4, 3, 4);
+    const auto xs = widenn::normal_matrix(5, 3, 3), ys = widenn::normal_matrix(4, 3, 4);
     CHECK(worst_relative_error<lim::kernel<wn::param::ntk, act::tanh, 2>, act::tanh>(xs, ys, c, true) < 1e-12);
     // the standard parametrization without biases
     lim::kernel_config nb = c;
@@ -131,7 +125,7 @@ TEST_CASE("kernel: quadrature kernels equal the closed-form kernels within 1e-8 
     static_assert(!act::has_closed_form_dual<erf_by_quadrature>);
     // variances kept near 1: at q = 5 the default-degree quadrature of E[φ'(u)²] = E[(4/π)e^{-2u²}] is only good to 1e-4
     // (the integrand is narrow against the Gaussian), which is act/'s documented limit, not the recursion's
-    matrix<double> x = random_inputs(6, 4, 12);
+    matrix<double> x = widenn::normal_matrix(6, 4, 12);
     for (std::size_t i = 0; i < 6; ++i) {
         double norm = 0;
         for (std::size_t k = 0; k < 4; ++k) norm += x(i, k) * x(i, k);
@@ -145,7 +139,7 @@ TEST_CASE("kernel: quadrature kernels equal the closed-form kernels within 1e-8 
 }
 
 TEST_CASE("kernel: closed forms (linear network; one hidden ReLU layer) and ABReLU identities") {
-    const auto x = random_inputs(6, 4, 5);
+    const auto x = widenn::normal_matrix(6, 4, 5);
     // identity and abrelu(a, a) = a·x: Σ^{L+1} = σw^{2(L+1)} a^{2L} x·x'/d, Θ^{L+1} = (L+1) Σ^{L+1}
     const double wv = 1.3, a = 1.5;
     const auto [si, ti] = lim::kernel<wn::param::ntk, act::identity, 3>::kernels(x, {.weight_var = wv});
@@ -178,7 +172,7 @@ TEST_CASE("kernel: closed forms (linear network; one hidden ReLU layer) and ABRe
 }
 
 TEST_CASE("kernel: symmetric and positive semi-definite on random inputs") {
-    const auto x = random_inputs(40, 7, 6);
+    const auto x = widenn::normal_matrix(40, 7, 6);
     auto check = [&](const matrix<double>& k) {
         const auto e = lim::eigh(k);
         double trace = 0;
@@ -194,7 +188,7 @@ TEST_CASE("kernel: symmetric and positive semi-definite on random inputs") {
 }
 
 TEST_CASE("kernel: finite at depth 200 for nearly parallel and zero inputs") {
-    matrix<double> x = random_inputs(4, 6, 7);
+    matrix<double> x = widenn::normal_matrix(4, 6, 7);
     for (std::size_t k = 0; k < 6; ++k) {
         x(1, k) = x(0, k) * (1 + 1e-12 * double(k));  // nearly parallel
         x(3, k) = 0.0;                                 // zero input
@@ -221,7 +215,7 @@ TEST_CASE("kernel: finite at depth 200 for nearly parallel and zero inputs") {
 }
 
 TEST_CASE("kernel: blocks of a plan equal the whole kernel; float agrees with double") {
-    const auto x = random_inputs(30, 9, 8), y = random_inputs(17, 9, 9);
+    const auto x = widenn::normal_matrix(30, 9, 8), y = widenn::normal_matrix(17, 9, 9);
     using K = lim::kernel<wn::param::ntk, act::erf<>, 2>;
     const lim::kernel_config c{.weight_var = 1.2, .bias_var = 0.1, .block = 7};
     const auto whole = K::kernels(x, y, c);
@@ -256,7 +250,7 @@ TEST_CASE("kernel: blocks of a plan equal the whole kernel; float agrees with do
 
 TEST_CASE("kernel: bad input is a clear error") {
     using K = lim::kernel<wn::param::ntk, act::relu, 2>;
-    const auto x = random_inputs(5, 3, 10), y = random_inputs(4, 2, 11);
+    const auto x = widenn::normal_matrix(5, 3, 10), y = widenn::normal_matrix(4, 2, 11);
     CHECK_THROWS_AS(K::kernels(x, y), wn::shape_error);
     CHECK_THROWS_WITH(K::kernels(x, y), doctest::Contains("same number of features"));
     matrix<double> bad = x;

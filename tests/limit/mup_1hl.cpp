@@ -26,13 +26,6 @@ struct identity_activation {
     static T derivative(T) { return T(1); }
 };
 
-matrix<double> gaussian(std::size_t rows, std::size_t cols, std::uint64_t seed) {
-    widenn::rng gen(seed);
-    matrix<double> m = xt::empty<double>({rows, cols});
-    for (auto& v : m) v = gen.normal();
-    return m;
-}
-
 double max_abs_diff(const matrix<double>& a, const matrix<double>& b) {
     double out = 0;
     for (std::size_t i = 0; i < a.size(); ++i) out = std::max(out, std::abs(a.flat(i) - b.flat(i)));
@@ -46,7 +39,7 @@ struct finite_mup_1hl {
     matrix<double> U, nV;
     double lr;
     finite_mup_1hl(std::size_t width, std::size_t d, std::size_t d_out, std::uint64_t seed, double eta)
-        : U(gaussian(width, d, seed)), nV(gaussian(d_out, width, seed + 7777)), lr(eta) {}
+        : U(widenn::normal_matrix(width, d, seed)), nV(widenn::normal_matrix(d_out, width, seed + 7777)), lr(eta) {}
     matrix<double> predict(const matrix<double>& X) const {
         const std::size_t n = U.shape()[0];
         matrix<double> F = xt::zeros<double>({X.shape()[0], nV.shape()[0]});
@@ -144,11 +137,11 @@ TEST_CASE("mup_1hl with identity activation equals mup_linear (Cor 6.2 is Thm 6.
         lim::mup_1hl<identity_activation> quad(d, d_out, options);
         lim::mup_linear<double> exact(d, d_out, {.lr = 0.3, .loss = loss, .weight_decay = 0.02, .sigma_u = 1.2, .sigma_v = 0.7,
                                                  .output_multiplier = 1.1, .lr_input_factor = 0.9, .lr_output_factor = 1.2});
-        const auto probe = gaussian(3, d, 4);
+        const auto probe = widenn::normal_matrix(3, d, 4);
         CHECK(max_abs_diff(quad.predict(probe), exact.predict(probe)) < 1e-15);
         for (int t = 0; t < 6; ++t) {
-            const auto X = gaussian(3, d, 10 + t);
-            matrix<double> Y = gaussian(3, d_out, 20 + t);
+            const auto X = widenn::normal_matrix(3, d, 10 + t);
+            matrix<double> Y = widenn::normal_matrix(3, d_out, 20 + t);
             if (loss == lim::loss_kind::cross_entropy)
                 for (std::size_t b = 0; b < 3; ++b) Y(b, 0) = double((b + t) % 2), Y(b, 1) = 1.0 - Y(b, 0);
             CHECK(std::abs(quad.step(X, Y) - exact.step(X, Y)) < 1e-12);
@@ -224,11 +217,11 @@ TEST_CASE("mup_1hl: bad input and intractable requests give clear errors") {
     CHECK_THROWS_WITH_AS(lim::mup_1hl<tanh_activation>(20, 10, {.grid = lim::grid_kind::sparse, .degree = 12}),
                          doctest::Contains("intractable quadrature"), widenn::error);
     lim::mup_1hl<tanh_activation> limit(2, 1, {.degree = 8});
-    CHECK_THROWS_AS(limit.predict(gaussian(3, 3, 1)), widenn::shape_error);
-    matrix<double> X = gaussian(3, 2, 1);
+    CHECK_THROWS_AS(limit.predict(widenn::normal_matrix(3, 3, 1)), widenn::shape_error);
+    matrix<double> X = widenn::normal_matrix(3, 2, 1);
     X(1, 1) = INFINITY;
-    CHECK_THROWS_WITH_AS(limit.step(X, gaussian(3, 1, 2)), doctest::Contains("non-finite"), widenn::error);
-    CHECK_THROWS_AS(limit.step(gaussian(3, 2, 1), gaussian(2, 1, 2)), widenn::shape_error);
+    CHECK_THROWS_WITH_AS(limit.step(X, widenn::normal_matrix(3, 1, 2)), doctest::Contains("non-finite"), widenn::error);
+    CHECK_THROWS_AS(limit.step(widenn::normal_matrix(3, 2, 1), widenn::normal_matrix(2, 1, 2)), widenn::shape_error);
     CHECK_THROWS_AS(lim::mup_1hl<tanh_activation>(matrix<double>(xt::zeros<double>({3, 2})), 1), widenn::error);
-    CHECK_THROWS_AS(lim::mup_1hl<tanh_activation>(2, 1, {.estimate_error = false}).error_estimate(gaussian(1, 2, 3)), widenn::error);
+    CHECK_THROWS_AS(lim::mup_1hl<tanh_activation>(2, 1, {.estimate_error = false}).error_estimate(widenn::normal_matrix(1, 2, 3)), widenn::error);
 }

@@ -14,13 +14,6 @@ using widenn::limit::loss_kind;
 using widenn::limit::mup_linear;
 using widenn::limit::mup_linear_options;
 
-matrix<double> gaussian(std::size_t rows, std::size_t cols, std::uint64_t seed) {
-    widenn::rng gen(seed);
-    matrix<double> m = xt::empty<double>({rows, cols});
-    for (auto& v : m) v = gen.normal();
-    return m;
-}
-
 double max_abs_diff(const matrix<double>& a, const matrix<double>& b) {
     double out = 0;
     for (std::size_t i = 0; i < a.size(); ++i) out = std::max(out, std::abs(a.flat(i) - b.flat(i)));
@@ -67,7 +60,7 @@ struct finite_mup_linear {
 
 TEST_CASE("mup_linear: the limit outputs exactly 0 at step 0 (TP4 Cor 3.10)") {
     mup_linear<double> lim(4, 3, {.sigma_u = 1.3, .sigma_v = 0.7});
-    const auto X = gaussian(5, 4, 1);
+    const auto X = widenn::normal_matrix(5, 4, 1);
     const auto F = lim.predict(X);
     for (auto v : F) CHECK(v == 0.0);
     CHECK(lim.coefficient_dim() == 7);
@@ -117,10 +110,10 @@ TEST_CASE("mup_linear: equals the finite net of width d + d_o (and any width wit
             for (std::size_t r = 0; r < 3; ++r) omega(3 * j + r, j) = (r == 1 ? -1.0 : 1.0) * std::sqrt(double(m));
         }
         auto wide = lim.sample_with(omega);
-        const auto probe = gaussian(3, d, 9);
+        const auto probe = widenn::normal_matrix(3, d, 9);
         for (int t = 0; t < 6; ++t) {
-            const auto X = gaussian(batch, d, 100 + t);
-            matrix<double> Y = gaussian(batch, d_out, 200 + t);
+            const auto X = widenn::normal_matrix(batch, d, 100 + t);
+            matrix<double> Y = widenn::normal_matrix(batch, d_out, 200 + t);
             if (loss == loss_kind::cross_entropy)
                 for (std::size_t b = 0; b < batch; ++b) Y(b, 0) = (b % 2), Y(b, 1) = 1.0 - (b % 2);
             const double l0 = lim.step(X, Y);
@@ -140,8 +133,8 @@ TEST_CASE("mup_linear: finite μP nets converge to the limit at rate 1/sqrt(n), 
     const int steps = 5;
     const mup_linear_options options{.lr = 0.5, .sigma_u = 1.0, .sigma_v = 0.5};
     std::vector<matrix<double>> xs, ys;
-    for (int t = 0; t < steps; ++t) xs.push_back(gaussian(batch, d, 300 + t)), ys.push_back(gaussian(batch, d_out, 400 + t));
-    const auto probe = gaussian(2, d, 7);
+    for (int t = 0; t < steps; ++t) xs.push_back(widenn::normal_matrix(batch, d, 300 + t)), ys.push_back(widenn::normal_matrix(batch, d_out, 400 + t));
+    const auto probe = widenn::normal_matrix(2, d, 7);
     mup_linear<double> lim(d, d_out, options);
     std::vector<matrix<double>> limit_outputs;
     for (int t = 0; t < steps; ++t) {
@@ -185,9 +178,9 @@ TEST_CASE("mup_linear: the sampled finite net is exactly μP SGD in TP4's form (
         for (std::size_t o = 0; o < d_out; ++o) nV(o, i) = omega(i, d + o) * options.sigma_v;
     }
     finite_mup_linear reference{U, nV, options.lr, options.output_multiplier};
-    const auto probe = gaussian(3, d, 11);
+    const auto probe = widenn::normal_matrix(3, d, 11);
     for (int t = 0; t < 5; ++t) {
-        const auto X = gaussian(4, d, 500 + t), Y = gaussian(4, d_out, 600 + t);
+        const auto X = widenn::normal_matrix(4, d, 500 + t), Y = widenn::normal_matrix(4, d_out, 600 + t);
         net.step(X, Y);
         reference.step(X, Y);
         const auto f = reference.predict(probe);
@@ -198,13 +191,13 @@ TEST_CASE("mup_linear: the sampled finite net is exactly μP SGD in TP4's form (
 
 TEST_CASE("mup_linear: bad input is refused with a clear error") {
     mup_linear<double> lim(3, 2);
-    CHECK_THROWS_AS(lim.predict(gaussian(4, 2, 1)), widenn::shape_error);
-    CHECK_THROWS_WITH_AS(lim.step(gaussian(4, 3, 1), gaussian(5, 2, 1)), doctest::Contains("targets Y"), widenn::shape_error);
-    matrix<double> X = gaussian(4, 3, 1);
+    CHECK_THROWS_AS(lim.predict(widenn::normal_matrix(4, 2, 1)), widenn::shape_error);
+    CHECK_THROWS_WITH_AS(lim.step(widenn::normal_matrix(4, 3, 1), widenn::normal_matrix(5, 2, 1)), doctest::Contains("targets Y"), widenn::shape_error);
+    matrix<double> X = widenn::normal_matrix(4, 3, 1);
     X(2, 1) = std::nan("");
-    CHECK_THROWS_WITH_AS(lim.step(X, gaussian(4, 2, 1)), doctest::Contains("non-finite"), widenn::error);
+    CHECK_THROWS_WITH_AS(lim.step(X, widenn::normal_matrix(4, 2, 1)), doctest::Contains("non-finite"), widenn::error);
     CHECK_THROWS_AS(mup_linear<double>(0, 2), widenn::error);
     CHECK_THROWS_AS(mup_linear<double>(3, 1, {.loss = loss_kind::cross_entropy}), widenn::error);
     CHECK_THROWS_AS(lim.sample(0, 1), widenn::shape_error);
-    CHECK_THROWS_AS(lim.sample_with(gaussian(10, 4, 1)), widenn::shape_error);
+    CHECK_THROWS_AS(lim.sample_with(widenn::normal_matrix(10, 4, 1)), widenn::shape_error);
 }

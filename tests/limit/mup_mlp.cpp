@@ -21,13 +21,6 @@ namespace nn = widenn::nn;
 namespace act = widenn::act;
 namespace param = widenn::param;
 
-matrix<double> gaussian(std::size_t rows, std::size_t cols, std::uint64_t seed) {
-    widenn::rng gen(seed);
-    matrix<double> m = xt::empty<double>({rows, cols});
-    for (auto& v : m) v = gen.normal();
-    return m;
-}
-
 double max_abs_diff(const matrix<double>& a, const matrix<double>& b) {
     double out = 0;
     for (std::size_t i = 0; i < a.size(); ++i) out = std::max(out, std::abs(a.flat(i) - b.flat(i)));
@@ -73,11 +66,11 @@ TEST_CASE("nn::mlp of width d + d_o initialised from the coefficients equals mup
             for (std::size_t j = 0; j < m; ++j) omega(j, j) = std::sqrt(double(m));
             lim::initialise_from_coefficients_with(net, limit, omega);
             nn::sgd<net_t> opt(net, {.lr = 0.2, .weight_decay = 0.01});
-            const auto probe = gaussian(3, d, 1);
+            const auto probe = widenn::normal_matrix(3, d, 1);
             CHECK(xt::amax(xt::abs(limit.predict(probe)))() == 0.0);  // the limit outputs 0 at step 0
             CHECK(max_abs_diff(predict(net, probe), limit.predict(probe)) < 1e-12);
             for (int t = 0; t < 6; ++t) {
-                const auto X = gaussian(4, d, 10 + t), Y = gaussian(4, d_out, 20 + t);
+                const auto X = widenn::normal_matrix(4, d, 10 + t), Y = widenn::normal_matrix(4, d_out, 20 + t);
                 const double finite_loss = sgd_step(net, opt, X, Y);
                 CHECK(std::abs(finite_loss - limit.step(X, Y)) < 1e-12);
                 CHECK(max_abs_diff(predict(net, probe), limit.predict(probe)) < 1e-12);
@@ -90,8 +83,8 @@ TEST_CASE("nn::mlp linear μP nets converge to mup_linear: tolerance from 1/sqrt
     const std::size_t d = 3, d_out = 2;
     const int steps = 5, seeds = 6;
     std::vector<matrix<double>> xs, ys;
-    for (int t = 0; t < steps; ++t) xs.push_back(gaussian(4, d, 300 + t)), ys.push_back(gaussian(4, d_out, 400 + t));
-    const auto probe = gaussian(2, d, 7);
+    for (int t = 0; t < steps; ++t) xs.push_back(widenn::normal_matrix(4, d, 300 + t)), ys.push_back(widenn::normal_matrix(4, d_out, 400 + t));
+    const auto probe = widenn::normal_matrix(2, d, 7);
     auto rms_distance = [&](std::size_t width) {
         double sum2 = 0;
         for (int s = 0; s < seeds; ++s) {

@@ -22,25 +22,19 @@ namespace act = widenn::act;
 using wn::matrix;
 
 namespace {
-matrix<double> random_matrix(std::size_t n, std::size_t d, std::uint64_t seed) {
-    wn::rng g(seed);
-    matrix<double> x = xt::empty<double>({n, d});
-    for (auto& v : x) v = g.normal();
-    return x;
-}
 matrix<double> dot(const matrix<double>& a, const matrix<double>& b) { return lim::detail::matmul(a, b); }
 double max_abs(const matrix<double>& a) { return xt::amax(xt::abs(a))(); }
 
 // Kernels on 8 train and 3 test points (relu NTK and NNGP, depth 2), rows 0..7 train, 8..10 test.
 struct fixture {
-    matrix<double> x = random_matrix(11, 4, 21);
+    matrix<double> x = widenn::normal_matrix(11, 4, 21);
     lim::kernel_pair<double> k = lim::kernel<wn::param::ntk, act::relu, 2>::kernels(x, {.weight_var = 2.0, .bias_var = 0.1});
     matrix<double> ntk_dd = xt::view(k.ntk, xt::range(0, 8), xt::range(0, 8));
     matrix<double> ntk_td = xt::view(k.ntk, xt::range(8, 11), xt::range(0, 8));
     matrix<double> nngp_dd = xt::view(k.nngp, xt::range(0, 8), xt::range(0, 8));
     matrix<double> nngp_td = xt::view(k.nngp, xt::range(8, 11), xt::range(0, 8));
     matrix<double> nngp_tt = xt::view(k.nngp, xt::range(8, 11), xt::range(8, 11));
-    matrix<double> y = random_matrix(8, 2, 22);
+    matrix<double> y = widenn::normal_matrix(8, 2, 22);
 };
 }  // namespace
 
@@ -61,7 +55,7 @@ TEST_CASE("predict: finite t agrees with small-step Euler integration of the gra
     fixture f;
     const double lr = 0.7, steps = 40;
     const lim::gradient_descent_mse gd(f.ntk_dd, f.y, {.lr = lr});
-    const matrix<double> f0_train = random_matrix(8, 2, 23), f0_test = random_matrix(3, 2, 24);
+    const matrix<double> f0_train = widenn::normal_matrix(8, 2, 23), f0_test = widenn::normal_matrix(3, 2, 24);
     // d f_D / dt' = −Θ (f_D − y),  d f_* / dt' = −Θ_{*D} (f_D − y),  t' = η t / N
     const double t_flow = gd.flow_time(steps);
     CHECK(t_flow == doctest::Approx(lr * steps / 16.0));
@@ -86,7 +80,7 @@ TEST_CASE("predict: finite t agrees with small-step Euler integration of the gra
 
 TEST_CASE("predict: SGD on a width-4096 NTK-parametrized nn::mlp follows the analytic prediction") {
     constexpr std::size_t width = 4096;
-    const matrix<double> x = random_matrix(6, 3, 31), y = random_matrix(4, 1, 32);
+    const matrix<double> x = widenn::normal_matrix(6, 3, 31), y = widenn::normal_matrix(4, 1, 32);
     const matrix<double> x_train = xt::view(x, xt::range(0, 4), xt::all());
     const double wv = 2.0, bv = 0.1;
     wn::nn::mlp<wn::param::ntk, act::relu, 1, double> net(
@@ -192,12 +186,12 @@ TEST_CASE("solvers: Cholesky, eigh and CG agree; diag_reg conventions; breakdown
     CHECK_THROWS_AS(lim::cholesky_factor{singular}, wn::numerical_error);
     CHECK_THROWS_WITH(lim::cholesky_factor{singular}, doctest::Contains("diag_reg"));
     CHECK_THROWS_AS(lim::cholesky_factor(xt::ones<double>({3, 2})), wn::shape_error);
-    CHECK_THROWS_AS(lim::gradient_descent_mse(f.ntk_dd, random_matrix(7, 1, 1)), wn::shape_error);
+    CHECK_THROWS_AS(lim::gradient_descent_mse(f.ntk_dd, widenn::normal_matrix(7, 1, 1)), wn::shape_error);
     CHECK_THROWS_AS(lim::gradient_descent_mse(f.ntk_dd, f.y).test(f.ntk_td, -1.0), wn::error);
 }
 
 TEST_CASE("solvers: matrix-free block-Jacobi CG over kernel blocks equals the dense Cholesky solve") {
-    const matrix<double> x = random_matrix(70, 5, 41), y = random_matrix(70, 2, 42);
+    const matrix<double> x = widenn::normal_matrix(70, 5, 41), y = widenn::normal_matrix(70, 2, 42);
     using K = lim::kernel<wn::param::ntk, act::erf<>, 2>;
     const lim::kernel_config c{.weight_var = 1.5, .bias_var = 0.1, .block = 16};
     const lim::regularization reg{.diag_reg = 1e-4};

@@ -7,6 +7,7 @@
 #include <xtensor/xtensor.hpp>
 
 #include "errors.hpp"
+#include "rng.hpp"
 
 namespace widenn {
 
@@ -14,6 +15,16 @@ template <class T>
 using vector = xt::xtensor<T, 1>;
 template <class T>
 using matrix = xt::xtensor<T, 2>;
+
+// A rows x cols matrix of i.i.d. N(0, scale^2) entries from widenn::rng(seed), filled in row-major
+// order, so the values depend only on the seed.
+template <class T = double>
+matrix<T> normal_matrix(std::size_t rows, std::size_t cols, std::uint64_t seed, T scale = T(1)) {
+    rng gen(seed);
+    matrix<T> m = xt::empty<T>({rows, cols});
+    for (auto& v : m) v = scale * static_cast<T>(gen.normal());
+    return m;
+}
 
 // Throws shape_error naming `where` unless m is rows x cols (pass npos to leave a dimension free).
 inline constexpr std::size_t any_size = static_cast<std::size_t>(-1);
