@@ -199,3 +199,38 @@ TEST_CASE("adam: minimises a quadratic; coupled weight decay shifts the minimum 
     p.grad[0] = std::nan("");
     CHECK_THROWS_AS(opt.step(), widenn::error);
 }
+
+TEST_CASE("adam: a parameter's lr_scale multiplies its step; the models give their SIRENs the configured factors") {
+    // Adam's first step is lr·g/(|g| + ε) per coordinate: exactly lr·lr_scale for |g| ≫ ε.
+    eq::parameter<double> a("a", 2), b("b", 2);
+    b.lr_scale = 0.25;
+    a.grad = {3.0, -5.0};
+    b.grad = {3.0, -5.0};
+    eq::adam<double> opt({&a, &b}, {.lr = 0.1});
+    opt.step();
+    CHECK(a.value[0] == doctest::Approx(-0.1).epsilon(1e-9));
+    CHECK(a.value[1] == doctest::Approx(0.1).epsilon(1e-9));
+    CHECK(b.value[0] == doctest::Approx(-0.025).epsilon(1e-9));
+    CHECK(b.value[1] == doctest::Approx(0.025).epsilon(1e-9));
+
+    eq::model_config c{.image_size = 16, .channels = 2, .kernel = 3, .samples = 2, .head_width = 4, .kernel_hidden = 4};
+    eq::affine_model<so2, double> net(c);
+    std::size_t sine = 0, readout = 0, other = 0;
+    for (auto* p : net.parameters()) {
+        if (p->name.rfind("siren.readout", 0) == 0) {
+            CHECK(p->lr_scale == c.readout_lr_scale);
+            ++readout;
+        } else if (p->name.rfind("siren.", 0) == 0) {
+            CHECK(p->lr_scale == c.sine_lr_scale);
+            ++sine;
+        } else {
+            CHECK(p->lr_scale == 1.0);
+            ++other;
+        }
+    }
+    CHECK(sine == 4 * 2 * c.kernel_layers);  // lifting + 3 group convolutions, weights and biases per sine layer
+    CHECK(readout == 4 * 2);
+    CHECK(other > 0);
+    CHECK(c.sine_lr_scale < 1.0);
+    CHECK(c.readout_lr_scale < 1.0);
+}
