@@ -44,6 +44,7 @@ struct options {
     double lr = 5e-3, weight_decay = 5e-4, sigma = 0.3, dropout = 0.1;
     double rotation_deg = 45, shear = 0.3, log_scale = 0.25, translation = 3;
     std::string models = "gl,sl,cnn", test_images, test_labels, out = "affine_invariance";
+    std::string sampling = "haar";  // training grids: haar (independent draws) or stratified (one turned equidistant rotation set)
     std::uint64_t seed = 123;
 };
 
@@ -52,7 +53,7 @@ struct options {
               << "usage: affine_invariance [--quick] [--train N] [--test N] [--epochs E] [--batch B] [--channels C] [--samples N]\n"
                  "       [--eval-draws K] [--kernel-hidden H] [--lr X] [--weight-decay X] [--sigma X] [--dropout P] [--rotation DEG]\n"
                  "       [--shear S] [--log-scale A] [--translation PX] [--models gl,sl,cnn] [--test-images F --test-labels F]\n"
-                 "       [--seed S] [--out PREFIX]\n";
+                 "       [--sampling haar|stratified] [--seed S] [--out PREFIX]\n";
     std::exit(2);
 }
 
@@ -96,6 +97,7 @@ options parse(int argc, char** argv) {
         else if (key == "--log-scale") o.log_scale = real();
         else if (key == "--translation") o.translation = real();
         else if (key == "--models") o.models = value();
+        else if (key == "--sampling") o.sampling = value();
         else if (key == "--test-images") o.test_images = value();
         else if (key == "--test-labels") o.test_labels = value();
         else if (key == "--seed") o.seed = static_cast<std::uint64_t>(real());
@@ -111,6 +113,7 @@ options parse(int argc, char** argv) {
         o.samples = 4;
         o.eval_draws = 1;
     }
+    if (o.sampling != "haar" && o.sampling != "stratified") usage("--sampling must be haar or stratified, got " + o.sampling);
     if (o.test_images.empty() != o.test_labels.empty()) usage("--test-images and --test-labels go together");
     return o;
 }
@@ -291,7 +294,7 @@ result run_affine(const std::string& name, const eq::model_config& config, const
         widenn::rng fixed = widenn::rng::stream(o.seed, 1000 + k);
         eval_grids.push_back(net.draw_grid(fixed));
     }
-    auto step = [&](const xt::xtensor<float, 4>& x) { return net.forward(x, net.draw_grid(draws), true); };
+    auto step = [&](const xt::xtensor<float, 4>& x) { return net.forward(x, net.draw_grid(draws, o.sampling == "stratified" ? eq::sampling::stratified : eq::sampling::haar), true); };
     auto eval = [&](const xt::xtensor<float, 4>& x) {
         widenn::matrix<float> sum = net.forward(x, eval_grids[0], false);
         for (std::size_t k = 1; k < eval_grids.size(); ++k) sum += net.forward(x, eval_grids[k], false);

@@ -199,3 +199,66 @@ TEST_CASE("adam: minimises a quadratic; coupled weight decay shifts the minimum 
     p.grad[0] = std::nan("");
     CHECK_THROWS_AS(opt.step(), widenn::error);
 }
+
+TEST_CASE("adam: a parameter's lr_scale multiplies its step; the models give their SIRENs the configured factors") {
+    // Adam's first step is lr·g/(|g| + ε) per coordinate: exactly lr·lr_scale for |g| ≫ ε.
+    eq::parameter<double> a("a", 2), b("b", 2);
+    b.lr_scale = 0.25;
+    a.grad = {3.0, -5.0};
+    b.grad = {3.0, -5.0};
+    eq::adam<double> opt({&a, &b}, {.lr = 0.1});
+    opt.step();
+    CHECK(a.value[0] == doctest::Approx(-0.1).epsilon(1e-9));
+    CHECK(a.value[1] == doctest::Approx(0.1).epsilon(1e-9));
+    CHECK(b.value[0] == doctest::Approx(-0.025).epsilon(1e-9));
+    CHECK(b.value[1] == doctest::Approx(0.025).epsilon(1e-9));
+
+    eq::model_config c{.image_size = 16, .channels = 2, .kernel = 3, .samples = 2, .head_width = 4, .kernel_hidden = 4};
+    eq::affine_model<so2, double> net(c);
+    std::size_t sine = 0, readout = 0, other = 0;
+    for (auto* p : net.parameters()) {
+        if (p->name.rfind("siren.readout", 0) == 0) {
+            CHECK(p->lr_scale == c.readout_lr_scale);
+            ++readout;
+        } else if (p->name.rfind("siren.", 0) == 0) {
+            CHECK(p->lr_scale == c.sine_lr_scale);
+            ++sine;
+        } else {
+            CHECK(p->lr_scale == 1.0);
+            ++other;
+        }
+    }
+    CHECK(sine == 4 * 2 * c.kernel_layers);  // lifting + 3 group convolutions, weights and biases per sine layer
+    CHECK(readout == 4 * 2);
+    CHECK(other > 0);
+    CHECK(c.sine_lr_scale < 1.0);
+    CHECK(c.readout_lr_scale < 1.0);
+}
+
+TEST_CASE("sample_grid, stratified: rotation factors θ₀ + 2πk/N, SPD factors and weights those of the Haar draws") {
+    const std::size_t n = 5;
+    const auto polar_angle = [](const eq::mat2& g) { return std::atan2(g.c - g.b, g.a + g.d); };
+    const auto spd_part = [&](const eq::mat2& g) { return g * eq::mat2::rotation(polar_angle(g)).inverse(); };
+    const auto check_steps = [&](const eq::group_grid& grid) {
+        for (std::size_t k = 1; k < n; ++k) {
+            const double step = std::remainder(polar_angle(grid.elements[k].h) - polar_angle(grid.elements[k - 1].h), 2 * std::numbers::pi);
+            CHECK(step == doctest::Approx(2 * std::numbers::pi / n).epsilon(1e-12));
+        }
+    };
+    widenn::rng r_so(5);
+    check_steps(eq::sample_grid<so2>(n, r_so, eq::sampling::stratified));
+
+    widenn::rng r1(7), r2(7);
+    const auto stratified = eq::sample_grid<gl_plus2>(n, r1, eq::sampling::stratified, 0.4);
+    r2.uniform();  // the common angle offset
+    const auto haar = eq::sample_grid<gl_plus2>(n, r2, eq::sampling::haar, 0.4);
+    check_steps(stratified);
+    for (std::size_t k = 0; k < n; ++k) {
+        const auto p = spd_part(stratified.elements[k].h), q = spd_part(haar.elements[k].h);
+        CHECK(p.a == doctest::Approx(q.a).epsilon(1e-12));
+        CHECK(p.b == doctest::Approx(q.b).epsilon(1e-12));
+        CHECK(p.b == doctest::Approx(p.c).epsilon(1e-12));  // symmetric
+        CHECK(p.d == doctest::Approx(q.d).epsilon(1e-12));
+        CHECK(stratified.elements[k].weight == haar.elements[k].weight);
+    }
+}

@@ -33,6 +33,7 @@ struct group_conv_config {
     std::size_t in_channels = 1, out_channels = 1, kernel = 5, padding = 0;
     std::size_t kernel_hidden = 60, kernel_layers = 3;  // the SIREN
     double omega0 = 10.0;
+    double sine_lr_scale = 1.0, readout_lr_scale = 1.0;  // the SIREN's learning-rate factors (siren_config)
     std::uint64_t seed = 0;
 };
 
@@ -50,7 +51,7 @@ public:
     sampled_kernel(std::size_t in_features, std::size_t c_in, std::size_t c_out, std::size_t k, const group_conv_config& c, double fan)
         : c_in_(c_in), c_out_(c_out), k2_(k * k),
           net_({.in = in_features, .out = c_in * c_out, .hidden = c.kernel_hidden, .layers = c.kernel_layers, .omega0 = c.omega0,
-                .readout_fan = fan, .seed = c.seed}) {}
+                .sine_lr_scale = c.sine_lr_scale, .readout_lr_scale = c.readout_lr_scale, .readout_fan = fan, .seed = c.seed}) {}
 
     // points: (n_out · n_in · k²) × features, scale: one factor per point. Returns K of shape (n_out·c_out) × (n_in·c_in·k²).
     const std::vector<T>& build(const std::vector<T>& points, const std::vector<T>& scale, std::size_t n_out, std::size_t n_in) {

@@ -135,6 +135,9 @@ enum class sampling {
     haar,          // Haar-weighted Monte Carlo: SO(2) factor Haar, SPD factor log-normal with importance weights
     unweighted,    // the same draws with all weights 1 (what rgenn does; integrates against the proposal, not Haar)
     equidistant,   // SO(2) only: θ_k = 2πk/N, k = 0..N−1 (no duplicate rotation by π)
+    stratified,    // as haar, but the rotation factors are θ₀ + 2πk/N with one uniform θ₀ (a randomly turned
+                   // equidistant grid): each θ_k is still Haar on SO(2), so the Monte Carlo sums stay unbiased, and
+                   // their variance over the rotation factor is far smaller than with independent angles
 };
 
 // The N group elements a layer's features live on (or integrates over), with their Monte Carlo weights.
@@ -158,9 +161,18 @@ group_grid sample_grid(std::size_t n, rng& r, sampling mode = sampling::haar, do
         for (const auto& rotation : lie::so<2, double>::equidistant(n)) grid.elements.push_back({detail::from_lie(rotation.matrix()), 1.0});
         return grid;
     }
+    const double offset = mode == sampling::stratified ? 2.0 * std::numbers::pi * r.uniform() : 0.0;
     for (std::size_t k = 0; k < n; ++k) {
         auto e = planar_group<H>::draw(r, sigma);
         if (mode == sampling::unweighted) e.weight = 1.0;
+        if (mode == sampling::stratified) {
+            // h = P R (left polar form, reference lie-groups.md §7): keep P and its weight, replace R
+            const auto& g = e.h;
+            const double norm = std::hypot(g.a + g.d, g.c - g.b);
+            const mat2 rotation_t{(g.a + g.d) / norm, (g.c - g.b) / norm, (g.b - g.c) / norm, (g.a + g.d) / norm};  // Rᵀ
+            const mat2 spd = g * rotation_t;
+            e.h = spd * mat2::rotation(offset + 2.0 * std::numbers::pi * static_cast<double>(k) / static_cast<double>(n));
+        }
         grid.elements.push_back(e);
     }
     return grid;

@@ -44,6 +44,10 @@ struct model_config {
     double dropout = 0.3;
     std::size_t kernel_hidden = 60, kernel_layers = 3;
     double omega0 = 10.0;
+    // Learning-rate factors of the kernel SIRENs relative to the rest of the model (siren_config): measured on one
+    // fixed batch (docs/equivariant.md), the SO(2) model with factors 1 reaches loss 1.77 after 25 Adam steps at
+    // lr 5e-3, with these 1.26 (the CNN: 0.49 to 0.66).
+    double sine_lr_scale = 0.01, readout_lr_scale = 0.3;
     std::uint64_t seed = 0;
 };
 
@@ -152,7 +156,8 @@ public:
 private:
     group_conv_config layer_config(std::size_t in, std::size_t padding, std::uint64_t index) const {
         return {.in_channels = in, .out_channels = config_.channels, .kernel = config_.kernel, .padding = padding,
-                .kernel_hidden = config_.kernel_hidden, .kernel_layers = config_.kernel_layers, .omega0 = config_.omega0,
+                .kernel_hidden = config_.kernel_hidden, .kernel_layers = config_.kernel_layers, .omega0 = config_.omega0, .sine_lr_scale = config_.sine_lr_scale,
+                .readout_lr_scale = config_.readout_lr_scale,
                 .seed = rng::stream(config_.seed, index).next_u64()};
     }
 
@@ -267,7 +272,7 @@ public:
                 const double g = p.grad[i] + config_.weight_decay * p.value[i];
                 m_[k][i] = config_.beta1 * m_[k][i] + (1 - config_.beta1) * g;
                 v_[k][i] = config_.beta2 * v_[k][i] + (1 - config_.beta2) * g * g;
-                p.value[i] -= static_cast<T>(config_.lr * (m_[k][i] / c1) / (std::sqrt(v_[k][i] / c2) + config_.eps));
+                p.value[i] -= static_cast<T>(config_.lr * p.lr_scale * (m_[k][i] / c1) / (std::sqrt(v_[k][i] / c2) + config_.eps));
             }
         }
     }

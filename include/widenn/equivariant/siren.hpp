@@ -22,6 +22,7 @@ template <class T>
 struct parameter {
     std::string name;
     std::vector<T> value, grad;
+    double lr_scale = 1.0;  // multiplies the optimiser's learning rate for this tensor (see siren)
     explicit parameter(std::string n = {}, std::size_t size = 0) : name(std::move(n)), value(size, T(0)), grad(size, T(0)) {}
     std::size_t size() const { return value.size(); }
     void zero_grad() { std::fill(grad.begin(), grad.end(), T(0)); }
@@ -37,6 +38,11 @@ struct siren_config {
     std::size_t in = 2, out = 1;
     std::size_t hidden = 60, layers = 3;
     double omega0 = 10.0;
+    // Learning-rate factors (parameter::lr_scale) of the sine layers and of the readout. The kernel values are
+    // readout · (sine features): one Adam step of size lr on every readout weight moves each kernel value by up to
+    // lr·hidden, and a step on a sine-layer weight moves its phase by ω₀·lr per unit input, both far more than the
+    // same step moves a plain convolution weight (docs/equivariant.md, "Why the equivariant models trained slowly").
+    double sine_lr_scale = 1.0, readout_lr_scale = 1.0;
     double readout_fan = 1.0;  // the fan-in of the convolution this kernel feeds (C_in·k², or C_in·N·k²)
     std::uint64_t seed = 0;
 };
@@ -58,10 +64,12 @@ public:
             } else {
                 fill_uniform(weights_.back().value, std::sqrt(6.0 / static_cast<double>(fan)) / c.omega0, r);
             }
+            weights_.back().lr_scale = biases_.back().lr_scale = c.sine_lr_scale;
         }
         readout_w_ = parameter<T>("siren.readout_w", c.out * c.hidden);
         readout_b_ = parameter<T>("siren.readout_b", c.out);
         fill_uniform(readout_w_.value, std::sqrt(6.0 / static_cast<double>(c.hidden)) / std::sqrt(c.readout_fan), r);
+        readout_w_.lr_scale = readout_b_.lr_scale = c.readout_lr_scale;
     }
 
     const siren_config& config() const { return config_; }
