@@ -101,6 +101,31 @@ private:
     std::vector<T> scale_, matrix_;
 };
 
+// Lifting and group convolution share everything after the kernel matrix K is built: the im2col
+// convolution of the input, and backpropagation through it into the kernel network.
+template <class T, class Input>
+xt::xtensor<T, 5> convolve_sampled(const std::vector<T>& K, const Input& x, std::size_t n_out, std::size_t out_channels,
+                                   const conv_geometry& g) {
+    const std::size_t B = x.shape()[0];
+    xt::xtensor<T, 5> y = xt::empty<T>({B, n_out, out_channels, g.out_height(), g.out_width()});
+    conv_forward(K.data(), n_out * out_channels, x.data(), B, g, y.data());
+    return y;
+}
+
+// Adds the parameter gradients of `kernel` for the output gradient dy and returns d loss / d input.
+template <class T, class Input>
+Input backpropagate_sampled(sampled_kernel<T>& kernel, const Input& input, const xt::xtensor<T, 5>& dy, std::size_t n_out,
+                            std::size_t out_channels, const conv_geometry& g, std::string_view where) {
+    const std::size_t B = input.shape()[0];
+    if (dy.shape() != std::array<std::size_t, 5>{B, n_out, out_channels, g.out_height(), g.out_width()})
+        fail<shape_error>(where, ": the output gradient must have the shape of the last output");
+    std::vector<T> d_kernel(kernel.matrix().size(), T(0));
+    Input dx = xt::zeros<T>(input.shape());
+    conv_backward(kernel.matrix().data(), n_out * out_channels, input.data(), dy.data(), B, g, d_kernel.data(), dx.data());
+    kernel.backward(d_kernel);
+    return dx;
+}
+
 inline void require_grid(const group_grid& grid, std::string_view where, std::string_view which) {
     if (grid.size() == 0) fail(where, ": the ", which, " group grid has zero samples; draw at least one with sample_grid");
 }
@@ -148,22 +173,13 @@ public:
         const auto& K = kernel_.build(points, scale, N, 1);
         input_ = x;
         n_out_ = N;
-        const std::size_t B = x.shape()[0];
-        xt::xtensor<T, 5> y = xt::empty<T>({B, N, config_.out_channels, geometry_.out_height(), geometry_.out_width()});
-        detail::conv_forward(K.data(), N * config_.out_channels, x.data(), B, geometry_, y.data());
-        return y;
+        return detail::convolve_sampled<T>(K, x, N, config_.out_channels, geometry_);
     }
 
     // Adds the parameter gradients and returns d loss / d input.
     xt::xtensor<T, 4> backward(const xt::xtensor<T, 5>& dy) {
-        const std::size_t B = input_.shape()[0];
-        if (dy.shape() != std::array<std::size_t, 5>{B, n_out_, config_.out_channels, geometry_.out_height(), geometry_.out_width()})
-            fail<shape_error>("widenn::equivariant::lifting::backward: the output gradient must have the shape of the last output");
-        std::vector<T> d_kernel(kernel_.matrix().size(), T(0));
-        xt::xtensor<T, 4> dx = xt::zeros<T>(input_.shape());
-        detail::conv_backward(kernel_.matrix().data(), n_out_ * config_.out_channels, input_.data(), dy.data(), B, geometry_, d_kernel.data(), dx.data());
-        kernel_.backward(d_kernel);
-        return dx;
+        return detail::backpropagate_sampled<T>(kernel_, input_, dy, n_out_, config_.out_channels, geometry_,
+                                                "widenn::equivariant::lifting::backward");
     }
 
     std::vector<parameter<T>*> parameters() { return kernel_.net().parameters(); }
@@ -234,21 +250,12 @@ public:
         const auto& K = kernel_.build(points, scale, Nout, Nin);
         input_ = x;
         n_out_ = Nout;
-        const std::size_t B = x.shape()[0];
-        xt::xtensor<T, 5> y = xt::empty<T>({B, Nout, config_.out_channels, geometry_.out_height(), geometry_.out_width()});
-        detail::conv_forward(K.data(), Nout * config_.out_channels, x.data(), B, geometry_, y.data());
-        return y;
+        return detail::convolve_sampled<T>(K, x, Nout, config_.out_channels, geometry_);
     }
 
     xt::xtensor<T, 5> backward(const xt::xtensor<T, 5>& dy) {
-        const std::size_t B = input_.shape()[0];
-        if (dy.shape() != std::array<std::size_t, 5>{B, n_out_, config_.out_channels, geometry_.out_height(), geometry_.out_width()})
-            fail<shape_error>("widenn::equivariant::group_conv::backward: the output gradient must have the shape of the last output");
-        std::vector<T> d_kernel(kernel_.matrix().size(), T(0));
-        xt::xtensor<T, 5> dx = xt::zeros<T>(input_.shape());
-        detail::conv_backward(kernel_.matrix().data(), n_out_ * config_.out_channels, input_.data(), dy.data(), B, geometry_, d_kernel.data(), dx.data());
-        kernel_.backward(d_kernel);
-        return dx;
+        return detail::backpropagate_sampled<T>(kernel_, input_, dy, n_out_, config_.out_channels, geometry_,
+                                                "widenn::equivariant::group_conv::backward");
     }
 
     std::vector<parameter<T>*> parameters() { return kernel_.net().parameters(); }
