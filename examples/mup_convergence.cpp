@@ -18,6 +18,7 @@
 #include <widenn/nn/loss.hpp>
 #include <widenn/nn/mlp.hpp>
 #include <widenn/nn/optim.hpp>
+#include <widenn/nn/train.hpp>
 
 namespace {
 
@@ -31,13 +32,6 @@ double rms(const matrix<double>& a, const matrix<double>& b) {
     double s = 0;
     for (std::size_t i = 0; i < a.size(); ++i) s += (a.flat(i) - b.flat(i)) * (a.flat(i) - b.flat(i));
     return std::sqrt(s / static_cast<double>(a.size()));
-}
-
-template <class Net>
-void sgd_step(Net& net, nn::sgd<Net>& opt, const matrix<double>& X, const matrix<double>& Y) {
-    matrix<double> grad;
-    nn::mse::value_and_gradient(net.forward(X), Y, grad);
-    opt.step(net.backward(X, grad));
 }
 
 double slope(const std::vector<double>& widths, const std::vector<double>& values) {  // least squares in log-log
@@ -118,15 +112,17 @@ int main(int argc, char** argv) try {
             linear_net net({.d_in = d, .width = width, .d_out = d_out, .base_width = 1, .bias = false});
             lim::initialise_from_coefficients(net, lim::mup_linear<double>(d, d_out, linear_limit.options()), 100 + s);
             nn::sgd<linear_net> opt(net, {.lr = lr});
+            matrix<double> dout;  // the output gradient, reused across steps
             double worst = 0;
             for (int t = 0; t < steps; ++t) {
-                sgd_step(net, opt, X, Y);
+                nn::train_step<nn::mse>(net, opt, X, Y, dout);
                 worst = std::max(worst, rms(net.forward(X), linear_path[t]));
             }
             lin.push_back(worst);
             tanh_net tnet({.d_in = 1, .width = width, .d_out = 1, .base_width = 1, .bias = false, .seed = std::uint64_t(200 + s)});
             nn::sgd<tanh_net> topt(tnet, {.lr = lr});
-            for (int t = 0; t < steps; ++t) sgd_step(tnet, topt, Xs, Ys);
+            matrix<double> dout_tanh;  // the output gradient, reused across steps
+            for (int t = 0; t < steps; ++t) nn::train_step<nn::mse>(tnet, topt, Xs, Ys, dout_tanh);
             th.push_back(rms(tnet.forward(Xs), tanh_final));
         }
         auto mean_se = [&](const std::vector<double>& v) {
@@ -151,8 +147,9 @@ int main(int argc, char** argv) try {
     widenn::io::csv_writer features(dir + "/feature_movement.csv", {"width", "mup", "ntk"});
     std::vector<double> mup_moves, ntk_moves;
     auto movement = [&](auto& net, auto& opt) {
+        matrix<double> dout;  // the output gradient, reused across steps
         const matrix<double> before = (net.forward(X), net.post_activation(1));
-        for (int t = 0; t < steps; ++t) sgd_step(net, opt, X, Y);
+        for (int t = 0; t < steps; ++t) nn::train_step<nn::mse>(net, opt, X, Y, dout);
         net.forward(X);
         return rms(net.post_activation(1), before);
     };

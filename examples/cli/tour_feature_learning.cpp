@@ -10,6 +10,7 @@
 #include <widenn/nn/loss.hpp>
 #include <widenn/nn/mlp.hpp>
 #include <widenn/nn/optim.hpp>
+#include <widenn/nn/train.hpp>
 
 #include "cli.hpp"
 
@@ -23,13 +24,6 @@ double rms(const matrix<double>& a, const matrix<double>& b) {
     double s = 0;
     for (std::size_t i = 0; i < a.size(); ++i) s += (a.flat(i) - b.flat(i)) * (a.flat(i) - b.flat(i));
     return std::sqrt(s / static_cast<double>(a.size()));
-}
-
-template <class Net>
-void sgd_step(Net& net, nn::sgd<Net>& opt, const matrix<double>& X, const matrix<double>& Y) {
-    matrix<double> grad;
-    nn::mse::value_and_gradient(net.forward(X), Y, grad);
-    opt.step(net.backward(X, grad));
 }
 
 void run(std::ostream& out) {
@@ -51,8 +45,9 @@ void run(std::ostream& out) {
             lim::mup_linear<double> limit(d, d_out, lim::mup_linear_options_for(net, 0.5));
             lim::initialise_from_coefficients(net, limit, seed);
             nn::sgd<linear_net> opt(net, {.lr = 0.5});
+            matrix<double> dout;  // the output gradient, reused across steps
             for (std::size_t t = 0; t < steps; ++t) {
-                sgd_step(net, opt, X, Y);
+                nn::train_step<nn::mse>(net, opt, X, Y, dout);
                 final_loss = limit.step(X, Y);
             }
             const double e = rms(net.forward(X), limit.predict(X));
@@ -81,7 +76,8 @@ void run(std::ostream& out) {
         for (std::uint64_t seed = 0; seed < 3; ++seed) {
             tanh_net net({.d_in = 1, .width = width, .d_out = 1, .base_width = 1, .bias = false, .seed = seed});
             nn::sgd<tanh_net> opt(net, {.lr = 0.5});
-            for (int t = 0; t < 6; ++t) sgd_step(net, opt, matrix<double>{{xs[t]}}, matrix<double>{{ys[t]}});
+            matrix<double> dout;  // the output gradient, reused across steps
+            for (int t = 0; t < 6; ++t) nn::train_step<nn::mse>(net, opt, matrix<double>{{xs[t]}}, matrix<double>{{ys[t]}}, dout);
             const double e = rms(net.forward(probe), limit.predict(probe));
             sum2 += e * e;
         }

@@ -20,6 +20,7 @@
 #include "nn/mlp.hpp"
 #include "nn/ntk.hpp"
 #include "nn/optim.hpp"
+#include "nn/train.hpp"
 
 #include "limit/depth.hpp"
 #include "limit/feature_learning.hpp"

@@ -11,6 +11,7 @@
 #include <widenn/nn/loss.hpp>
 #include <widenn/nn/mlp.hpp>
 #include <widenn/nn/optim.hpp>
+#include <widenn/nn/train.hpp>
 #include <widenn/param/abc.hpp>
 
 namespace {
@@ -25,14 +26,6 @@ double max_abs_diff(const matrix<double>& a, const matrix<double>& b) {
     double out = 0;
     for (std::size_t i = 0; i < a.size(); ++i) out = std::max(out, std::abs(a.flat(i) - b.flat(i)));
     return out;
-}
-
-template <class Net>
-double sgd_step(Net& net, nn::sgd<Net>& opt, const matrix<double>& X, const matrix<double>& Y) {
-    matrix<double> grad;
-    const double loss = nn::mse::value_and_gradient(net.forward(X), Y, grad);
-    opt.step(net.backward(X, grad));
-    return loss;
 }
 
 template <class Net>
@@ -66,12 +59,13 @@ TEST_CASE("nn::mlp of width d + d_o initialised from the coefficients equals mup
             for (std::size_t j = 0; j < m; ++j) omega(j, j) = std::sqrt(double(m));
             lim::initialise_from_coefficients_with(net, limit, omega);
             nn::sgd<net_t> opt(net, {.lr = 0.2, .weight_decay = 0.01});
+            matrix<double> dout;  // the output gradient, reused across steps
             const auto probe = widenn::normal_matrix(3, d, 1);
             CHECK(xt::amax(xt::abs(limit.predict(probe)))() == 0.0);  // the limit outputs 0 at step 0
             CHECK(max_abs_diff(predict(net, probe), limit.predict(probe)) < 1e-12);
             for (int t = 0; t < 6; ++t) {
                 const auto X = widenn::normal_matrix(4, d, 10 + t), Y = widenn::normal_matrix(4, d_out, 20 + t);
-                const double finite_loss = sgd_step(net, opt, X, Y);
+                const double finite_loss = nn::train_step<nn::mse>(net, opt, X, Y, dout);
                 CHECK(std::abs(finite_loss - limit.step(X, Y)) < 1e-12);
                 CHECK(max_abs_diff(predict(net, probe), limit.predict(probe)) < 1e-12);
             }
@@ -92,9 +86,10 @@ TEST_CASE("nn::mlp linear μP nets converge to mup_linear: tolerance from 1/sqrt
             lim::mup_linear<double> limit(d, d_out, lim::mup_linear_options_for(net, 0.5));
             lim::initialise_from_coefficients(net, limit, 1000 + s);
             nn::sgd<net_t> opt(net, {.lr = 0.5});
+            matrix<double> dout;  // the output gradient, reused across steps
             double worst = 0;
             for (int t = 0; t < steps; ++t) {
-                sgd_step(net, opt, xs[t], ys[t]);
+                nn::train_step<nn::mse>(net, opt, xs[t], ys[t], dout);
                 limit.step(xs[t], ys[t]);
                 worst = std::max(worst, max_abs_diff(predict(net, probe), limit.predict(probe)));
             }
@@ -128,7 +123,8 @@ TEST_CASE("nn::mlp tanh μP net of width 2^16 against mup_1hl (scalar input and 
     for (int s = 0; s < seeds; ++s) {
         net_t net({.d_in = 1, .width = width, .d_out = 1, .base_width = 1, .bias = false, .seed = std::uint64_t(s)});
         nn::sgd<net_t> opt(net, {.lr = 0.5});
-        for (int t = 0; t < 6; ++t) sgd_step(net, opt, matrix<double>{{xs[t]}}, matrix<double>{{ys[t]}});
+        matrix<double> dout;  // the output gradient, reused across steps
+        for (int t = 0; t < 6; ++t) nn::train_step<nn::mse>(net, opt, matrix<double>{{xs[t]}}, matrix<double>{{ys[t]}}, dout);
         const double e = predict(net, probe)(0, 0) - target(0, 0);
         sum2 += e * e;
         mean += e / seeds;
