@@ -1,5 +1,5 @@
 // One training step (forward, backward, Adam) of the affine_invariance example's models at its default size:
-// 8 channels, kernel 5, 6 group samples, SIREN width 32, head 64, batch 32, 40×40 images.
+// 8 channels, kernel 5, 8 group samples (stratified draws), SIREN width 32, head 64, batch 32, 40×40 images.
 #include <benchmark/benchmark.h>
 
 #include <widenn/equivariant/model.hpp>
@@ -13,7 +13,7 @@ namespace {
 constexpr std::size_t batch = 32;
 
 eq::model_config example_config() {
-    return {.image_size = 40, .in_channels = 1, .channels = 8, .kernel = 5, .classes = 10, .samples = 6, .proposal_sigma = 0.3, .head_width = 64,
+    return {.image_size = 40, .in_channels = 1, .channels = 8, .kernel = 5, .classes = 10, .samples = 8, .head_width = 64,
             .dropout = 0.1, .kernel_hidden = 32, .kernel_layers = 3, .omega0 = 10.0, .seed = 1};
 }
 
@@ -40,7 +40,7 @@ void affine_training_step(benchmark::State& state) {
     widenn::matrix<float> grad;
     for (auto _ : state) {
         opt.zero_grad();
-        const widenn::matrix<float> logits = net.forward(x, net.draw_grid(draws), true);
+        const widenn::matrix<float> logits = net.forward(x, net.draw_grid(draws, eq::sampling::stratified), true);
         benchmark::DoNotOptimize(widenn::nn::softmax_cross_entropy::value_and_gradient(logits, y, grad));
         net.backward(grad);
         opt.step();

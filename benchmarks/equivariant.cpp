@@ -25,7 +25,7 @@ xt::xtensor<T, N> filled(const std::array<std::size_t, N>& shape) {
 template <class H>
 eq::group_grid grid() {
     widenn::rng r(2);
-    return eq::sample_grid<H>(samples, r, eq::sampling::haar, 0.3);
+    return eq::sample_grid<H>(samples, r);  // Haar-weighted, ball proposal (the models' default)
 }
 
 template <class H>

@@ -25,7 +25,7 @@ eq::group_conv_config small_config(std::size_t cin, std::size_t cout, std::size_
 template <class H>
 void lifting_gradients() {
     widenn::rng r(11);
-    auto grid = eq::sample_grid<H>(3, r, eq::sampling::haar, 0.4);
+    auto grid = eq::sample_grid<H>(3, r, eq::sampling::haar, eq::log_normal_proposal(0.4));
     eq::lifting<H, double> layer(small_config(2, 3, 3, 1, 5));
     auto x = random_tensor<double, 4>({2, 2, 6, 5}, 1);
     auto y0 = layer.forward(x, grid);
@@ -41,8 +41,8 @@ void lifting_gradients() {
 template <class H>
 void group_conv_gradients() {
     widenn::rng r(12);
-    auto in_grid = eq::sample_grid<H>(3, r, eq::sampling::haar, 0.4);
-    auto out_grid = eq::sample_grid<H>(2, r, eq::sampling::haar, 0.4);
+    auto in_grid = eq::sample_grid<H>(3, r, eq::sampling::haar, eq::log_normal_proposal(0.4));
+    auto out_grid = eq::sample_grid<H>(2, r, eq::sampling::haar, eq::log_normal_proposal(0.4));
     eq::group_conv<H, double> layer(small_config(2, 2, 3, 1, 6));
     auto x = random_tensor<double, 5>({2, 3, 2, 5, 5}, 3);
     auto y0 = layer.forward(x, in_grid, out_grid);
@@ -71,4 +71,36 @@ TEST_CASE("conv2d: gradients match central differences") {
     auto dx = layer.backward(probe);
     check_gradient(loss, x.data(), dx.data(), x.size(), "input");
     for (auto* p : layer.parameters()) check_gradient(loss, p->value.data(), p->grad.data(), p->size(), p->name);
+}
+
+TEST_CASE("group_conv: a batch (images in parallel, per-thread kernel gradients) equals its images one at a time") {
+    widenn::rng r(13);
+    const auto grid = eq::sample_grid<sl2>(3, r, eq::sampling::stratified);
+    eq::group_conv<sl2, double> layer(small_config(2, 3, 3, 1, 8));
+    const std::size_t batch = 5;  // an odd count: the threads get unequal shares
+    const auto x = random_tensor<double, 5>({batch, 3, 2, 6, 6}, 9);
+    const auto y = layer.forward(x, grid, grid);
+    const auto probe = random_tensor<double, 5>(std::array<std::size_t, 5>(y.shape()), 10);
+    for (auto* p : layer.parameters()) p->zero_grad();
+    const auto dx = layer.backward(probe);
+    std::vector<std::vector<double>> batched;
+    for (auto* p : layer.parameters()) {
+        batched.push_back(p->grad);
+        p->zero_grad();
+    }
+
+    const std::size_t in_size = x.size() / batch, out_size = y.size() / batch;
+    for (std::size_t b = 0; b < batch; ++b) {
+        xt::xtensor<double, 5> xb = xt::empty<double>({std::size_t{1}, x.shape()[1], x.shape()[2], x.shape()[3], x.shape()[4]});
+        std::copy(x.data() + b * in_size, x.data() + (b + 1) * in_size, xb.data());
+        xt::xtensor<double, 5> pb = xt::empty<double>({std::size_t{1}, y.shape()[1], y.shape()[2], y.shape()[3], y.shape()[4]});
+        std::copy(probe.data() + b * out_size, probe.data() + (b + 1) * out_size, pb.data());
+        const auto yb = layer.forward(xb, grid, grid);
+        const auto dxb = layer.backward(pb);  // adds this image's parameter gradients
+        for (std::size_t i = 0; i < out_size; ++i) REQUIRE(yb.data()[i] == doctest::Approx(y.data()[b * out_size + i]).epsilon(1e-12));
+        for (std::size_t i = 0; i < in_size; ++i) REQUIRE(dxb.data()[i] == doctest::Approx(dx.data()[b * in_size + i]).epsilon(1e-12));
+    }
+    const auto params = layer.parameters();
+    for (std::size_t k = 0; k < params.size(); ++k)
+        for (std::size_t i = 0; i < params[k]->size(); ++i) REQUIRE(params[k]->grad[i] == doctest::Approx(batched[k][i]).epsilon(1e-10));
 }

@@ -112,7 +112,7 @@ eq::model_config tiny_model() {
 TEST_CASE_TEMPLATE("affine_model: gradients of the whole network match central differences", H, sl2, gl_plus2) {
     eq::affine_model<H, double> net(tiny_model());
     widenn::rng r(5);
-    auto grid = eq::sample_grid<H>(2, r, eq::sampling::haar, 0.3);
+    auto grid = eq::sample_grid<H>(2, r, eq::sampling::haar, eq::log_normal_proposal(0.3));
     auto x = random_tensor<double, 4>({2, 1, 11, 11}, 31);
     auto probe = random_tensor<double, 2>({2, 3}, 32);
     auto loss = [&] { return xt::sum(net.forward(x, grid, false) * probe)(); };
@@ -249,9 +249,9 @@ TEST_CASE("sample_grid, stratified: rotation factors θ₀ + 2πk/N, SPD factors
     check_steps(eq::sample_grid<so2>(n, r_so, eq::sampling::stratified));
 
     widenn::rng r1(7), r2(7);
-    const auto stratified = eq::sample_grid<gl_plus2>(n, r1, eq::sampling::stratified, 0.4);
+    const auto stratified = eq::sample_grid<gl_plus2>(n, r1, eq::sampling::stratified, eq::log_normal_proposal(0.4));
     r2.uniform();  // the common angle offset
-    const auto haar = eq::sample_grid<gl_plus2>(n, r2, eq::sampling::haar, 0.4);
+    const auto haar = eq::sample_grid<gl_plus2>(n, r2, eq::sampling::haar, eq::log_normal_proposal(0.4));
     check_steps(stratified);
     for (std::size_t k = 0; k < n; ++k) {
         const auto p = spd_part(stratified.elements[k].h), q = spd_part(haar.elements[k].h);
@@ -261,4 +261,44 @@ TEST_CASE("sample_grid, stratified: rotation factors θ₀ + 2πk/N, SPD factors
         CHECK(p.d == doctest::Approx(q.d).epsilon(1e-12));
         CHECK(stratified.elements[k].weight == haar.elements[k].weight);
     }
+}
+
+TEST_CASE("sample_grid, ball proposal: ‖log P‖ ≤ r, weights J(X), and the Haar volume of exp(B_r)·SO(2) in SL(2)") {
+    // SL(2): X traceless with |v| = ‖X‖_F, eigenvalue gap √2|v|, J = sinh(√2|v|)/(√2|v|); v uniform in the disc of
+    // radius r, so E[J] = (1/πr²) ∫_{|v|≤r} J dv = (cosh(√2 r) − 1)/r².
+    const double r = 0.8;
+    const std::size_t n = 40000;
+    widenn::rng gen(11);
+    const auto grid = eq::sample_grid<sl2>(n, gen, eq::sampling::haar, eq::ball_proposal(r));
+    double sum = 0, sum_sq = 0;
+    for (const auto& e : grid.elements) {
+        const eq::mat2 p = e.h * eq::mat2{e.h.a, e.h.c, e.h.b, e.h.d};  // h hᵀ = P²
+        CHECK(p.det() == doctest::Approx(1.0).epsilon(1e-9));
+        // the eigenvalues of P² are e^{±2λ} with λ = |v|/√2: trace = 2 cosh(√2 |v|)
+        const double v = std::acosh(std::max(1.0, 0.5 * (p.a + p.d))) / std::numbers::sqrt2;
+        REQUIRE(v <= r + 1e-9);
+        const double j = v > 0 ? std::sinh(std::numbers::sqrt2 * v) / (std::numbers::sqrt2 * v) : 1.0;
+        CHECK(e.weight == doctest::Approx(j).epsilon(1e-9));
+        sum += e.weight;
+        sum_sq += e.weight * e.weight;
+    }
+    const double mean = sum / n, se = std::sqrt((sum_sq / n - mean * mean) / n);
+    const double exact = (std::cosh(std::numbers::sqrt2 * r) - 1) / (r * r);
+    CHECK(std::abs(mean - exact) < 5 * se);
+    CHECK(se < 0.01 * exact);  // a wrong radius law (r·U instead of r·U^{1/2}) moves the mean by > 100 SE
+
+    // GL⁺(2): every weight is at most J at the rim, so the effective sample size of 10 draws is ≈ 10 (log-normal: ≈ 4)
+    widenn::rng gen2(12);
+    const auto gl = eq::sample_grid<gl_plus2>(10, gen2, eq::sampling::haar, eq::ball_proposal(0.4));
+    double w = 0, w2 = 0;
+    for (const auto& e : gl.elements) {
+        CHECK(e.h.det() > 0);
+        CHECK(e.weight >= 1.0);
+        CHECK(e.weight <= std::sinh(std::numbers::sqrt2 * 0.4) / (std::numbers::sqrt2 * 0.4) + 1e-12);
+        w += e.weight, w2 += e.weight * e.weight;
+    }
+    CHECK(w * w / w2 > 9.9);
+    for (double bad : {0.0, -1.0, 11.0, std::nan("")})
+        CHECK_THROWS_WITH_AS(eq::sample_grid<gl_plus2>(3, gen2, eq::sampling::haar, eq::ball_proposal(bad)), doctest::Contains("must be in (0, 10]"),
+                             widenn::error);
 }

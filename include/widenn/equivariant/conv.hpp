@@ -81,31 +81,39 @@ void col2im_add(const T* col, const conv_geometry& g, T* dx) {
             }
 }
 
-// y[b] = K · im2col(x[b]) for every image b: K is O × (C k²), x is B × (C H W), y is B × (O oh ow).
+// y[b] = K · im2col(x[b]) for every image b: K is O × (C k²), x is B × (C H W), y is B × (O oh ow). Images in parallel.
 template <class T>
 void conv_forward(const T* kernel, std::size_t out_channels, const T* x, std::size_t batch, const conv_geometry& g, T* y) {
-    std::vector<T> col(g.rows() * g.columns());
-    for (std::size_t b = 0; b < batch; ++b) {
-        im2col(x + b * g.channels * g.height * g.width, g, col.data());
-        gemm<T>(false, false, out_channels, g.columns(), g.rows(), T(1), kernel, col.data(), T(0), y + b * out_channels * g.columns());
-    }
+    std::vector<std::vector<T>> col(static_cast<std::size_t>(threads_for(batch)), std::vector<T>(g.rows() * g.columns()));
+    parallel_for(batch, [&](int thread, std::size_t b) {
+        T* c = col[static_cast<std::size_t>(thread)].data();
+        im2col(x + b * g.channels * g.height * g.width, g, c);
+        gemm<T>(false, false, out_channels, g.columns(), g.rows(), T(1), kernel, c, T(0), y + b * out_channels * g.columns());
+    });
 }
 
 // Backward of conv_forward: d_kernel += Σ_b dy[b] · col(x[b])ᵀ and, if dx is not null, dx[b] = col2im(Kᵀ dy[b]).
+// Images in parallel; each thread sums its images' kernel gradients, and the sums are added in thread order.
 template <class T>
 void conv_backward(const T* kernel, std::size_t out_channels, const T* x, const T* dy, std::size_t batch, const conv_geometry& g, T* d_kernel,
                    T* dx) {
-    std::vector<T> col(g.rows() * g.columns()), d_col(dx ? g.rows() * g.columns() : 0);
-    const std::size_t in_size = g.channels * g.height * g.width, out_size = out_channels * g.columns();
-    for (std::size_t b = 0; b < batch; ++b) {
-        im2col(x + b * in_size, g, col.data());
-        gemm<T>(false, true, out_channels, g.rows(), g.columns(), T(1), dy + b * out_size, col.data(), T(1), d_kernel);
+    const auto threads = static_cast<std::size_t>(threads_for(batch));
+    const std::size_t in_size = g.channels * g.height * g.width, out_size = out_channels * g.columns(), kernel_size = out_channels * g.rows();
+    std::vector<std::vector<T>> col(threads, std::vector<T>(g.rows() * g.columns())), d_col(threads, std::vector<T>(dx ? g.rows() * g.columns() : 0));
+    std::vector<std::vector<T>> partial(threads - 1, std::vector<T>(kernel_size, T(0)));  // thread 0 adds into d_kernel
+    parallel_for(batch, [&](int thread, std::size_t b) {
+        const auto t = static_cast<std::size_t>(thread);
+        T* c = col[t].data();
+        im2col(x + b * in_size, g, c);
+        gemm<T>(false, true, out_channels, g.rows(), g.columns(), T(1), dy + b * out_size, c, T(1), t == 0 ? d_kernel : partial[t - 1].data());
         if (dx) {
-            gemm<T>(true, false, g.rows(), g.columns(), out_channels, T(1), kernel, dy + b * out_size, T(0), d_col.data());
+            gemm<T>(true, false, g.rows(), g.columns(), out_channels, T(1), kernel, dy + b * out_size, T(0), d_col[t].data());
             std::fill(dx + b * in_size, dx + (b + 1) * in_size, T(0));
-            col2im_add(d_col.data(), g, dx + b * in_size);
+            col2im_add(d_col[t].data(), g, dx + b * in_size);
         }
-    }
+    });
+    for (const auto& p : partial)
+        for (std::size_t i = 0; i < kernel_size; ++i) d_kernel[i] += p[i];
 }
 
 }  // namespace detail

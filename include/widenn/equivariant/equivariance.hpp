@@ -25,7 +25,7 @@ inline double decaying_test_function(const mat2& g) {
 }
 
 struct equivariance_probe {
-    double sigma = 0.8;         // proposal width of the SPD factor
+    double sigma = 0.8;         // width of the log-normal SPD proposal (it covers the whole group, as the probe's integrals do)
     std::size_t repeats = 24;   // independent pairs of draws averaged
     std::uint64_t seed = 0;
 };
@@ -43,7 +43,8 @@ double group_conv_equivariance_error(group_conv<H, double>& layer, const mat2& a
     double total = 0, scale = 0;
     for (std::size_t rep = 0; rep < probe.repeats; ++rep) {
         rng r = rng::stream(probe.seed, rep);
-        const auto g1 = sample_grid<H>(n, r, mode, probe.sigma), g2 = sample_grid<H>(n, r, mode, probe.sigma);
+        const auto g1 = sample_grid<H>(n, r, mode, log_normal_proposal(probe.sigma)),
+                   g2 = sample_grid<H>(n, r, mode, log_normal_proposal(probe.sigma));
         xt::xtensor<double, 5> f1 = xt::empty<double>(shape), f2 = xt::empty<double>(shape);
         for (std::size_t j = 0; j < n; ++j) {
             f1(0, j, 0, 0, 0) = decaying_test_function(a_inv * g1.elements[j].h);

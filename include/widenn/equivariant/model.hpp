@@ -39,7 +39,7 @@ inline constexpr std::size_t default_group_samples = 10;
 struct model_config {
     std::size_t image_size = 40, in_channels = 1, channels = 40, kernel = 5, classes = 10;
     std::size_t samples = default_group_samples;  // group samples per forward pass (affine_model::draw_grid)
-    double proposal_sigma = 0.3;                  // width of the log-normal proposal of the SPD factor
+    spd_proposal proposal = {};  // of the SPD factor (groups.hpp): ball, ‖log P‖ ≤ 0.4 covers scales 0.67..1.49
     std::size_t head_width = 256;
     double dropout = 0.3;
     std::size_t kernel_hidden = 60, kernel_layers = 3;
@@ -113,8 +113,9 @@ public:
     const model_config& config() const { return config_; }
 
     // config().samples elements of H for one forward pass: fresh draws from a training rng, or fixed ones from rng(seed).
-    group_grid draw_grid(rng& r, sampling mode = sampling::haar) const {
-        return sample_grid<H>(config_.samples, r, mode, config_.proposal_sigma);
+    // Stratified by default: Haar-weighted like sampling::haar, with far less rotational noise (docs/equivariant.md).
+    group_grid draw_grid(rng& r, sampling mode = sampling::stratified) const {
+        return sample_grid<H>(config_.samples, r, mode, config_.proposal);
     }
 
     // x: B × C_in × S × S images; grid: the group samples of this pass. Returns B × classes logits.

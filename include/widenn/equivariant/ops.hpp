@@ -39,7 +39,7 @@ public:
         normalised_.resize(x.size());
         rstd_.resize(B);
         xt::xtensor<T, N> y = xt::empty<T>(x.shape());
-        for (std::size_t b = 0; b < B; ++b) {
+        detail::parallel_for(B, [&](int, std::size_t b) {
             const T* in = x.data() + b * S;
             double mean = 0, var = 0;
             for (std::size_t i = 0; i < S; ++i) mean += in[i];
@@ -53,7 +53,7 @@ public:
                 normalised_[b * S + i] = n;
                 y.data()[b * S + i] = F ? n * gain_.value[i % F] + shift_.value[i % F] : n;
             }
-        }
+        });
         return y;
     }
 
@@ -64,8 +64,10 @@ public:
         require(dy.size() == normalised_.size(), "widenn::equivariant::layer_norm::backward: the output gradient has ", dy.size(),
                 " values, the last output had ", normalised_.size());
         xt::xtensor<T, N> dx = xt::empty<T>(dy.shape());
-        std::vector<double> dn(S);
-        for (std::size_t b = 0; b < B; ++b) {
+        // samples in parallel unless they add into the shared gain and shift gradients
+        std::vector<std::vector<double>> scratch(F ? 1 : static_cast<std::size_t>(detail::threads_for(B)), std::vector<double>(S));
+        const auto sample = [&](int thread, std::size_t b) {
+            std::vector<double>& dn = scratch[static_cast<std::size_t>(thread)];
             const T* g = dy.data() + b * S;
             const T* n = normalised_.data() + b * S;
             double mean_dn = 0, mean_dn_n = 0;
@@ -81,7 +83,11 @@ public:
             mean_dn /= static_cast<double>(S);
             mean_dn_n /= static_cast<double>(S);
             for (std::size_t i = 0; i < S; ++i) dx.data()[b * S + i] = static_cast<T>(rstd_[b] * (dn[i] - mean_dn - n[i] * mean_dn_n));
-        }
+        };
+        if (F)
+            for (std::size_t b = 0; b < B; ++b) sample(0, b);
+        else
+            detail::parallel_for(B, sample);
         return dx;
     }
 
@@ -106,7 +112,7 @@ public:
     xt::xtensor<T, N> forward(const xt::xtensor<T, N>& x) {
         input_.assign(x.begin(), x.end());
         xt::xtensor<T, N> y = xt::empty<T>(x.shape());
-        for (std::size_t i = 0; i < x.size(); ++i) y.data()[i] = value(x.data()[i]);
+        for_each_chunk(x.size(), [&](std::size_t i) { y.data()[i] = value(x.data()[i]); });
         return y;
     }
     template <std::size_t N>
@@ -114,11 +120,19 @@ public:
         require(dy.size() == input_.size(), "widenn::equivariant::gelu::backward: the output gradient has ", dy.size(), " values, the last input had ",
                 input_.size());
         xt::xtensor<T, N> dx = xt::empty<T>(dy.shape());
-        for (std::size_t i = 0; i < dy.size(); ++i) dx.data()[i] = dy.data()[i] * derivative(input_[i]);
+        for_each_chunk(dy.size(), [&](std::size_t i) { dx.data()[i] = dy.data()[i] * derivative(input_[i]); });
         return dx;
     }
 
 private:
+    // f(i) for i in [0, size), in parallel chunks of 16384 entries
+    template <class F>
+    static void for_each_chunk(std::size_t size, F&& f) {
+        constexpr std::size_t chunk = 16384;
+        detail::parallel_for((size + chunk - 1) / chunk, [&](int, std::size_t c) {
+            for (std::size_t i = c * chunk, end = std::min(size, i + chunk); i < end; ++i) f(i);
+        });
+    }
     std::vector<T> input_;
 };
 
