@@ -44,6 +44,8 @@ struct options {
     bool quick = false;
     std::size_t train = 6000, test = 1000, epochs = 3, batch = 32, channels = 8, samples = 8, eval_draws = 4, kernel_hidden = 32;
     std::size_t eval_samples = 0;  // group samples of the evaluation grids; 0: as in training
+    std::vector<double> sweep = {0, 15, 30, 45, 90, 180};  // further rotation ranges (degrees) to test, on the first sweep_test images
+    std::size_t sweep_test = 500;
     std::size_t image = 40;
     double lr = 5e-3, weight_decay = 5e-4, spd_scale = 0.4, dropout = 0.1;
     double rotation_deg = 45, shear = 0.3, log_scale = 0.25, translation = 3;
@@ -57,10 +59,28 @@ struct options {
 [[noreturn]] void usage(const std::string& message) {
     std::cerr << "affine_invariance: " << message << "\n"
               << "usage: affine_invariance [--quick] [--train N] [--test N] [--epochs E] [--batch B] [--channels C] [--samples N]\n"
-                 "       [--eval-draws K] [--eval-samples N] [--kernel-hidden H] [--lr X] [--weight-decay X] [--proposal ball|log-normal] [--spd-scale X] [--dropout P] [--rotation DEG]\n"
+                 "       [--eval-draws K] [--eval-samples N] [--sweep-rotation D,D,...|none] [--sweep-test N] [--kernel-hidden H] [--lr X] [--weight-decay X] [--proposal ball|log-normal] [--spd-scale X] [--dropout P] [--rotation DEG]\n"
                  "       [--shear S] [--log-scale A] [--translation PX] [--models gl,sl,cnn] [--test-images F --test-labels F]\n"
                  "       [--sampling stratified|haar|unweighted] [--grid fresh|fixed] [--seed S] [--out PREFIX]\n";
     std::exit(2);
+}
+
+// "0,15,30" -> {0, 15, 30}; "none" -> {}
+std::vector<double> degrees(const std::string& list) {
+    std::vector<double> out;
+    if (list == "none") return out;
+    std::size_t start = 0;
+    while (start <= list.size()) {
+        const std::size_t end = std::min(list.find(',', start), list.size());
+        const std::string item = list.substr(start, end - start);
+        try {
+            std::size_t used = 0;
+            out.push_back(std::stod(item, &used));
+            if (used != item.size() || !(out.back() >= 0 && out.back() <= 180)) throw std::invalid_argument(item);
+        } catch (const std::logic_error&) { usage("--sweep-rotation expects degrees in [0, 180] separated by commas, got '" + list + "'"); }
+        start = end + 1;
+    }
+    return out;
 }
 
 options parse(int argc, char** argv) {
@@ -94,6 +114,8 @@ options parse(int argc, char** argv) {
         else if (key == "--samples") o.samples = count();
         else if (key == "--eval-draws") o.eval_draws = count();
         else if (key == "--eval-samples") o.eval_samples = count();
+        else if (key == "--sweep-rotation") o.sweep = degrees(value());
+        else if (key == "--sweep-test") o.sweep_test = count();
         else if (key == "--kernel-hidden") o.kernel_hidden = count();
         else if (key == "--lr") o.lr = real();
         else if (key == "--weight-decay") o.weight_decay = real();
@@ -125,6 +147,8 @@ options parse(int argc, char** argv) {
         o.channels = 6;
         o.samples = 4;
         o.eval_draws = 1;
+        o.sweep = {0, 45, 180};
+        o.sweep_test = 250;
     }
     if (o.sampling != "haar" && o.sampling != "stratified" && o.sampling != "unweighted")
         usage("--sampling must be haar, stratified or unweighted, got " + o.sampling);
@@ -220,11 +244,37 @@ xt::xtensor<float, 4> batch_of(const xt::xtensor<float, 4>& images, const std::v
     return out;
 }
 
+// The rotation sweep: the first sweep_test test images under the transformations above with the rotation range replaced
+// by each of `degrees` (the generator's other draws are the same, so only the rotation angles scale).
+struct rotation_sweep {
+    std::vector<double> degrees;
+    std::vector<xt::xtensor<float, 4>> images;
+    xt::xtensor<int, 1> labels;
+};
+
+rotation_sweep make_sweep(const dataset& test, const options& o) {
+    rotation_sweep sweep;
+    if (!o.test_images.empty() || o.sweep.empty()) return sweep;  // given test files are used as they are
+    const std::size_t n = std::min(o.sweep_test, test.images.shape()[0]), S = test.images.shape()[2];
+    xt::xtensor<float, 4> first = xt::empty<float>({n, std::size_t{1}, S, S});
+    std::copy(test.images.data(), test.images.data() + n * S * S, first.data());
+    sweep.labels = xt::empty<int>({n});
+    for (std::size_t i = 0; i < n; ++i) sweep.labels(i) = test.labels(i);
+    for (double d : o.sweep) {
+        options rotated = o;
+        rotated.rotation_deg = d;
+        sweep.degrees.push_back(d);
+        sweep.images.push_back(transform_images(first, rotated));
+    }
+    return sweep;
+}
+
 // The common training and evaluation loop; `Net` is an eq::affine_model<H> or eq::cnn_model.
 struct result {
     std::string name;
     std::size_t parameters = 0;
     double train_seconds = 0, train_cpu_seconds = 0, upright = 0, transformed = 0, final_loss = 0;
+    std::vector<double> sweep;  // accuracy on each rotation range of the sweep
 };
 
 template <class Forward>
@@ -248,9 +298,11 @@ double accuracy(Forward&& forward, const xt::xtensor<float, 4>& images, const xt
 
 template <class Net, class StepForward, class EvalForward>
 result train_and_test(const std::string& name, Net& net, StepForward&& step_forward, EvalForward&& eval_forward, const dataset& train, const dataset& test,
-                      const xt::xtensor<float, 4>& test_moved, const options& o) {
+                      const xt::xtensor<float, 4>& test_moved, const rotation_sweep& sweep, const options& o) {
     auto params = net.parameters();
-    result res{name, eq::count_parameters(params)};
+    result res;
+    res.name = name;
+    res.parameters = eq::count_parameters(params);
     std::cout << "\n[" << name << "] " << res.parameters << " parameters; training on " << train.images.shape()[0] << " images for " << o.epochs
               << " epochs\n"
               << std::flush;
@@ -296,6 +348,14 @@ result train_and_test(const std::string& name, Net& net, StepForward&& step_forw
     std::cout << "  " << name << ": upright " << std::setprecision(4) << 100 * res.upright << " %, transformed " << 100 * res.transformed << " %, "
               << std::setprecision(1) << std::fixed << res.train_seconds << " s training (" << res.train_cpu_seconds << " s CPU)\n"
               << std::defaultfloat << std::flush;
+    if (!sweep.images.empty()) {
+        std::cout << "  rotation sweep on " << sweep.labels.size() << " test images:" << std::flush;
+        for (std::size_t k = 0; k < sweep.images.size(); ++k) {
+            res.sweep.push_back(accuracy(eval_forward, sweep.images[k], sweep.labels, 64));
+            std::cout << "  +-" << std::defaultfloat << std::setprecision(4) << sweep.degrees[k] << " deg " << std::fixed << std::setprecision(1) << 100 * res.sweep.back() << " %" << std::defaultfloat << std::flush;
+        }
+        std::cout << "\n";
+    }
     return res;
 }
 
@@ -307,7 +367,7 @@ eq::sampling training_sampling(const std::string& name) {
 
 template <class H>
 result run_affine(const std::string& name, const eq::model_config& config, const dataset& train, const dataset& test, const xt::xtensor<float, 4>& moved,
-                  const options& o) {
+                  const rotation_sweep& sweep, const options& o) {
     eq::affine_model<H, float> net(config);
     widenn::rng draws = widenn::rng::stream(o.seed, 31);
     const eq::sampling mode = training_sampling(o.sampling);
@@ -323,7 +383,30 @@ result run_affine(const std::string& name, const eq::model_config& config, const
         for (std::size_t k = 1; k < eval_grids.size(); ++k) sum += net.forward(x, eval_grids[k], false);
         return widenn::matrix<float>(sum / static_cast<float>(eval_grids.size()));
     };
-    return train_and_test(name, net, step, eval, train, test, moved, o);
+    return train_and_test(name, net, step, eval, train, test, moved, sweep, o);
+}
+
+// OUT_rotation.csv (accuracy per rotation range and model) and, with gnuplot, OUT_rotation.png.
+void write_sweep(const rotation_sweep& sweep, const std::vector<result>& results, const std::string& out) {
+    std::vector<std::string> header{"rotation_deg"};
+    for (const auto& r : results) header.push_back(r.name);
+    const std::string path = out + "_rotation.csv";
+    {
+        widenn::io::csv_writer csv(path, header);
+        for (std::size_t k = 0; k < sweep.degrees.size(); ++k) {
+            std::vector<std::string> row{std::to_string(sweep.degrees[k])};
+            for (const auto& r : results) row.push_back(std::to_string(r.sweep[k]));
+            csv.row_of(row);
+        }
+    }
+    std::string script = "set terminal pngcairo size 800,560\nset output " + widenn::io::gnuplot_quote(out + "_rotation.png") +
+                         "\nset datafile separator ','\nset key autotitle columnhead bottom left\nset xlabel 'test rotations drawn from +-x degrees "
+                         "(with shear, scales, translation)'\nset ylabel 'test accuracy'\nset yrange [0:1]\nset xtics (0, 15, 30, 45, 90, 180)\n"
+                         "set title 'trained on upright images: accuracy under rotation'\nplot";
+    for (std::size_t m = 0; m < results.size(); ++m)
+        script += (m ? ", " : " ") + widenn::io::gnuplot_quote(path) + " using 1:" + std::to_string(m + 2) + " with linespoints lw 2 pt 7";
+    std::string reason;
+    std::cout << "wrote " << path << (widenn::io::run_gnuplot(script + "\n", &reason) ? " and " + out + "_rotation.png" : "; no plot: " + reason) << "\n";
 }
 
 }  // namespace
@@ -348,6 +431,7 @@ int main(int argc, char** argv) try {
               << o.image << " canvas\n"
               << "test transformations: rotation +-" << o.rotation_deg << " deg, shear +-" << o.shear << ", log-scales +-" << o.log_scale << ", translation +-"
               << o.translation << " px (seed " << o.seed << ")\n";
+    const rotation_sweep sweep = make_sweep(test, o);
 
     eq::model_config config{.image_size = o.image, .in_channels = 1, .channels = o.channels, .kernel = 5, .classes = 10, .samples = o.samples,
                             .proposal = o.proposal == "ball" ? eq::ball_proposal(o.spd_scale) : eq::log_normal_proposal(o.spd_scale), .head_width = 64,
@@ -356,11 +440,11 @@ int main(int argc, char** argv) try {
     const auto wants = [&](const std::string& m) { return ("," + o.models + ",").find("," + m + ",") != std::string::npos; };
     std::size_t reference_parameters = 0;
     if (wants("gl")) {
-        results.push_back(run_affine<lie::gl_plus<2>>("R2 x| GL+(2)", config, train, test, moved, o));
+        results.push_back(run_affine<lie::gl_plus<2>>("R2 x| GL+(2)", config, train, test, moved, sweep, o));
         reference_parameters = results.back().parameters;
     }
     if (wants("sl")) {
-        results.push_back(run_affine<lie::sl<2>>("R2 x| SL(2)", config, train, test, moved, o));
+        results.push_back(run_affine<lie::sl<2>>("R2 x| SL(2)", config, train, test, moved, sweep, o));
         if (!reference_parameters) reference_parameters = results.back().parameters;
     }
     if (wants("cnn")) {
@@ -369,7 +453,7 @@ int main(int argc, char** argv) try {
         eq::cnn_model<float> net(cnn_config);
         auto step = [&](const xt::xtensor<float, 4>& x) { return net.forward(x, true); };
         auto eval = [&](const xt::xtensor<float, 4>& x) { return net.forward(x, false); };
-        results.push_back(train_and_test("CNN (" + std::to_string(cnn_config.channels) + " channels)", net, step, eval, train, test, moved, o));
+        results.push_back(train_and_test("CNN (" + std::to_string(cnn_config.channels) + " channels)", net, step, eval, train, test, moved, sweep, o));
     }
 
     widenn::io::csv_writer csv(o.out + ".csv", {"model", "parameters", "train_seconds", "train_cpu_seconds", "upright_accuracy", "transformed_accuracy", "final_train_loss"});
@@ -381,6 +465,7 @@ int main(int argc, char** argv) try {
                   << std::setw(12) << r.train_cpu_seconds << std::setw(12) << std::setprecision(2) << 100 * r.upright << std::setprecision(2) << 100 * r.transformed << "\n"
                   << std::defaultfloat;
     }
+    if (!sweep.images.empty()) write_sweep(sweep, results, o.out);
     std::cout << "wrote " << csv.path() << "; total wall time " << std::fixed << std::setprecision(1)
               << std::chrono::duration<double>(clock_type::now() - t0).count() << " s, CPU time " << static_cast<double>(std::clock()) / CLOCKS_PER_SEC << " s\n";
     return 0;

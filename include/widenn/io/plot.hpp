@@ -14,14 +14,11 @@ namespace widenn::io {
 // A CSV file with a fixed header; each row() call writes one line.
 class csv_writer {
 public:
-    csv_writer(const std::string& path, std::initializer_list<std::string> columns) : path_(path), out_(path), columns_(columns.size()) {
+    csv_writer(const std::string& path, std::initializer_list<std::string> columns) : csv_writer(path, std::vector<std::string>(columns)) {}
+    // For a header known only at run time (one column per model, say).
+    csv_writer(const std::string& path, const std::vector<std::string>& columns) : path_(path), out_(path), columns_(columns.size()) {
         require(static_cast<bool>(out_), "widenn::io::csv_writer: cannot open '", path, "' for writing");
-        const char* separator = "";
-        for (const auto& c : columns) {
-            out_ << separator << c;
-            separator = ",";
-        }
-        out_ << '\n';
+        write_line(columns);
     }
     template <class... Values>
     void row(const Values&... values) {
@@ -32,9 +29,25 @@ public:
         out_ << '\n';
         out_.flush();
     }
+    // One line of already formatted fields.
+    void row_of(const std::vector<std::string>& fields) {
+        if (fields.size() != columns_)
+            fail<shape_error>("widenn::io::csv_writer::row_of: ", path_, " has ", columns_, " columns, got ", fields.size(), " fields");
+        write_line(fields);
+    }
     const std::string& path() const { return path_; }
 
 private:
+    void write_line(const std::vector<std::string>& fields) {
+        const char* separator = "";
+        for (const auto& f : fields) {
+            out_ << separator << f;
+            separator = ",";
+        }
+        out_ << '\n';
+        out_.flush();
+    }
+
     std::string path_;
     std::ofstream out_;
     std::size_t columns_;
