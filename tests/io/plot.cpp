@@ -13,11 +13,21 @@ TEST_CASE("csv_writer writes the header and rows, and refuses a row of the wrong
         csv.row(128, 0.5);
         csv.row(256, 0.25);
         CHECK_THROWS_AS(csv.row(1), widenn::shape_error);
+        CHECK_THROWS_AS(csv.row_of({"1", "2", "3"}), widenn::shape_error);
+        csv.row_of({"512", "x"});  // preformatted fields, for a header built at run time
     }
     std::ifstream in(path);
     std::stringstream text;
     text << in.rdbuf();
-    CHECK(text.str() == "width,l1\n128,0.5\n256,0.25\n");
+    CHECK(text.str() == "width,l1\n128,0.5\n256,0.25\n512,x\n");
+    {
+        widenn::io::csv_writer csv(path, std::vector<std::string>{"rotation", "model a", "model b"});
+        csv.row(0, 0.5, 0.25);
+    }
+    std::ifstream again(path);
+    std::stringstream text2;
+    text2 << again.rdbuf();
+    CHECK(text2.str() == "rotation,model a,model b\n0,0.5,0.25\n");
     std::remove(path.c_str());
     CHECK_THROWS_AS(widenn::io::csv_writer("/nonexistent-dir/x.csv", {"a"}), widenn::error);
 }

@@ -106,7 +106,10 @@ struct polar_planar_group {
         double norm2 = 0;
         while (norm2 == 0) {
             norm2 = 0;
-            for (auto& x : v) x = r.normal(), norm2 += x * x;
+            for (auto& x : v) {
+                x = r.normal();
+                norm2 += x * x;
+            }
         }
         const double radius = p.scale * std::pow(r.uniform(), 1.0 / static_cast<double>(spd::dof)) / std::sqrt(norm2);
         for (auto& x : v) x *= radius;
@@ -158,7 +161,7 @@ consteval bool check_planar_group() {
 
 // How the group samples of a forward pass are chosen.
 enum class sampling {
-    haar,          // Haar-weighted Monte Carlo: SO(2) factor Haar, SPD factor log-normal with importance weights
+    haar,          // Haar-weighted Monte Carlo: SO(2) factor Haar, SPD factor from the proposal, importance weights
     unweighted,    // the same draws with all weights 1 (what rgenn does; integrates against the proposal, not Haar)
     equidistant,   // SO(2) only: θ_k = 2πk/N, k = 0..N−1 (no duplicate rotation by π)
     stratified,    // as haar, but the rotation factors are θ₀ + 2πk/N with one uniform θ₀ (a randomly turned
