@@ -52,8 +52,8 @@ struct options {
     double lr = 5e-3, weight_decay = 5e-4, spd_scale = 0.4, dropout = 0.1;
     double rotation_deg = 180, shear = 0.3, log_scale = 0.25, translation = 3;
     std::string models = "gl,sl,cnn", test_images, test_labels, out = "affine_invariance";
-    std::string proposal = "ball";  // of the SPD factor: ball (radius --spd-scale) or log-normal (sigma --spd-scale)
-    std::string sampling = "stratified";  // haar (independent draws), stratified (one turned equidistant rotation set) or unweighted
+    eq::spd_proposal::shape proposal = eq::spd_proposal::shape::ball;  // of the SPD factor; --spd-scale is its radius or sigma
+    eq::sampling sampling = eq::sampling::stratified;                  // of the training (and evaluation) grids
     bool fixed_grid = false;              // train on one fixed grid instead of fresh draws at every step (an ablation)
     std::uint64_t seed = 123;
 };
@@ -121,7 +121,11 @@ options parse(int argc, char** argv) {
         else if (key == "--kernel-hidden") o.kernel_hidden = count();
         else if (key == "--lr") o.lr = real();
         else if (key == "--weight-decay") o.weight_decay = real();
-        else if (key == "--proposal") o.proposal = value();
+        else if (key == "--proposal") {
+            const std::string p = value();
+            if (p != "ball" && p != "log-normal") usage("--proposal must be ball or log-normal, got " + p);
+            o.proposal = p == "ball" ? eq::spd_proposal::shape::ball : eq::spd_proposal::shape::log_normal;
+        }
         else if (key == "--spd-scale") o.spd_scale = real();
         else if (key == "--grid") {
             const std::string g = value();
@@ -134,7 +138,13 @@ options parse(int argc, char** argv) {
         else if (key == "--log-scale") o.log_scale = real();
         else if (key == "--translation") o.translation = real();
         else if (key == "--models") o.models = value();
-        else if (key == "--sampling") o.sampling = value();
+        else if (key == "--sampling") {
+            const std::string m = value();
+            if (m == "stratified") o.sampling = eq::sampling::stratified;
+            else if (m == "haar") o.sampling = eq::sampling::haar;
+            else if (m == "unweighted") o.sampling = eq::sampling::unweighted;
+            else usage("--sampling must be stratified, haar or unweighted, got " + m);
+        }
         else if (key == "--test-images") o.test_images = value();
         else if (key == "--test-labels") o.test_labels = value();
         else if (key == "--seed") o.seed = static_cast<std::uint64_t>(real());
@@ -152,10 +162,7 @@ options parse(int argc, char** argv) {
         o.sweep = {0, 45, 180};
         o.sweep_test = 250;
     }
-    if (o.sampling != "haar" && o.sampling != "stratified" && o.sampling != "unweighted")
-        usage("--sampling must be haar, stratified or unweighted, got " + o.sampling);
     if (o.eval_samples == 0) o.eval_samples = o.samples;
-    if (o.proposal != "ball" && o.proposal != "log-normal") usage("--proposal must be ball or log-normal, got " + o.proposal);
     if (o.test_images.empty() != o.test_labels.empty()) usage("--test-images and --test-labels go together");
     return o;
 }
@@ -361,25 +368,18 @@ result train_and_test(const std::string& name, Net& net, StepForward&& step_forw
     return res;
 }
 
-eq::sampling training_sampling(const std::string& name) {
-    if (name == "stratified") return eq::sampling::stratified;
-    if (name == "unweighted") return eq::sampling::unweighted;
-    return eq::sampling::haar;
-}
-
 template <class H>
 result run_affine(const std::string& name, const eq::model_config& config, const dataset& train, const dataset& test, const xt::xtensor<float, 4>& moved,
                   const rotation_sweep& sweep, const options& o) {
     eq::affine_model<H, float> net(config);
     widenn::rng draws = widenn::rng::stream(o.seed, 31);
-    const eq::sampling mode = training_sampling(o.sampling);
     // evaluation: eval_draws fixed grids (deterministic seeds), logits averaged; a fixed training grid is also the evaluation grid
     std::vector<eq::group_grid> eval_grids;
     for (std::size_t k = 0; k < (o.fixed_grid ? 1 : o.eval_draws); ++k) {
         widenn::rng fixed = widenn::rng::stream(o.seed, 1000 + k);
-        eval_grids.push_back(o.fixed_grid ? net.draw_grid(fixed, mode) : eq::sample_grid<H>(o.eval_samples, fixed, mode, config.proposal));
+        eval_grids.push_back(eq::sample_grid<H>(o.fixed_grid ? o.samples : o.eval_samples, fixed, o.sampling, config.proposal));
     }
-    auto step = [&](const xt::xtensor<float, 4>& x) { return net.forward(x, o.fixed_grid ? eval_grids[0] : net.draw_grid(draws, mode), true); };
+    auto step = [&](const xt::xtensor<float, 4>& x) { return net.forward(x, o.fixed_grid ? eval_grids[0] : net.draw_grid(draws, o.sampling), true); };
     auto eval = [&](const xt::xtensor<float, 4>& x) {
         widenn::matrix<float> sum = net.forward(x, eval_grids[0], false);
         for (std::size_t k = 1; k < eval_grids.size(); ++k) sum += net.forward(x, eval_grids[k], false);
@@ -436,7 +436,7 @@ int main(int argc, char** argv) try {
     const rotation_sweep sweep = make_sweep(test, o);
 
     eq::model_config config{.image_size = o.image, .in_channels = 1, .channels = o.channels, .kernel = 5, .classes = 10, .samples = o.samples,
-                            .proposal = o.proposal == "ball" ? eq::ball_proposal(o.spd_scale) : eq::log_normal_proposal(o.spd_scale), .head_width = 64,
+                            .proposal = {o.proposal, o.spd_scale}, .head_width = 64,
                             .dropout = o.dropout, .kernel_hidden = o.kernel_hidden, .kernel_layers = 3, .omega0 = 10.0, .seed = o.seed};
     std::vector<result> results;
     const auto wants = [&](const std::string& m) { return ("," + o.models + ",").find("," + m + ",") != std::string::npos; };

@@ -43,6 +43,15 @@ inline double kernel_offset(std::size_t index, std::size_t k) { return (2.0 * st
 
 inline double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
 
+// The kernel mask of both layers, from the squared norms of the kernel's spatial input h⁻¹u and of its chart input
+// (0 for lifting): volume-preserving H: 1 inside the unit disc, 0 outside (spatial part only); GL⁺(2):
+// σ(2(1 − ‖kernel input‖)).
+template <class H>
+double kernel_mask(double spatial_sq, double chart_sq) {
+    if constexpr (planar_group<H>::volume_preserving) return spatial_sq > 1.0 ? 0.0 : 1.0;
+    else return sigmoid(2.0 * (1.0 - std::sqrt(spatial_sq + chart_sq)));
+}
+
 // Shared by the two layers: the SIREN kernel evaluated at given points, scaled per point, then laid out as the
 // O × (C k²) kernel matrix of conv_forward. Point p = (row r of the matrix block, input block j, offset u).
 template <class T>
@@ -165,9 +174,7 @@ public:
                     const auto z = inv.apply(detail::kernel_offset(b, k), detail::kernel_offset(a, k));  // (x, y) = (column, row)
                     points[2 * p] = static_cast<T>(z[0]);
                     points[2 * p + 1] = static_cast<T>(z[1]);
-                    const double norm = std::hypot(z[0], z[1]);
-                    const double mask = planar_group<H>::volume_preserving ? (norm > 1.0 ? 0.0 : 1.0) : detail::sigmoid(2.0 * (1.0 - norm));
-                    scale[p] = static_cast<T>(mask * det_factor);
+                    scale[p] = static_cast<T>(detail::kernel_mask<H>(z[0] * z[0] + z[1] * z[1], 0.0) * det_factor);
                 }
         }
         const auto& K = kernel_.build(points, scale, N, 1);
@@ -240,10 +247,7 @@ public:
                         pt[0] = static_cast<T>(z[0]);
                         pt[1] = static_cast<T>(z[1]);
                         for (std::size_t d = 0; d < planar_group<H>::chart_dim; ++d) pt[2 + d] = static_cast<T>(chart[d]);
-                        const double spatial = z[0] * z[0] + z[1] * z[1];
-                        const double mask = planar_group<H>::volume_preserving ? (spatial > 1.0 ? 0.0 : 1.0)
-                                                                               : detail::sigmoid(2.0 * (1.0 - std::sqrt(spatial + chart_sq)));
-                        scale[p] = static_cast<T>(mask * weight);
+                        scale[p] = static_cast<T>(detail::kernel_mask<H>(z[0] * z[0] + z[1] * z[1], chart_sq) * weight);
                     }
             }
         }
