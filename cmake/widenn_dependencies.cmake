@@ -24,6 +24,8 @@ endif()
 if(WIDENN_USE_OPENMP)
   cmake_language(CALL ${WIDENN_FIND} OpenMP REQUIRED COMPONENTS CXX)
 endif()
+# widenn::io (file formats: IDX with .gz, .npy, CSV and plots) reads gzip through zlib.
+cmake_language(CALL ${WIDENN_FIND} ZLIB REQUIRED)
 
 function(widenn_link_dependencies target)
   target_link_libraries(${target} INTERFACE xtensor xtensor-blas BLAS::BLAS LAPACK::LAPACK)

@@ -1,7 +1,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS widenn EXPORT widennTargets)
+install(TARGETS widenn widenn_io EXPORT widennTargets)
 install(DIRECTORY include/widenn DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT widennTargets NAMESPACE widenn:: DESTINATION ${CMAKE_INSTALL_DATADIR}/cmake/widenn)
 

@@ -1,7 +1,7 @@
 # Settings for widenn's own targets (tests, examples, benchmarks); not exported.
 add_library(widenn_project_options INTERFACE)
 target_compile_options(widenn_project_options INTERFACE -Wall -Wextra -Wpedantic -Werror)
-target_link_libraries(widenn_project_options INTERFACE widenn::widenn)
+target_link_libraries(widenn_project_options INTERFACE widenn::widenn widenn::io)
 if(WIDENN_SANITIZE)
   target_compile_options(widenn_project_options INTERFACE -fsanitize=address,undefined -fno-sanitize-recover=all
                                                           -fno-omit-frame-pointer)

@@ -2,8 +2,9 @@
 # Installs the Debian packages widenn needs that are missing (run as root on Debian 12).
 # Usage: scripts/deps.sh [demo]   ("demo" adds the Fashion-MNIST data set used by the examples)
 set -euo pipefail
-packages=(build-essential cmake python3 gzip xtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev
-          doctest-dev libbenchmark-dev gnuplot-nox)
+packages=(build-essential cmake python3 xtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev
+          doctest-dev libbenchmark-dev gnuplot-nox zlib1g-dev
+          clang libclang-rt-14-dev)  # clang: the libFuzzer targets of tests/fuzz
 if [[ "${1:-}" == "demo" ]]; then packages+=(dataset-fashion-mnist); fi
 
 missing=()

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cctype>
 #include <concepts>
 #include <functional>
 #include <iostream>
@@ -15,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -124,15 +126,22 @@ private:
     }
     template <std::integral I>
     I parse_integer(const std::string& key, const std::string& v, I min, I max) const {
-        // Parsed as the widest signed type, then range-checked: no wrap-around, no narrowing.
-        long long wide = 0;
+        // Parsed as the widest type of the same signedness, then range-checked: no wrap-around, no narrowing.
+        std::string range = "[";
+        range += std::to_string(min);
+        range += ", ";
+        range += std::to_string(max);
+        range += "]";
+        auto out_of_range = [&] { return usage_error("--" + key + " must be an integer in " + range + ", got " + v); };
+        using wide_t = std::conditional_t<std::is_signed_v<I>, long long, unsigned long long>;
+        wide_t wide = 0;
+        const bool negative = !v.empty() && v[0] == '-';
+        if (std::is_unsigned_v<I> && negative && v.size() > 1 && std::isdigit(static_cast<unsigned char>(v[1]))) throw out_of_range();
         const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), wide);
-        const auto range = "[" + std::to_string(min) + ", " + std::to_string(max) + "]";
-        if (ec == std::errc::result_out_of_range) throw usage_error("--" + key + " must be an integer in " + range + ", got " + v);
+        if (ec == std::errc::result_out_of_range) throw out_of_range();
         if (ec != std::errc() || end != v.data() + v.size() || v.empty())
             throw usage_error("--" + key + " expects an integer, got '" + v + "'");
-        if (std::cmp_less(wide, min) || std::cmp_greater(wide, max))
-            throw usage_error("--" + key + " must be an integer in " + range + ", got " + v);
+        if (std::cmp_less(wide, min) || std::cmp_greater(wide, max)) throw out_of_range();
         return static_cast<I>(wide);
     }
 

@@ -73,9 +73,7 @@ void print_table_row(std::ostream& out, const std::string& name, const classific
 
 int run_classify(widenn::cli::args& a) {
     using widenn::cli::usage_error;
-    const long depth = a.integer("depth", 2);
-    if (depth < 1 || depth > widenn::param::max_classified_depth)
-        throw usage_error("--depth must be an integer in 1..64 (number of hidden layers), got " + std::to_string(depth));
+    const int depth = a.integer<int>("depth", 2, 1, widenn::param::max_classified_depth);
     const bool json = a.has("json");
     preset chosen{"custom", {}, {}, {}, 0};
     if (a.has("preset")) {

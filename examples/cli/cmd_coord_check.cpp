@@ -2,11 +2,14 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
+#include <limits>
 #include <sstream>
 #include <string>
 
 #include <widenn/act/activations.hpp>
 #include <widenn/nn/coord_check.hpp>
+
+#include <widenn/io/files.hpp>
 
 #include "cli.hpp"
 
@@ -62,34 +65,26 @@ int run_coord_check(wn::cli::args& a) {
     choice c;
     c.preset = a.text("preset", "mup");
     c.activation = a.text("act", "relu");
-    c.depth = a.integer("depth", c.preset == "mf" ? 1 : 2);
+    c.depth = a.integer<int>("depth", c.preset == "mf" ? 1 : 2, 1, 64);
     wn::nn::coord_check_config config;
-    for (long w : a.integers("widths", {128, 256, 512, 1024, 2048, 4096})) {
-        if (w < 1 || w > 65536) throw usage_error("--widths: every width must be in 1..65536, got " + std::to_string(w));
-        config.widths.push_back(static_cast<std::size_t>(w));
-    }
-    const long steps = a.integer("steps", 3), seeds = a.integer("seeds", 5), batch = a.integer("batch", 32),
-               d_in = a.integer("d-in", 64), base = a.integer("base-width", 256);
-    if (steps < 1 || steps > 100) throw usage_error("--steps must be in 1..100, got " + std::to_string(steps));
-    if (seeds < 1 || seeds > 1000) throw usage_error("--seeds must be in 1..1000, got " + std::to_string(seeds));
-    if (batch < 1) throw usage_error("--batch must be positive, got " + std::to_string(batch));
-    if (d_in < 1) throw usage_error("--d-in must be positive, got " + std::to_string(d_in));
-    if (base < 1) throw usage_error("--base-width must be positive, got " + std::to_string(base));
-    config.steps = static_cast<std::size_t>(steps);
-    config.seeds = static_cast<std::size_t>(seeds);
-    config.batch = static_cast<std::size_t>(batch);
-    config.d_in = static_cast<std::size_t>(d_in);
-    config.base_width = static_cast<std::size_t>(base);
+    config.widths = a.integers<std::size_t>("widths", {128, 256, 512, 1024, 2048, 4096}, 1, 65536);
+    config.steps = a.integer<std::size_t>("steps", 3, 1, 100);
+    config.seeds = a.integer<std::size_t>("seeds", 5, 1, 1000);
+    config.batch = a.integer<std::size_t>("batch", 32, 1, 1 << 20);
+    config.d_in = a.integer<std::size_t>("d-in", 64, 1, 1 << 20);
+    config.base_width = a.integer<std::size_t>("base-width", 256, 1, 65536);
     const std::string optimizer = a.text("optimizer", "sgd");
     if (optimizer != "sgd" && optimizer != "adam") throw usage_error("--optimizer must be sgd or adam, got '" + optimizer + "'");
     config.optimizer = optimizer == "sgd" ? wn::nn::coord_check_optimizer::sgd : wn::nn::coord_check_optimizer::adam;
-    config.lr = a.real("lr", optimizer == "sgd" ? 0.1 : 1e-3);
-    if (!(config.lr > 0) || !std::isfinite(config.lr)) throw usage_error("--lr must be a positive finite number");
+    config.lr = a.real("lr", optimizer == "sgd" ? 0.1 : 1e-3, std::numeric_limits<double>::min());
     config.zero_readout = !a.has("random-readout");
-    config.data_seed = static_cast<std::uint64_t>(a.integer("data-seed", 12345));
+    config.data_seed = a.integer<std::uint64_t>("data-seed", 12345);
     const std::string csv = a.text("csv", "");
     const std::string png = a.text("plot", "");
     a.reject_unknown();
+    wn::io::require_distinct_outputs({}, {{"--csv", csv}, {"--plot", png}}, "");
+    wn::io::require_writable(csv, "--csv");  // before the computation, not after it
+    wn::io::require_writable(png, "--plot");
 
     wn::nn::coord_check_result result;
     if (c.activation == "relu") result = run_preset<wn::act::relu>(c, config);

@@ -31,22 +31,21 @@ void sweep(widenn::io::csv_writer& csv, const std::vector<long>& samples, const 
 }
 
 int run(widenn::cli::args& args) {
-    const auto samples = args.integers("samples", {4, 16, 64, 256, 1024, 4096});
+    const auto samples = args.integers<long>("samples", {4, 16, 64, 256, 1024, 4096}, 1, 1 << 20);
     eq::equivariance_probe probe;
-    probe.repeats = static_cast<std::size_t>(args.integer("repeats", 24));
-    probe.sigma = args.real("sigma", 0.8);
-    probe.seed = static_cast<std::uint64_t>(args.integer("seed", 0));
+    probe.repeats = args.integer<std::size_t>("repeats", 24, 1, 100000);
+    probe.sigma = args.real("sigma", 0.8, 1e-6, 100.0);
+    probe.seed = args.integer<std::uint64_t>("seed", 0);
     const std::string prefix = args.text("out", "equivariance_error");
     args.reject_unknown();
-    for (long n : samples)
-        if (n <= 0) throw widenn::cli::usage_error("--samples must be positive integers, got " + std::to_string(n));
-    if (probe.repeats == 0) throw widenn::cli::usage_error("--repeats must be positive");
+    widenn::io::require_writable(prefix + ".png", "--out");
 
     widenn::io::csv_writer csv(prefix + ".csv", {"group", "sampling", "samples", "relative_error"});
     std::cout << "equivariance error of a 1x1 group convolution, mean over " << probe.repeats << " pairs of draws:\n";
     sweep<widenn::lie::so<2>>(csv, samples, probe, std::cout);
     sweep<widenn::lie::sl<2>>(csv, samples, probe, std::cout);
     sweep<widenn::lie::gl_plus<2>>(csv, samples, probe, std::cout);
+    csv.close();
     std::cout << "wrote " << csv.path() << '\n';
 
     const std::string png = prefix + ".png";

@@ -1,11 +1,12 @@
 // `widenn kernel`: the NNGP and NTK of an MLP on inputs from .npy files, written as .npy (neural-tangents' conventions).
 #include <chrono>
-#include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 
-#include <xtensor/xnpy.hpp>
-
+#include <widenn/core/checked.hpp>
+#include <widenn/io/files.hpp>
+#include <widenn/io/npy.hpp>
 #include <widenn/limit/kernel.hpp>
 
 #include "cli.hpp"
@@ -15,62 +16,75 @@ namespace {
 
 using widenn::matrix;
 using widenn::cli::usage_error;
+namespace io = widenn::io;
 
-matrix<double> load_inputs(const std::string& path) {
-    std::ifstream probe(path, std::ios::binary);
-    if (!probe) throw widenn::error("widenn kernel: cannot open '" + path + "'");
-    probe.close();
-    xt::xarray<double> raw;
-    try {
-        raw = xt::load_npy<double>(path);
-    } catch (const std::exception&) {
-        try {
-            raw = xt::cast<double>(xt::load_npy<float>(path));
-        } catch (const std::exception& e) {
-            throw widenn::error("widenn kernel: '" + path + "' is not a float64 or float32 .npy array (" + e.what() + ")");
-        }
-    }
-    if (raw.dimension() != 2)
-        throw widenn::shape_error("widenn kernel: '" + path + "' must hold a 2-D array N x d (one input per row), got rank " +
-                                  std::to_string(raw.dimension()));
-    return matrix<double>(raw);
+// The header of an input (cheap), checked for what the command needs before anything is loaded.
+io::npy_header input_header(const std::string& option, const std::string& path) {
+    io::npy_header h = io::read_npy_header(path);
+    if (h.shape.size() != 2)
+        throw widenn::shape_error("--" + option + " '" + path + "' must hold a 2-D array N x d (one input per row), got rank " +
+                                  std::to_string(h.shape.size()));
+    if (h.shape[0] == 0 || h.shape[1] == 0)
+        throw widenn::shape_error("--" + option + " '" + path + "' is empty (" + std::to_string(h.shape[0]) + " x " +
+                                  std::to_string(h.shape[1]) + ")");
+    return h;
 }
 
 int run_kernel(widenn::cli::args& a) {
     namespace ks = widenn::cli::kernels;
     const std::string act_name = a.text("act", "relu"), param_name = a.text("param", "ntk");
-    const long depth = a.integer("depth", 1);
+    const int depth = a.integer<int>("depth", 1, 1, 10000);
     widenn::limit::kernel_config config;
-    config.weight_var = a.real("weight-var", 1.0);
-    config.bias_var = a.real("bias-var", 0.0);
-    config.width = static_cast<std::size_t>(a.integer("width", 0));
-    config.threads = static_cast<int>(a.integer("threads", 0));
+    config.weight_var = a.real("weight-var", 1.0, 0.0);
+    config.bias_var = a.real("bias-var", 0.0, 0.0);
+    config.width = a.integer<std::size_t>("width", 0, 0, std::size_t{1} << 40);
+    config.threads = a.integer<int>("threads", 0, 0, 1024);
     const std::string x1_path = a.required_text("x1"), x2_path = a.text("x2", "");
     const std::string nngp_path = a.text("nngp", ""), ntk_path = a.text("ntk", "");
     const bool use_float = a.has("float");
     a.reject_unknown();
-    if (depth < 1) throw usage_error("--depth (number of hidden layers) must be >= 1, got " + std::to_string(depth));
     if (nngp_path.empty() && ntk_path.empty()) throw usage_error("give --nngp FILE and/or --ntk FILE for the output");
     if (param_name == "standard" && !ntk_path.empty() && config.width == 0)
         throw usage_error("--param standard: its NTK grows with the hidden width; give --width N");
     config.compute_ntk = !ntk_path.empty();
+    ks::with_parametrization(param_name, []<class>() {});  // unknown names fail here, before any work
+    ks::with_activation(act_name, []<class>() {});
+
+    // Everything that can be checked before the computation is: the inputs' headers, the memory the result needs,
+    // and the outputs (distinct from the inputs and each other, writable: their temporary files are created now).
+    const io::npy_header h1 = input_header("x1", x1_path);
+    const io::npy_header h2 = x2_path.empty() ? h1 : input_header("x2", x2_path);
+    if (h2.shape[1] != h1.shape[1])
+        throw widenn::shape_error("--x1 and --x2 must have the same number of features, got " + std::to_string(h1.shape[1]) + " and " +
+                                  std::to_string(h2.shape[1]));
+    const std::size_t n1 = h1.shape[0], n2 = h2.shape[0], d = h1.shape[1];
+    const std::size_t value_size = use_float ? sizeof(float) : sizeof(double);
+    const std::size_t kernels_wanted = 1 + (config.compute_ntk ? 1 : 0);  // the NNGP is always computed (the NTK needs it)
+    const std::size_t inputs = widenn::checked_product({n1 + (x2_path.empty() ? 0 : n2), d, sizeof(double) + value_size}, "widenn kernel");
+    const std::size_t needed = widenn::checked_product({n1, n2, value_size, kernels_wanted}, "widenn kernel") + inputs;
+    widenn::require_memory(needed, "the " + std::to_string(n1) + " x " + std::to_string(n2) + " kernel" + (kernels_wanted > 1 ? "s" : ""),
+                           "compute it in row blocks (split --x1 and call widenn kernel once per block), ask for one kernel only, "
+                           "or use --float (half the memory)");
+    io::require_distinct_outputs({{"--x1", x1_path}, {"--x2", x2_path}}, {{"--nngp", nngp_path}, {"--ntk", ntk_path}}, "");
+    std::optional<io::output_file> nngp_out, ntk_out;
+    if (!nngp_path.empty()) nngp_out.emplace(nngp_path, "--nngp");
+    if (!ntk_path.empty()) ntk_out.emplace(ntk_path, "--ntk");
 
     const auto start = std::chrono::steady_clock::now();
-    const matrix<double> x1 = load_inputs(x1_path);
-    const matrix<double> x2 = x2_path.empty() ? matrix<double>() : load_inputs(x2_path);
+    const matrix<double> x1 = io::read_npy_matrix<double>(x1_path);
+    const matrix<double> x2 = x2_path.empty() ? matrix<double>() : io::read_npy_matrix<double>(x2_path);
     const auto loaded = std::chrono::steady_clock::now();
-    const std::size_t n2 = x2_path.empty() ? x1.shape()[0] : x2.shape()[0];
-    if (x1.shape()[0] * n2 >= 1000000) config.progress = ks::progress_printer("widenn kernel");
+    if (n1 * n2 >= 1000000) config.progress = ks::progress_printer("widenn kernel");
     double compute_seconds = 0, write_seconds = 0;
     auto run = [&]<class T>() {
         ks::with_parametrization(param_name, [&]<class P>() {
             ks::with_activation(act_name, [&]<class A>() {
                 const auto t0 = std::chrono::steady_clock::now();
-                const auto pair = x2_path.empty() ? widenn::limit::kernel_plan<P, A, T>(x1, static_cast<int>(depth), config).compute()
-                                                  : widenn::limit::kernel_plan<P, A, T>(x1, x2, static_cast<int>(depth), config).compute();
+                const auto pair = x2_path.empty() ? widenn::limit::kernel_plan<P, A, T>(x1, depth, config).compute()
+                                                  : widenn::limit::kernel_plan<P, A, T>(x1, x2, depth, config).compute();
                 const auto t1 = std::chrono::steady_clock::now();
-                if (!nngp_path.empty()) xt::dump_npy(nngp_path, pair.nngp);
-                if (!ntk_path.empty()) xt::dump_npy(ntk_path, pair.ntk);
+                if (nngp_out) io::write_npy(*nngp_out, pair.nngp);
+                if (ntk_out) io::write_npy(*ntk_out, pair.ntk);
                 const auto t2 = std::chrono::steady_clock::now();
                 compute_seconds = std::chrono::duration<double>(t1 - t0).count();
                 write_seconds = std::chrono::duration<double>(t2 - t1).count();
@@ -83,8 +97,8 @@ int run_kernel(widenn::cli::args& a) {
         run.template operator()<double>();
     const double load_seconds = std::chrono::duration<double>(loaded - start).count();
     std::cout << "widenn kernel: " << act_name << ", depth " << depth << ", " << param_name << " parametrization, "
-              << (use_float ? "float" : "double") << ": " << x1.shape()[0] << " x " << n2 << " (d = " << x1.shape()[1]
-              << "); read " << load_seconds << " s, kernels " << compute_seconds << " s, write " << write_seconds << " s, total "
+              << (use_float ? "float" : "double") << ": " << n1 << " x " << n2 << " (d = " << d << "); read " << load_seconds
+              << " s, kernels " << compute_seconds << " s, write " << write_seconds << " s, total "
               << load_seconds + compute_seconds + write_seconds << " s\n";
     return 0;
 }
@@ -101,6 +115,9 @@ const bool registered = widenn::cli::add_command({
     "Inputs: 2-D float64 or float32 .npy arrays, one input per row (np.save('X.npy', X)). Without --x2 the kernel of\n"
     "X1 with itself is computed (one triangle, exact diagonal). Outputs: float64 .npy (float32 with --float).\n"
     "Activations: " + std::string(widenn::cli::kernels::activation_names) + ".\n"
+    "Every input and output is checked before the computation starts: the inputs' .npy headers, the memory the\n"
+    "kernels need, and that the outputs are writable and distinct from the inputs and each other. Outputs appear\n"
+    "whole or not at all (written under a temporary name, then renamed).\n"
     "Example: widenn kernel --act relu --depth 3 --weight-var 2 --bias-var 0.1 --x1 X.npy --nngp K.npy --ntk T.npy\n",
     run_kernel,
 });

@@ -2,16 +2,16 @@
 // for each requested width, a finite μP network (nn::mlp) initialised from the same coefficients; writes the limit's
 // predictions and the finite-vs-limit function-space distance per width and step.
 #include <cmath>
-#include <fstream>
+#include <optional>
 #include <iomanip>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <xtensor/xnpy.hpp>
-
 #include <widenn/act/activations.hpp>
+#include <widenn/io/files.hpp>
+#include <widenn/io/npy.hpp>
 #include <widenn/io/plot.hpp>
 #include <widenn/limit/feature_learning.hpp>
 #include <widenn/nn/loss.hpp>
@@ -26,33 +26,6 @@ using widenn::matrix;
 using widenn::cli::usage_error;
 namespace lim = widenn::limit;
 using net_t = widenn::nn::mlp<widenn::param::mup, widenn::act::identity, 1, double>;
-
-// Reads a 1-D or 2-D .npy array of float64, float32, int64 or int32 (C order) as a matrix (1-D: N x 1).
-matrix<double> read_npy(const std::string& path) {
-    std::ifstream stream(path, std::ifstream::binary);
-    if (!stream) throw widenn::error("cannot open '" + path + "'");
-    try {
-        auto file = xt::detail::load_npy_file(stream);
-        const std::vector<std::size_t> shape = file.m_shape;
-        if (shape.empty() || shape.size() > 2)
-            throw widenn::error("'" + path + "' must be a 1-D or 2-D array, got rank " + std::to_string(shape.size()));
-        if (file.m_fortran_order) throw widenn::error("'" + path + "' is in Fortran order; save it with C order");
-        const std::size_t rows = shape[0], cols = shape.size() == 2 ? shape[1] : 1;
-        matrix<double> out = xt::empty<double>({rows, cols});
-        auto copy = [&](const auto& data) { std::copy(data.begin(), data.end(), out.begin()); };
-        const std::string type = file.m_typestring;
-        if (type == "<f8") copy(std::move(file).cast<double, xt::layout_type::row_major>());
-        else if (type == "<f4") copy(std::move(file).cast<float, xt::layout_type::row_major>());
-        else if (type == "<i8") copy(std::move(file).cast<std::int64_t, xt::layout_type::row_major>());
-        else if (type == "<i4") copy(std::move(file).cast<std::int32_t, xt::layout_type::row_major>());
-        else throw widenn::error("'" + path + "' has dtype " + type + "; expected float64, float32, int64 or int32");
-        return out;
-    } catch (const widenn::error&) {
-        throw;
-    } catch (const std::exception& e) {
-        throw widenn::error("cannot read '" + path + "' as .npy: " + e.what());
-    }
-}
 
 // Integer class labels (N x 1) -> one-hot rows (N x classes).
 matrix<double> one_hot(const matrix<double>& labels, const std::string& path) {
@@ -86,36 +59,37 @@ double rms_distance(const matrix<double>& a, const matrix<double>& b) {
 
 int run_mup_limit(widenn::cli::args& a) {
     const std::string x_path = a.required_text("x"), y_path = a.required_text("y");
-    const long steps = a.integer("steps", 100);
-    const double lr = a.real("lr", 0.1);
-    const long batch_arg = a.integer("batch", 0);
+    const long steps = a.integer<long>("steps", 100, 0, 100000000);
+    const double lr = a.real("lr", 0.1, std::numeric_limits<double>::min());
+    const std::size_t batch_arg = a.integer<std::size_t>("batch", 0, 0, std::size_t{1} << 40);
     const std::string loss_name = a.text("loss", "mse");
-    const std::vector<long> widths = a.integers("widths", {});
+    const std::vector<std::size_t> widths = a.integers<std::size_t>("widths", {}, 1, std::size_t{1} << 24);
     const std::string predict_path = a.text("predict", ""), out_path = a.text("out", "");
     const std::string csv_path = a.text("csv", "");
-    const double weight_decay = a.real("weight-decay", 0.0);
-    const long seed = a.integer("seed", 0);
+    const double weight_decay = a.real("weight-decay", 0.0, 0.0);
+    const std::uint64_t seed = a.integer<std::uint64_t>("seed", 0);
     a.reject_unknown();
-    if (steps < 0) throw usage_error("--steps must be >= 0, got " + std::to_string(steps));
-    if (!(lr > 0)) throw usage_error("--lr must be > 0");
     if (loss_name != "mse" && loss_name != "xent") throw usage_error("--loss must be mse or xent, got '" + loss_name + "'");
     if (predict_path.empty() != out_path.empty()) throw usage_error("--predict and --out go together");
-    for (long w : widths)
-        if (w < 1) throw usage_error("--widths must be positive integers, got " + std::to_string(w));
+    widenn::io::require_distinct_outputs({{"--x", x_path}, {"--y", y_path}, {"--predict", predict_path}},
+                                         {{"--out", out_path}, {"--csv", csv_path}}, "");
+    std::optional<widenn::io::output_file> out_file;
+    if (!out_path.empty()) out_file.emplace(out_path, "--out");  // an unwritable path fails now, not after training
     const auto loss = loss_name == "mse" ? lim::loss_kind::mse : lim::loss_kind::cross_entropy;
 
-    const matrix<double> X = read_npy(x_path);
-    matrix<double> Y = read_npy(y_path);
+    const matrix<double> X = widenn::io::read_npy_matrix<double>(x_path);
+    matrix<double> Y = widenn::io::read_npy_matrix<double>(y_path);
     if (loss == lim::loss_kind::cross_entropy && Y.shape()[1] == 1) Y = one_hot(Y, y_path);
     if (Y.shape()[0] != X.shape()[0])
         throw widenn::shape_error("X has " + std::to_string(X.shape()[0]) + " rows but Y has " + std::to_string(Y.shape()[0]));
     widenn::require_finite(X, "--x", x_path);
     widenn::require_finite(Y, "--y", y_path);
     const std::size_t n_data = X.shape()[0], d = X.shape()[1], d_out = Y.shape()[1];
-    const std::size_t batch = batch_arg <= 0 ? n_data : std::min<std::size_t>(static_cast<std::size_t>(batch_arg), n_data);
+    if (n_data == 0 || d == 0 || d_out == 0) throw widenn::shape_error("--x and --y must not be empty");
+    const std::size_t batch = batch_arg == 0 ? n_data : std::min(batch_arg, n_data);
     matrix<double> X_test;
     if (!predict_path.empty()) {
-        X_test = read_npy(predict_path);
+        X_test = widenn::io::read_npy_matrix<double>(predict_path);
         widenn::require_shape(X_test, widenn::any_size, d, "--predict", "--predict inputs (N x d_in)");
     }
 
@@ -125,9 +99,9 @@ int run_mup_limit(widenn::cli::args& a) {
     std::vector<net_t> nets;
     std::vector<widenn::nn::sgd<net_t>> optimizers;
     nets.reserve(widths.size());
-    for (long w : widths) {
-        nets.emplace_back(widenn::nn::mlp_config{.d_in = d, .width = static_cast<std::size_t>(w), .d_out = d_out, .base_width = 1, .bias = false});
-        lim::initialise_from_coefficients(nets.back(), limit, static_cast<std::uint64_t>(seed));
+    for (std::size_t w : widths) {
+        nets.emplace_back(widenn::nn::mlp_config{.d_in = d, .width = w, .d_out = d_out, .base_width = 1, .bias = false});
+        lim::initialise_from_coefficients(nets.back(), limit, seed);
     }
     for (auto& net : nets) optimizers.emplace_back(net, widenn::nn::sgd_config{.lr = lr, .weight_decay = weight_decay});
 
@@ -174,9 +148,12 @@ int run_mup_limit(widenn::cli::args& a) {
                       << last_distance[k] * std::sqrt(static_cast<double>(nets[k].config().width)) << ")\n";
     }
     if (!out_path.empty()) {
-        xt::dump_npy(out_path, limit.predict(X_test));
+        const matrix<double> prediction = limit.predict(X_test);
+        widenn::require_finite(prediction, "widenn mup-limit", "the limit's predictions (did training diverge? lower --lr)");
+        widenn::io::write_npy(*out_file, prediction);
         std::cout << "wrote the limit's predictions for " << X_test.shape()[0] << " inputs to " << out_path << '\n';
     }
+    if (csv) csv->close();
     if (csv) std::cout << "wrote " << csv->path() << " (step, width [0 = limit], limit loss, distance)\n";
     return 0;
 }

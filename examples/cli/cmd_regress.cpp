@@ -8,6 +8,7 @@
 #include <limits>
 #include <string>
 
+#include <widenn/core/checked.hpp>
 #include <widenn/io/idx.hpp>
 #include <widenn/limit/kernel.hpp>
 #include <widenn/limit/predict.hpp>
@@ -44,44 +45,51 @@ int run_regress(widenn::cli::args& a) {
     namespace io = widenn::io;
     namespace lim = widenn::limit;
     const std::string kernel_name = a.text("kernel", "ntk"), act_name = a.text("act", "relu"), param_name = a.text("param", "ntk");
-    const long depth = a.integer("depth", 3);
+    const int depth = a.integer<int>("depth", 3, 1, 10000);
     const std::string dir = io::fashion_mnist_dir();
     std::string train_images = a.text("train-images", io::fashion_mnist_path("train-images-idx3-ubyte"));
     std::string train_labels = a.text("train-labels", io::fashion_mnist_path("train-labels-idx1-ubyte"));
     std::string test_images = a.text("test-images", io::fashion_mnist_path("t10k-images-idx3-ubyte"));
     std::string test_labels = a.text("test-labels", io::fashion_mnist_path("t10k-labels-idx1-ubyte"));
-    const long n_train = a.integer("n-train", 10000), n_test = a.integer("n-test", 10000);
-    const double diag_reg = a.real("diag-reg", 1e-4);
-    const double time = a.real("time", std::numeric_limits<double>::infinity());
+    const std::size_t n_train = a.count("n-train", 10000), n_test = a.count("n-test", 10000);
+    const double diag_reg = a.real("diag-reg", 1e-4, 0.0);
+    const double time = a.text("time", "inf") == "inf" ? std::numeric_limits<double>::infinity() : a.real("time", 0.0, 0.0);
     lim::kernel_config config;
-    config.weight_var = a.real("weight-var", 2.0);
-    config.bias_var = a.real("bias-var", 0.01);
-    config.width = static_cast<std::size_t>(a.integer("width", 0));
-    config.threads = static_cast<int>(a.integer("threads", 0));
+    config.weight_var = a.real("weight-var", 2.0, 0.0);
+    config.bias_var = a.real("bias-var", 0.01, 0.0);
+    config.width = a.integer<std::size_t>("width", 0, 0, std::size_t{1} << 40);
+    config.threads = a.integer<int>("threads", 0, 0, 1024);
     a.reject_unknown();
     if (kernel_name != "ntk" && kernel_name != "nngp") throw usage_error("--kernel must be ntk or nngp, got '" + kernel_name + "'");
-    if (depth < 1) throw usage_error("--depth must be >= 1, got " + std::to_string(depth));
-    if (n_train < 1 || n_test < 1) throw usage_error("--n-train and --n-test must be >= 1");
-    if (!(diag_reg >= 0)) throw usage_error("--diag-reg must be >= 0");
-    if (!(time >= 0)) throw usage_error("--time must be >= 0 (inf for convergence)");
+    ks::with_parametrization(param_name, []<class>() {});  // unknown names fail here, before any work
+    ks::with_activation(act_name, []<class>() {});
     for (const auto* path : {&train_images, &train_labels, &test_images, &test_labels})
         if (path->empty())
-            throw widenn::error("widenn regress: Fashion-MNIST is not in " + dir +
+            throw widenn::error("Fashion-MNIST is not in " + dir +
                                 " (install the Debian package dataset-fashion-mnist, set WIDENN_FASHION_MNIST_DIR, or pass "
                                 "--train-images/--train-labels/--test-images/--test-labels)");
+    // Two m x m matrices (the train kernel and its factor or eigenvectors) and the test blocks.
+    widenn::require_memory(widenn::checked_product({n_train, n_train, 2 * sizeof(double)}, "widenn regress"),
+                           "the " + std::to_string(n_train) + " x " + std::to_string(n_train) + " train kernel and its factor",
+                           "use a smaller --n-train");
     const bool use_ntk = kernel_name == "ntk";
     config.compute_ntk = use_ntk;
     if (param_name == "standard" && use_ntk && config.width == 0) throw usage_error("--param standard needs --width N for its NTK");
 
     const auto t_start = clock_type::now();
-    matrix<double> x_train = xt::cast<double>(io::read_idx_images(train_images, static_cast<std::size_t>(n_train)));
-    matrix<double> x_test = xt::cast<double>(io::read_idx_images(test_images, static_cast<std::size_t>(n_test)));
-    const auto y_train_labels = io::read_idx_labels(train_labels, static_cast<std::size_t>(n_train));
-    const auto y_test_labels = io::read_idx_labels(test_labels, static_cast<std::size_t>(n_test));
+    matrix<double> x_train = xt::cast<double>(io::read_idx_images(train_images, n_train));
+    matrix<double> x_test = xt::cast<double>(io::read_idx_images(test_images, n_test));
+    const auto y_train_labels = io::read_idx_labels(train_labels, n_train);
+    const auto y_test_labels = io::read_idx_labels(test_labels, n_test);
     if (x_train.shape()[0] != y_train_labels.size() || x_test.shape()[0] != y_test_labels.size())
-        throw widenn::shape_error("widenn regress: image and label counts differ");
+        throw widenn::shape_error("image and label counts differ: " + std::to_string(x_train.shape()[0]) + " train images, " +
+                                  std::to_string(y_train_labels.size()) + " train labels, " + std::to_string(x_test.shape()[0]) +
+                                  " test images, " + std::to_string(y_test_labels.size()) + " test labels");
     if (x_train.shape()[1] != x_test.shape()[1])
-        throw widenn::shape_error("widenn regress: train and test images have different sizes");
+        throw widenn::shape_error("train and test images have different sizes");
+    if (x_train.shape()[0] < n_train || x_test.shape()[0] < n_test)
+        std::cout << "note: the files hold " << x_train.shape()[0] << " train and " << x_test.shape()[0]
+                  << " test images; using all of them\n";
     const std::size_t m = x_train.shape()[0], p = x_test.shape()[0];
     int classes = 0;
     for (int label : y_train_labels) classes = std::max(classes, label + 1);
@@ -104,14 +112,21 @@ int run_regress(widenn::cli::args& a) {
             auto t0 = clock_type::now();
             lim::kernel_config train_config = config;
             train_config.progress = ks::progress_printer("train kernel");
-            auto train = lim::kernel_plan<P, A, double>(x_train, static_cast<int>(depth), train_config).compute();
+            auto train = lim::kernel_plan<P, A, double>(x_train, depth, train_config).compute();
             matrix<double> k_train = use_ntk ? std::move(train.ntk) : std::move(train.nngp);
             train = {};
             kernel_train_seconds = seconds_since(t0);
             t0 = clock_type::now();
             matrix<double> alpha;
             if (std::isinf(time)) {
-                alpha = lim::cholesky_factor(std::move(k_train), {.diag_reg = diag_reg}).solve(y);  // (K + λ tr/m I)⁻¹ y
+                try {
+                    alpha = lim::cholesky_factor(std::move(k_train), {.diag_reg = diag_reg}).solve(y);  // (K + λ tr/m I)⁻¹ y
+                } catch (const widenn::numerical_error&) {
+                    throw widenn::numerical_error("the " + std::to_string(m) + " x " + std::to_string(m) + " train kernel with --diag-reg " +
+                                                  std::to_string(diag_reg) + " is not positive definite (Cholesky broke down); "
+                                                  "give a larger --diag-reg (relative to the mean diagonal, e.g. 1e-4 or 1e-3), "
+                                                  "or check the data for duplicated images");
+                }
             } else {
                 const lim::gradient_descent_mse flow(std::move(k_train), y, {.lr = 1.0, .reg = {.diag_reg = diag_reg}});
                 alpha = flow.weights(y, time);
@@ -119,7 +134,7 @@ int run_regress(widenn::cli::args& a) {
             solve_seconds = seconds_since(t0);
             t0 = clock_type::now();
             // test predictions block by block: memory O(block x m)
-            const lim::kernel_plan<P, A, double> test_plan(x_test, x_train, static_cast<int>(depth), config);
+            const lim::kernel_plan<P, A, double> test_plan(x_test, x_train, depth, config);
             const std::size_t block = 1000;
             for (std::size_t r = 0; r < p; r += block) {
                 const std::size_t r1 = std::min(r + block, p);

@@ -49,7 +49,7 @@ void finite_vs_analytic(std::ostream& out) {
 }
 
 void small_regression(std::ostream& out) {
-    constexpr std::size_t m = 1000, p = 1000;
+    std::size_t m = 1000, p = 1000;  // at most; a smaller installed data set gives fewer
     matrix<double> x_train, x_test;
     xt::xtensor<int, 1> y_train, y_test;
     std::string source;
@@ -57,6 +57,8 @@ void small_regression(std::ostream& out) {
         auto train = wn::io::read_fashion_mnist(true, m), test = wn::io::read_fashion_mnist(false, p);
         x_train = xt::cast<double>(train.images), x_test = xt::cast<double>(test.images);
         y_train = train.labels, y_test = test.labels;
+        m = x_train.shape()[0], p = x_test.shape()[0];
+        if (m == 0 || p == 0) throw wn::error("the installed Fashion-MNIST files hold no images");
         source = "Fashion-MNIST";
     } else {  // two Gaussian blobs per class, 10 classes in R^20
         wn::rng g(5);

@@ -1,7 +1,9 @@
 // A downstream program using the installed headers: the umbrella header compiles together with
-// xtensor-blas, a compile-time fact holds, and a finite network agrees with its kernel limit's shape.
+// xtensor-blas, a compile-time fact holds, and a finite network agrees with its kernel limit's shape; widenn::io
+// (the file formats, with zlib) links.
 #include <iostream>
 
+#include <widenn/io/npy.hpp>
 #include <widenn/widenn.hpp>
 #include <xtensor-blas/xlinalg.hpp>
 
@@ -20,6 +22,13 @@ int main() {
     xt::xtensor<double, 2> m = {{2.0, 0.0}, {0.0, 3.0}};
     if (std::abs(d.derivative - 0.25) > 1e-15 || std::abs(xt::linalg::det(m) - 6.0) > 1e-12) {
         std::cerr << "consumer: unexpected values\n";
+        return 1;
+    }
+    // widenn::io: an .npy round trip through a file (exact).
+    const std::string path = "consumer_roundtrip.npy";
+    wn::io::write_npy(path, m);
+    if (wn::io::read_npy_matrix<double>(path) != m) {
+        std::cerr << "consumer: .npy round trip changed the matrix\n";
         return 1;
     }
     std::cout << "consumer: widenn found and usable\n";

@@ -42,3 +42,19 @@ TEST_CASE("zero denominators and unreadable text are errors at run time") {
         CHECK_THROWS_AS(widenn::parse_rational(bad), widenn::error);
     CHECK(widenn::to_string(rational{-3, 6}) == "-1/2");
 }
+
+TEST_CASE("rational arithmetic that does not fit in 64 bits throws instead of wrapping") {
+    // Eight-digit primes as denominators: their products pass 2^63 after three factors.
+    const rational a{1, 99999989}, b{1, 99999971}, c{1, 99999959};
+    CHECK_THROWS_WITH_AS(a + b * c, doctest::Contains("overflows 64 bits"), widenn::error);
+    CHECK_THROWS_AS(rational(INT64_MIN, 1), widenn::error);
+    CHECK_THROWS_AS(rational(INT64_MAX) + rational(1), widenn::error);
+    CHECK_THROWS_AS(rational(INT64_MAX) * rational(2), widenn::error);
+    // Cancellation before multiplying keeps exact results exact when they fit.
+    CHECK(rational(INT64_MAX, 3) * rational(3, INT64_MAX) == rational(1));
+    CHECK(a * rational(99999989) == rational(1));
+    CHECK(rational(INT64_MAX - 1, 2) + rational(1, 2) == rational(INT64_MAX, 2));
+    // Comparison is exact for any two representable values (128-bit cross products).
+    CHECK(rational(INT64_MAX - 1, INT64_MAX) < rational(INT64_MAX, INT64_MAX - 1));
+    CHECK(rational(-INT64_MAX, 3) < rational(INT64_MAX, 7));
+}

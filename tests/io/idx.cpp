@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <zlib.h>
+
 #include <unistd.h>
 
 #include <cstdint>
@@ -53,8 +55,12 @@ void write_bytes(const std::string& path, const bytes& content) {
 }
 
 void gzip_file(const std::string& plain, const std::string& gz) {
-    const std::string command = "gzip -c " + widenn::io::detail::shell_quote(plain) + " > " + widenn::io::detail::shell_quote(gz);
-    REQUIRE(std::system(command.c_str()) == 0);
+    std::ifstream in(plain, std::ios::binary);
+    const bytes content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    gzFile out = gzopen(gz.c_str(), "wb");
+    REQUIRE(out != nullptr);
+    REQUIRE(gzwrite(out, content.data(), static_cast<unsigned>(content.size())) == static_cast<int>(content.size()));
+    REQUIRE(gzclose(out) == Z_OK);
 }
 
 // The message of the widenn::error thrown by f, or "" (and a failed check) if none was thrown.
@@ -108,7 +114,7 @@ TEST_CASE("read_idx_images and read_idx_labels return what was written") {
     }
 }
 
-TEST_CASE("gzipped IDX files read the same as plain ones, including paths that need shell quoting") {
+TEST_CASE("gzipped IDX files read the same as plain ones, including paths with quotes and spaces") {
     scratch_dir dir;
     const std::string plain = dir.file("it's images");
     write_bytes(plain, idx_file_bytes({3, 2, 3}, image_payload));
@@ -209,6 +215,19 @@ TEST_CASE("missing, truncated, corrupt and wrong-rank files give errors naming t
         write_bytes(dir.file("half.gz"), gz);
         m = error_message([&] { read_idx_images(dir.file("half.gz")); });
         CHECK(contains(m, "not a valid gzip file or is truncated"));
+
+        // A gzip stream whose IDX header promises more than deflate could expand its few bytes to (a decompression
+        // bomb's header, or a corrupt one): refused from the header, before allocating for the payload.
+        write_bytes(dir.file("huge"), idx_header(0x08, {60000, 60000, 100}));
+        gzip_file(dir.file("huge"), dir.file("huge.gz"));
+        m = error_message([&] { read_idx_images(dir.file("huge.gz")); });
+        CHECK(contains(m, "more than the"));
+        // A trailing byte after the payload inside the gzip stream.
+        bytes long_labels = idx_file_bytes({3}, label_payload);
+        long_labels.push_back(9);
+        write_bytes(dir.file("long-labels"), long_labels);
+        gzip_file(dir.file("long-labels"), dir.file("long-labels.gz"));
+        CHECK(contains(error_message([&] { read_idx_labels(dir.file("long-labels.gz")); }), "1 unexpected trailing bytes"));
     }
 }
 

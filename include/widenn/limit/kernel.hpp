@@ -446,7 +446,37 @@ private:
         const T d = static_cast<T>(x1_.shape()[1]);
         norms1_ = norms(x1_);
         q1_ = recursion::variances(norms1_, d, depth_, config_);
-        if (!symmetric_) q2_ = recursion::variances(norms(x2_), d, depth_, config_);
+        require_finite_variances(q1_, norms1_, symmetric_ ? "X" : "X1");
+        if (!symmetric_) {
+            const vector<T> norms2 = norms(x2_);
+            q2_ = recursion::variances(norms2, d, depth_, config_);
+            require_finite_variances(q2_, norms2, "X2");
+        }
+    }
+    // Every kernel entry is bounded by its diagonals (|K(x, x')| ≤ √(K(x, x) K(x', x')), both kernels are positive
+    // semi-definite), so finite per-point variances mean a finite kernel: an overflow is caught here, before the work,
+    // with its cause, instead of as NaN or inf entries in the result.
+    void require_finite_variances(const matrix<T>& q, const vector<T>& squared_norms, const char* which) const {
+        const std::size_t n = q.shape()[1], layers = static_cast<std::size_t>(depth_);
+        const char* type = std::is_same_v<T, float> ? "float" : "double";
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!std::isfinite(squared_norms(i)))
+                fail<numerical_error>("limit::kernel: row ", i, " of ", which, " has a squared norm / d that overflows ", type,
+                                      " (entries of magnitude ~1e", std::is_same_v<T, float> ? 19 : 154,
+                                      " or more); rescale the inputs, e.g. divide each row by its norm");
+            for (std::size_t l = 0; l <= layers + 1; ++l)
+                if (!std::isfinite(q(l, i))) {
+                    if (l <= layers)
+                        fail<numerical_error>("limit::kernel: the NNGP variance Σ^", l + 1, "(x, x) of row ", i, " of ", which,
+                                              " overflows ", type, " at layer ", l + 1, " of ", layers + 1, " (input squared norm / d = ",
+                                              squared_norms(i), ", weight_var ", config_.weight_var,
+                                              "); rescale the inputs, lower weight_var or the depth, or compute in double");
+                    fail<numerical_error>("limit::kernel: the NTK diagonal Θ(x, x) of row ", i, " of ", which, " overflows ", type,
+                                          " at depth ", layers, " (it grows geometrically with depth here: weight_var ",
+                                          config_.weight_var, ", NNGP variance ", q(layers, i),
+                                          "); lower the depth or weight_var, use the NTK parametrization, or compute in double");
+                }
+        }
     }
     static vector<T> norms(const matrix<T>& x) {
         const std::size_t n = x.shape()[0], d = x.shape()[1];
