@@ -3,6 +3,8 @@
 // outside the group.
 #include <doctest/doctest.h>
 
+#include <limits>
+
 #include <cmath>
 #include <numbers>
 
@@ -270,4 +272,15 @@ TEST_CASE("bad input: from_matrix and log name the violated property") {
     CHECK(log_of_matrix<so<2>>(so<2>::rotation(0.5).matrix())[0] == doctest::Approx(0.5 * std::numbers::sqrt2));
     const double nan = std::numeric_limits<double>::quiet_NaN();
     CHECK_THROWS_WITH_AS(so<2>::from_matrix(mat<double, 2>{nan, 0, 0, 1}), doctest::Contains("non-finite"), widenn::error);
+}
+
+TEST_CASE_TEMPLATE("bad input: exp of a non-finite tangent vector raises instead of returning a NaN element", G, ALL_GROUPS) {
+    for (const double bad : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
+        typename G::tangent v{};
+        v[G::dof - 1] = static_cast<typename G::scalar>(bad);
+        CHECK_THROWS_AS(G::exp(v), widenn::error);
+        v = {};
+        v[0] = static_cast<typename G::scalar>(-bad);
+        CHECK_THROWS_AS(G::exp(v), widenn::error);
+    }
 }

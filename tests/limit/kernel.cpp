@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 #include <widenn/act/activations.hpp>
@@ -10,6 +11,7 @@
 
 #include <widenn/core/rng.hpp>
 #include <widenn/limit/kernel.hpp>
+#include <widenn/limit/predict.hpp>
 #include <widenn/limit/solvers.hpp>
 
 namespace wn = widenn;
@@ -261,4 +263,39 @@ TEST_CASE("kernel: bad input is a clear error") {
     CHECK_THROWS_WITH(K::kernels(x, {.weight_var = -1}), doctest::Contains("weight_var"));
     CHECK_THROWS_WITH((lim::kernel<wn::param::standard_lr_1_over_n, act::relu, 2>::kernels(x)), doctest::Contains("width"));
     CHECK_THROWS_AS(K::plan(x).block(0, 6, 0, 2), wn::error);
+}
+
+TEST_CASE("kernel overflow is refused before the work, naming the cause, instead of NaN or inf entries") {
+    using K = widenn::limit::kernel_plan<widenn::param::ntk, widenn::act::relu, double>;
+    widenn::matrix<double> x = widenn::normal_matrix(4, 3, 1);
+    // Entries of 1e155: x·x/d overflows double (relu's dual would then give NaN rows).
+    widenn::matrix<double> huge = x * 1e155;
+    CHECK_THROWS_WITH_AS(K(huge, 1, {}), doctest::Contains("squared norm / d that overflows double"), widenn::numerical_error);
+    CHECK_THROWS_WITH_AS(K(x, huge, 1, {}), doctest::Contains("row 0 of X2"), widenn::numerical_error);
+    // relu with weight_var 4 doubles Σ per layer: 2^1100 overflows near layer 1024, which the message names.
+    CHECK_THROWS_WITH_AS(K(x, 1100, {.weight_var = 4.0}), doctest::Contains("overflows double at layer 10"), widenn::numerical_error);
+    // In float the same network overflows about 900 layers earlier.
+    using KF = widenn::limit::kernel_plan<widenn::param::ntk, widenn::act::relu, float>;
+    CHECK_THROWS_WITH_AS(KF(x, 200, {.weight_var = 4.0}), doctest::Contains("overflows float at layer 12"), widenn::numerical_error);
+    // Standard parametrization, erf with weight_var 100: σw²·Σ̇ ≈ 6 > 1, so the NTK diagonal grows geometrically with depth.
+    using KS = widenn::limit::kernel_plan<widenn::param::standard_lr_1_over_n, widenn::act::erf<>, double>;
+    CHECK_THROWS_WITH_AS(KS(x, 1000, {.weight_var = 100.0, .width = 1000}), doctest::Contains("NTK diagonal"),
+                         widenn::numerical_error);
+    // Right below the thresholds everything is finite.
+    const auto fine = K(x * 1e150, 1, {}).compute();
+    CHECK(xt::all(xt::isfinite(fine.ntk)));
+}
+
+TEST_CASE("predictions refuse non-finite kernels and initial outputs") {
+    const widenn::matrix<double> x = widenn::normal_matrix(5, 3, 2);
+    const auto k = widenn::limit::kernel<widenn::param::ntk, widenn::act::relu, 1>::kernels(x, {.weight_var = 2.0});
+    const widenn::matrix<double> y = widenn::normal_matrix(5, 1, 3);
+    const widenn::limit::gradient_descent_mse flow(k.ntk, y, {.lr = 1.0});
+    widenn::matrix<double> test = k.ntk;
+    test(1, 2) = std::numeric_limits<double>::quiet_NaN();
+    CHECK_THROWS_WITH_AS(flow.test(test, 10.0), doctest::Contains("Θ_*D"), widenn::error);
+    widenn::matrix<double> f0 = xt::zeros<double>({5, 1});
+    f0(3, 0) = std::numeric_limits<double>::infinity();
+    CHECK_THROWS_AS(flow.test(k.ntk, 10.0, f0), widenn::error);
+    CHECK_THROWS_AS(flow.train(10.0, f0), widenn::error);
 }

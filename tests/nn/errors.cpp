@@ -162,3 +162,12 @@ TEST_CASE("gradients from backward are certified finite; others are scanned") {
     huge(0, 0) = 3e38f;
     CHECK_FALSE(net.certifies_finite(net.backward(good_x, huge)));
 }
+
+TEST_CASE("an mlp too large for memory or 64-bit sizes is refused before allocating, with the size it needs") {
+    using net = widenn::nn::mlp<widenn::param::mup, widenn::act::relu, 2, float>;
+    CHECK_THROWS_WITH_AS(net({.d_in = 4, .width = std::size_t{1} << 62, .d_out = 1}), doctest::Contains("at most 2^32"), widenn::error);
+    // Width 2^28 with two hidden layers: 2^56 hidden weights (2^59 bytes with their gradients), beyond any machine.
+    CHECK_THROWS_WITH_AS(net({.d_in = 4, .width = std::size_t{1} << 28, .d_out = 1}), doctest::Contains("of memory, but only"), widenn::error);
+    // Width 2^31: the byte count itself passes 2^64.
+    CHECK_THROWS_WITH_AS(net({.d_in = 4, .width = std::size_t{1} << 31, .d_out = 1}), doctest::Contains("more than 2^64"), widenn::error);
+}

@@ -128,11 +128,13 @@ namespace detail {
 inline bool same_file(const std::string& a, const std::string& b) {
     std::error_code ec;
     if (std::filesystem::equivalent(a, b, ec) && !ec) return true;
-    const auto ca = std::filesystem::weakly_canonical(a, ec);
-    if (ec) return a == b;
-    const auto cb = std::filesystem::weakly_canonical(b, ec);
-    if (ec) return a == b;
-    return ca == cb;
+    // Not both existing: compare absolute, symlink-resolved, lexically normal paths.
+    auto normal = [](const std::string& p) {
+        std::error_code e;
+        auto out = std::filesystem::weakly_canonical(std::filesystem::absolute(p, e), e);
+        return e ? std::filesystem::path(p).lexically_normal() : out.lexically_normal();
+    };
+    return normal(a) == normal(b);
 }
 }  // namespace detail
 

@@ -57,6 +57,7 @@ public:
     }
     // exp(v, ξ) = (phi1(hat ξ) v, exp ξ), phi1(A) = Σ A^k/(k+1)!.
     static affine exp(const tangent& v) {
+        detail::require_finite_tangent(v, "lie::affine::exp");
         const auto xi = h_part(v);
         return affine(phi1(H::hat(xi)) * t_part(v), H::exp(xi));
     }

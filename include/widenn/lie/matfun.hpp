@@ -30,6 +30,12 @@ void require_finite_matrix(const mat<T, N>& a, const char* where) {
         for (std::size_t j = 0; j < a.size(); ++j)
             if (!std::isfinite(a(i, j))) fail(where, ": matrix has a non-finite entry (", a(i, j), ") at (", i, ", ", j, ")");
 }
+// A tangent vector (any fixed-size array of T) with non-finite coordinates is bad input (docs/lie.md, "Errors").
+template <class Tangent>
+void require_finite_tangent(const Tangent& v, const char* where) {
+    for (std::size_t i = 0; i < v.size(); ++i)
+        if (!std::isfinite(v[i])) fail(where, ": tangent coordinate ", i, " is not finite (", v[i], ")");
+}
 template <class T, std::size_t N>
 void require_finite_result(const mat<T, N>& a, const char* where) {
     if (!all_finite(a)) fail<numerical_error>(where, ": result overflowed (non-finite entries); the argument is too large");

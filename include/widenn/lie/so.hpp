@@ -36,6 +36,7 @@ public:
         return v;
     }
     static so exp(const tangent& v) {
+        detail::require_finite_tangent(v, "lie::so::exp");
         if constexpr (N == 2) {
             return rotation(v[0] * static_cast<T>(basis::inv_sqrt2));
         } else if constexpr (N == 3) {

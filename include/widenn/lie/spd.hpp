@@ -47,7 +47,10 @@ public:
             basis::vee_sym<T, N>(a, v);
         return v;
     }
-    static spd_group exp(const tangent& v) { return spd_group(spd_exp_unchecked(hat(v)), trusted{}); }
+    static spd_group exp(const tangent& v) {
+        detail::require_finite_tangent(v, "lie::spd::exp");
+        return spd_group(spd_exp_unchecked(hat(v)), trusted{});
+    }
     tangent log() const { return vee(spd_log(p_)); }
 
     friend spd_group operator*(const spd_group& a, const spd_group& b) {

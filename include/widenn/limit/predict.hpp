@@ -90,11 +90,13 @@ public:
                         const std::optional<matrix<double>>& f0_test = std::nullopt,
                         const std::optional<matrix<double>>& f0_train = std::nullopt) const {
         require_shape(ntk_test_train, any_size, m(), "limit::gradient_descent_mse::test", "Θ_*D");
+        require_finite(ntk_test_train, "limit::gradient_descent_mse::test", "Θ_*D");
         check_time(t, "test");
         const matrix<double> r = y_ - initial(f0_train, m(), "f0_train");
         matrix<double> out = detail::matmul(ntk_test_train, weights(r, t));
         if (f0_test) {
             require_shape(*f0_test, ntk_test_train.shape()[0], y_.shape()[1], "limit::gradient_descent_mse::test", "f0_test");
+            require_finite(*f0_test, "limit::gradient_descent_mse::test", "f0_test");
             out += *f0_test;
         }
         return out;
@@ -102,6 +104,8 @@ public:
 
     // Θ⁻¹(I − e^{−Θt'}) r (the dual weights α with f_* = f_*(0) + Θ_{*D} α).
     matrix<double> weights(const matrix<double>& r, double t) const {
+        require_shape(r, m(), any_size, "limit::gradient_descent_mse::weights", "r");
+        require_finite(r, "limit::gradient_descent_mse::weights", "r");
         if (std::isinf(t)) return chol().solve(r);
         const auto& e = eig();
         matrix<double> c = detail::matmul(xt::transpose(e.vectors), r);
@@ -125,6 +129,7 @@ private:
     matrix<double> initial(const std::optional<matrix<double>>& f0, std::size_t rows, const char* what) const {
         if (!f0) return xt::zeros<double>(y_.shape());
         require_shape(*f0, rows, y_.shape()[1], "limit::gradient_descent_mse", what);
+        require_finite(*f0, "limit::gradient_descent_mse", what);
         return *f0;
     }
     template <class F>

@@ -28,6 +28,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "../core/checked.hpp"
 #include "../core/concepts.hpp"
 #include "../core/errors.hpp"
 #include "../core/rng.hpp"
@@ -146,6 +147,15 @@ public:
         require(config_.d_in > 0 && config_.width > 0 && config_.d_out > 0, "nn::mlp: d_in, width and d_out must be positive, got d_in = ",
                 config_.d_in, ", width = ", config_.width, ", d_out = ", config_.d_out);
         if (config_.base_width == 0) config_.base_width = config_.width;
+        // The weights and their gradients, sized before any allocation (a width of 2^62 is an error, not a heap overflow).
+        constexpr std::size_t size_limit = std::size_t{1} << 32;  // keeps the sums below exact in 64 bits
+        require(config_.width <= size_limit && config_.d_in <= size_limit && config_.d_out <= size_limit,
+                "nn::mlp: d_in, width and d_out must be at most 2^32, got d_in = ", config_.d_in, ", width = ", config_.width,
+                ", d_out = ", config_.d_out);
+        const std::size_t n = config_.width, hidden = static_cast<std::size_t>(L - 1);
+        const std::size_t parameters = checked_product({config_.d_in + 1 + hidden * (n + 1) + config_.d_out, n}, "nn::mlp") + config_.d_out;
+        require_memory(checked_product({parameters, 2 * sizeof(T)}, "nn::mlp"), widenn::detail::concat("nn::mlp of width ", n),
+                       "use a smaller width");
         require(config_.weight_var > 0 && std::isfinite(config_.weight_var), "nn::mlp: weight_var must be positive and finite, got ",
                 config_.weight_var);
         require(config_.bias_var >= 0 && std::isfinite(config_.bias_var), "nn::mlp: bias_var must be >= 0 and finite, got ", config_.bias_var);

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The `widenn` command on bad input: every case must end with one clear line and a non-zero exit code (2 for bad
+# input, 1 for a numerical failure), never a crash, a hang, a silent success or a partial output file.
+# Usage: tests/cli/bad_input.sh PATH/TO/widenn
+set -u
+widenn=${1:?usage: bad_input.sh PATH/TO/widenn}
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir"
+passed=0 failed=0
+
+# expect CODE PATTERN -- COMMAND...: the command exits with CODE within 60 s and its stderr matches PATTERN.
+expect() {
+  local code=$1 pattern=$2
+  shift 3
+  local err rc
+  err=$(timeout 60 "$widenn" "$@" 2>&1 >/dev/null)
+  rc=$?
+  if [[ $rc -eq $code ]] && grep -qE -- "$pattern" <<<"$err" && [[ $(grep -c . <<<"$err") -le 2 ]]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAILED: widenn $* -> exit $rc (expected $code), stderr: $err (expected /$pattern/)"
+  fi
+}
+check() {  # check DESCRIPTION CONDITION...
+  local what=$1
+  shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $what"; fi
+}
+
+python3 - <<'PY'
+import struct
+def npy(dict_text, data=b"", major=1):
+    fixed = 10 if major == 1 else 12
+    header = dict_text
+    total = (fixed + len(header) + 1 + 63) // 64 * 64
+    header = header + " " * (total - fixed - len(header) - 1) + "\n"
+    length = struct.pack("<H" if major == 1 else "<I", len(header))
+    return b"\x93NUMPY" + bytes([major, 0]) + length + header.encode() + data
+def f8(shape):
+    return "{'descr': '<f8', 'fortran_order': False, 'shape': (%s), }" % ", ".join(map(str, shape))
+open("x.npy", "wb").write(npy(f8([6, 3]), struct.pack("<18d", *[0.1 * (i % 7) - 0.3 for i in range(18)])))
+open("x4.npy", "wb").write(npy(f8([6, 4]), struct.pack("<24d", *[0.1 * i for i in range(24)])))
+open("y.npy", "wb").write(npy(f8([6, 1]), struct.pack("<6d", *[1, -1, 1, -1, 1, -1])))
+open("crafted.npy", "wb").write(npy(f8([2**62 + 1, 4]), b"\0" * 32))
+full = npy(f8([6, 3]), b"\0" * 144)
+open("truncated.npy", "wb").write(full[:-8])
+open("header_only.npy", "wb").write(full[:128])
+open("empty_header.npy", "wb").write(b"\x93NUMPY\x01\x00\x00\x00")
+open("v2_short.npy", "wb").write(b"\x93NUMPY\x02\x00" + struct.pack("<I", 1300000000) + b"x")
+open("rank3.npy", "wb").write(npy(f8([2, 3, 1]), b"\0" * 48))
+open("huge.npy", "wb").write(npy(f8([6, 3]), struct.pack("<18d", *[1e155] * 18)))
+open("nan.npy", "wb").write(npy(f8([6, 3]), struct.pack("<18d", *([float("nan")] + [0.5] * 17))))
+open("tall.npy", "wb").write(npy(f8([200000, 1]), b"\0" * 1600000))
+open("f2.npy", "wb").write(npy("{'descr': '<f2', 'fortran_order': False, 'shape': (6, 3), }", b"\0" * 36))
+open("text.npy", "w").write("not an array\n")
+PY
+
+# .npy inputs that crashed, were accepted with zeros, or allocated gigabytes.
+expect 2 "multiply to more than 2\^64" -- kernel --x1 crafted.npy --nngp k.npy
+expect 2 "multiply to more than 2\^64" -- mup-limit --x crafted.npy --y y.npy
+expect 2 "is truncated" -- kernel --x1 truncated.npy --nngp k.npy
+expect 2 "the file has 0" -- kernel --x1 header_only.npy --nngp k.npy
+expect 2 "empty .npy header" -- kernel --x1 empty_header.npy --nngp k.npy
+expect 2 "claims 1300000000 bytes but the file has 13" -- kernel --x1 v2_short.npy --nngp k.npy
+expect 2 "2-D array" -- kernel --x1 rank3.npy --nngp k.npy
+expect 2 "float16" -- kernel --x1 f2.npy --nngp k.npy
+expect 2 "not a .npy file" -- kernel --x1 text.npy --nngp k.npy
+expect 2 "cannot open" -- kernel --x1 missing.npy --nngp k.npy
+expect 2 "same number of features" -- kernel --x1 x.npy --x2 x4.npy --nngp k.npy
+expect 2 "non-finite|not finite|NaN|nan" -- kernel --x1 nan.npy --nngp k.npy
+check "no output after failed runs" test ! -e k.npy
+# Memory: a 200,000 x 200,000 kernel from a 1.6 MB input is refused before loading, with the size it needs.
+expect 2 "needs 320 GB of memory" -- kernel --x1 tall.npy --nngp k.npy
+# Outputs: aliasing, unwritable places, a full device.
+cp x.npy x_copy.npy
+expect 2 "would destroy the input" -- kernel --x1 x.npy --nngp x.npy
+check "the input survives an aliasing output" cmp -s x.npy x_copy.npy
+expect 2 "name the same file" -- kernel --x1 x.npy --nngp k.npy --ntk ./k.npy
+expect 2 "cannot create a file in" -- kernel --x1 x.npy --nngp no/such/dir/k.npy
+expect 2 "is a directory" -- kernel --x1 x.npy --nngp .
+expect 2 "No space left on device" -- kernel --x1 x.npy --nngp /dev/full
+expect 2 "No space left on device" -- mup-limit --x x.npy --y y.npy --steps 2 --csv /dev/full
+expect 2 "would destroy the input" -- mup-limit --x x.npy --y y.npy --predict x.npy --out y.npy
+# A failed run leaves the previous output intact and no partial file.
+"$widenn" kernel --x1 x.npy --nngp k.npy > /dev/null 2>&1
+cp k.npy k_before.npy
+expect 1 "overflows double" -- kernel --x1 huge.npy --nngp k.npy
+check "the previous output is intact after a failed run" cmp -s k.npy k_before.npy
+check "no partial files are left" test -z "$(ls -A | grep partial)"
+# Integer options never narrow or wrap; counts are positive.
+expect 2 "must be an integer in \[1, 10000\], got 4294967299" -- kernel --x1 x.npy --nngp k.npy --depth 4294967299
+expect 2 "--width must be an integer in \[0," -- kernel --x1 x.npy --nngp k.npy --width -1
+expect 2 "--repeats must be an integer in \[1," -- equivariance --repeats -1 --out eq
+expect 2 "--n-train must be an integer in \[1," -- regress --n-train 0
+expect 2 "expects a finite number" -- kernel --x1 x.npy --nngp k.npy --weight-var nan
+expect 2 "--steps expects an integer" -- mup-limit --x x.npy --y y.npy --steps 1e3
+expect 2 "must be an integer in" -- coord-check --widths 64,-128
+expect 2 "unknown option --dpeth" -- kernel --x1 x.npy --nngp k.npy --dpeth 2
+# Rational exponents whose arithmetic overflows 64 bits: an error, not a negative denominator.
+expect 2 "overflows 64 bits" -- classify --a-in 1/99999989 --b-in 1/99999971 --a-hidden 1/99999959 --b-hidden 1/99999941 --a-out 1/99999931 --b-out 1/99999929 --c 1/99999923
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
