@@ -33,6 +33,26 @@ cmake -S "$root/tests/consumer" -B "$root/build/consumer" -DCMAKE_PREFIX_PATH="$
 cmake --build "$root/build/consumer" -j "$jobs"
 ctest --test-dir "$root/build/consumer" --output-on-failure
 
+step "Fuzz targets (libFuzzer + ASan + UBSan, clang): ${WIDENN_FUZZ_SECONDS:-45} s each from the seed corpus"
+if command -v clang++ > /dev/null; then
+  cmake -S "$root/tests/fuzz" -B "$root/build/fuzz" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release > /dev/null
+  cmake --build "$root/build/fuzz" -j "$jobs"
+  for target in npy idx cli; do
+    found=$(mktemp -d)  # new inputs go here, not into the repository's seed corpus
+    log="$root/build/fuzz/fuzz_$target.log"
+    if ! "$root/build/fuzz/fuzz_$target" -max_total_time="${WIDENN_FUZZ_SECONDS:-45}" -timeout=10 -rss_limit_mb=2048 \
+         -print_final_stats=1 -artifact_prefix="$root/build/fuzz/" "$found" "$root/tests/fuzz/corpus/$target" > "$log" 2>&1; then
+      tail -n 60 "$log"
+      echo "fuzz_$target found a failure (the input is saved as crash-* or oom-* or timeout-* in $(pwd))"
+      exit 1
+    fi
+    echo "fuzz_$target: $(sed -n 's/^stat::number_of_executed_units: *//p' "$log") executions, no crash, leak, timeout or sanitizer report"
+    rm -rf "$found"
+  done
+else
+  echo "clang++ not found: fuzz targets skipped (scripts/deps.sh installs clang)"
+fi
+
 step "Packaging checks (vcpkg overlay port, conan recipe)"
 bash "$root/packaging/check.sh" "$prefix"
 echo
