@@ -55,6 +55,21 @@ open("nan.npy", "wb").write(npy(f8([6, 3]), struct.pack("<18d", *([float("nan")]
 open("tall.npy", "wb").write(npy(f8([200000, 1]), b"\0" * 1600000))
 open("f2.npy", "wb").write(npy("{'descr': '<f2', 'fortran_order': False, 'shape': (6, 3), }", b"\0" * 36))
 open("text.npy", "w").write("not an array\n")
+# A small IDX data set in Fashion-MNIST's layout (50 train and 20 test images, 28 x 28), and copies with a label of 10
+# and with every image equal (a singular kernel).
+import os, random
+random.seed(1)
+def idx(dims, payload):
+    return bytes([0, 0, 8, len(dims)]) + b"".join(struct.pack(">I", d) for d in dims) + bytes(payload)
+def dataset(name, labels_train, labels_test, same=False):
+    os.makedirs(name, exist_ok=True)
+    for split, labels in (("train", labels_train), ("t10k", labels_test)):
+        pixels = [0 if same else random.randrange(256) for _ in range(len(labels) * 784)]
+        open(f"{name}/{split}-images-idx3-ubyte", "wb").write(idx([len(labels), 28, 28], pixels))
+        open(f"{name}/{split}-labels-idx1-ubyte", "wb").write(idx([len(labels)], labels))
+dataset("small", [i % 10 for i in range(50)], [i % 10 for i in range(20)])
+dataset("label10", [i % 10 for i in range(50)], [10] + [i % 10 for i in range(19)])
+dataset("same", [i % 10 for i in range(50)], [i % 10 for i in range(20)], same=True)
 PY
 
 # .npy inputs that crashed, were accepted with zeros, or allocated gigabytes.
@@ -89,6 +104,23 @@ cp k.npy k_before.npy
 expect 1 "overflows double" -- kernel --x1 huge.npy --nngp k.npy
 check "the previous output is intact after a failed run" cmp -s k.npy k_before.npy
 check "no partial files are left" test -z "$(ls -A | grep partial)"
+# A really full disk (a 64 KiB tmpfs, where this machine lets us mount one): a 200 x 200 kernel (320 KB) does not fit.
+mkdir tiny_disk
+if mount -t tmpfs  -o size=64k tmpfs tiny_disk 2> /dev/null; then
+  python3 -c "
+import struct
+h = \"{'descr': '<f8', 'fortran_order': False, 'shape': (200, 3), }\"
+h += ' ' * (118 - len(h)) + '\\n'
+open('x200.npy', 'wb').write(b'\\x93NUMPY\\x01\\x00' + struct.pack('<H', len(h)) + h.encode() + struct.pack('<600d', *[0.01 * i for i in range(600)]))"
+  echo "previous" > tiny_disk/k.npy
+  expect 2 "No space left on device" -- kernel --x1 x200.npy --nngp tiny_disk/k.npy
+  check "a full disk leaves the previous file intact" test "$(cat tiny_disk/k.npy)" = previous
+  check "a full disk leaves no partial file" test "$(ls -A tiny_disk)" = k.npy
+  umount tiny_disk
+else
+  echo "note: cannot mount a small tmpfs here; the full-disk case is covered by /dev/full above"
+fi
+
 # Integer options never narrow or wrap; counts are positive.
 expect 2 "must be an integer in \[1, 10000\], got 4294967299" -- kernel --x1 x.npy --nngp k.npy --depth 4294967299
 expect 2 "--width must be an integer in \[0," -- kernel --x1 x.npy --nngp k.npy --width -1
@@ -98,6 +130,11 @@ expect 2 "expects a finite number" -- kernel --x1 x.npy --nngp k.npy --weight-va
 expect 2 "--steps expects an integer" -- mup-limit --x x.npy --y y.npy --steps 1e3
 expect 2 "must be an integer in" -- coord-check --widths 64,-128
 expect 2 "unknown option --dpeth" -- kernel --x1 x.npy --nngp k.npy --dpeth 2
+# Data sets smaller than a command expects, labels out of range, a singular kernel: used as they are or refused clearly.
+WIDENN_FASHION_MNIST_DIR=small timeout 120 "$widenn" tour > tour.out 2>&1
+check "tour runs on a data set with fewer images than it asks for" grep -q "kernel regression on Fashion-MNIST: 50 train, 20 test" tour.out
+WIDENN_FASHION_MNIST_DIR=label10 expect 2 "label 10 at position 0; Fashion-MNIST's labels are 0..9" -- tour
+WIDENN_FASHION_MNIST_DIR=same expect 1 "give a larger --diag-reg" -- regress --diag-reg 0 --n-train 50 --n-test 20
 # Rational exponents whose arithmetic overflows 64 bits: an error, not a negative denominator.
 expect 2 "overflows 64 bits" -- classify --a-in 1/99999989 --b-in 1/99999971 --a-hidden 1/99999959 --b-hidden 1/99999941 --a-out 1/99999931 --b-out 1/99999929 --c 1/99999923
 
