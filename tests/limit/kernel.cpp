@@ -299,3 +299,13 @@ TEST_CASE("predictions refuse non-finite kernels and initial outputs") {
     CHECK_THROWS_AS(flow.test(k.ntk, 10.0, f0), widenn::error);
     CHECK_THROWS_AS(flow.train(10.0, f0), widenn::error);
 }
+
+TEST_CASE("a kernel larger than memory is refused before allocating, with the size and what to do") {
+    const widenn::matrix<double> x = xt::ones<double>({std::size_t{1000000}, std::size_t{1}});
+    const lim::kernel_plan<wn::param::ntk, act::relu, double> plan(x, 1, {});
+    // 10^12 entries x 8 bytes x 2 kernels = 16 TB.
+    CHECK_THROWS_WITH_AS(plan.compute(), doctest::Contains("needs 16 TB of memory"), widenn::error);
+    CHECK_THROWS_WITH_AS(plan.compute(), doctest::Contains("block_into"), widenn::error);
+    // A block of it is fine.
+    CHECK(plan.block(0, 2, 0, 3).nngp.shape(1) == 3);
+}

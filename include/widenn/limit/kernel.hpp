@@ -39,6 +39,7 @@
 #include "../act/dual.hpp"
 #include "../core/blas.hpp"
 #include "../core/concepts.hpp"
+#include "../core/checked.hpp"
 #include "../core/errors.hpp"
 #include "../core/tensor.hpp"
 #include "../param/classify.hpp"
@@ -359,6 +360,13 @@ public:
     // The same into `out`, reusing its storage when it already has the right shape (no allocation, no page faults).
     void compute_into(kernel_pair<T>& out) const {
         const std::size_t n1 = rows(), n2 = cols(), bs = std::max<std::size_t>(config_.block, 8);
+        const bool reuse = out.nngp.shape()[0] == n1 && out.nngp.shape()[1] == n2 &&
+                           (!config_.compute_ntk || (out.ntk.shape()[0] == n1 && out.ntk.shape()[1] == n2));
+        if (!reuse)
+            require_memory(checked_product({n1, n2, sizeof(T), std::size_t{config_.compute_ntk ? 2u : 1u}}, "limit::kernel"),
+                           widenn::detail::concat("limit::kernel: the ", n1, " x ", n2, " kernel", config_.compute_ntk ? "s" : ""),
+                           "compute it in blocks (kernel_plan::block_into), ask for the NNGP alone (compute_ntk = false), or "
+                           "compute in float");
         if (out.nngp.shape()[0] != n1 || out.nngp.shape()[1] != n2) out.nngp = matrix<T>::from_shape({n1, n2});
         if (config_.compute_ntk && (out.ntk.shape()[0] != n1 || out.ntk.shape()[1] != n2)) out.ntk = matrix<T>::from_shape({n1, n2});
         if (!config_.compute_ntk) out.ntk = matrix<T>();
