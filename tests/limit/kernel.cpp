@@ -309,3 +309,12 @@ TEST_CASE("a kernel larger than memory is refused before allocating, with the si
     // A block of it is fine.
     CHECK(plan.block(0, 2, 0, 3).nngp.shape(1) == 3);
 }
+
+TEST_CASE("solvers refuse non-finite right-hand sides") {
+    const widenn::matrix<double> a = {{4.0, 1.0}, {1.0, 3.0}};
+    const lim::cholesky_factor chol(a);
+    widenn::matrix<double> b = {{1.0}, {std::numeric_limits<double>::quiet_NaN()}};
+    CHECK_THROWS_WITH_AS(chol.solve(b), doctest::Contains("right-hand side"), widenn::error);
+    widenn::vector<double> v = {std::numeric_limits<double>::infinity(), 0.0};
+    CHECK_THROWS_AS(chol.solve(v), widenn::error);
+}

@@ -88,6 +88,7 @@ public:
     // X = A⁻¹ B for B of shape m×k.
     matrix<double> solve(const matrix<double>& b) const {
         require_shape(b, size(), any_size, "limit::cholesky_factor::solve", "right-hand side");
+        require_finite(b, "limit::cholesky_factor::solve", "right-hand side");
         const int n = static_cast<int>(size()), k = static_cast<int>(b.shape()[1]);
         // LAPACK wants column-major B: solve on the transpose copy.
         matrix<double> bt = xt::transpose(b);
@@ -97,6 +98,7 @@ public:
         return xt::transpose(bt);
     }
     vector<double> solve(const vector<double>& b) const {
+        require_finite(b, "limit::cholesky_factor::solve", "right-hand side");
         require<shape_error>(b.size() == size(), "limit::cholesky_factor::solve: right-hand side must have ", size(),
                              " entries, got ", b.size());
         vector<double> x = b;
