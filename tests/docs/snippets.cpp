@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -279,7 +280,15 @@ std::cout << r.table();
 
 TEST_CASE("docs/coord-check.md: coordinate check") {
     scratch_directory scratch("coord_check");
-    docs_coord_check::run();
+    std::ostringstream progress;  // the block's progress lines, one per network
+    {
+        struct redirect {
+            std::streambuf* previous;
+            ~redirect() { std::cerr.rdbuf(previous); }
+        } guard{std::cerr.rdbuf(progress.rdbuf())};
+        docs_coord_check::run();
+    }
+    CHECK(progress.str() == "width 256, seed 0 done\nwidth 256, seed 1 done\nwidth 1024, seed 0 done\nwidth 1024, seed 1 done\n");
 }
 
 namespace docs_idx {
