@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <fstream>
-#include <regex>
+#include <cctype>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -131,17 +131,100 @@ std::vector<fs::path> citing_files() {
 }
 
 bool has_numbered_heading(const fs::path& page, int section) {
-    const std::regex heading("^#+ " + std::to_string(section) + "\\. ");
-    const auto lines = read_lines(page);
-    return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return std::regex_search(l, heading); });
+    const std::string number = std::to_string(section) + ". ";
+    for (const auto& l : read_lines(page)) {
+        const std::size_t hashes = l.find_first_not_of('#');
+        if (hashes == 0 || hashes == std::string::npos || l[hashes] != ' ') continue;
+        if (l.compare(hashes + 1, number.size(), number) == 0) return true;
+    }
+    return false;
+}
+
+bool is_path_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '/' || c == '-';
+}
+
+struct md_citation {
+    std::string token;     // e.g. docs/theory/kernel-limits.md
+    std::size_t start;     // its position in the line
+    std::vector<int> sections;  // the § numbers that follow it: "§3", "§1-4", "§2, §5", "§2 and §5"
+};
+
+// Parses "§N", "§N-M" or "§N–M" at position i (after optional blanks and one "," or "and"); returns false if absent.
+bool parse_section(const std::string& s, std::size_t& i, std::vector<int>& out) {
+    std::size_t k = i;
+    const auto blanks = [&] { while (k < s.size() && s[k] == ' ') ++k; };
+    const auto number = [&](int& n) {
+        const std::size_t from = k;
+        n = 0;
+        while (k < s.size() && std::isdigit(static_cast<unsigned char>(s[k]))) n = 10 * n + (s[k++] - '0');
+        return k > from;
+    };
+    blanks();
+    if (s.compare(k, 1, ",") == 0) ++k;
+    else if (s.compare(k, 4, "and ") == 0) k += 4;
+    blanks();
+    if (s.compare(k, 2, "§") != 0) return false;
+    k += 2;
+    blanks();
+    int first = 0, last = 0;
+    if (!number(first)) return false;
+    last = first;
+    const std::size_t before_range = k;
+    blanks();
+    if (s.compare(k, 1, "-") == 0 || s.compare(k, 3, "–") == 0) {
+        k += s[k] == '-' ? 1 : 3;
+        blanks();
+        if (!number(last)) {
+            k = before_range;
+            last = first;
+        }
+    } else {
+        k = before_range;
+    }
+    for (int n = first; n <= last; ++n) out.push_back(n);
+    i = k;
+    return true;
+}
+
+// Every word ending in ".md" (not inside a URL), with the sections cited right after it.
+std::vector<md_citation> md_citations(const std::string& line) {
+    std::vector<md_citation> out;
+    for (std::size_t at = line.find(".md"); at != std::string::npos; at = line.find(".md", at + 3)) {
+        const std::size_t end = at + 3;
+        if (end < line.size() && (std::isalnum(static_cast<unsigned char>(line[end])) || line[end] == '_')) continue;
+        std::size_t start = at;
+        while (start > 0 && is_path_char(line[start - 1])) --start;
+        if (start == at) continue;
+        std::size_t word = start;  // a URL is a word containing "://"
+        while (word > 0 && line[word - 1] != ' ' && line[word - 1] != '(' && line[word - 1] != '`') --word;
+        if (line.substr(word, end - word).find("://") != std::string::npos) continue;
+        md_citation c{line.substr(start, end - start), start, {}};
+        std::size_t i = end;
+        while (parse_section(line, i, c.sections)) {
+        }
+        out.push_back(std::move(c));
+    }
+    return out;
 }
 
 }  // namespace
 
+TEST_CASE("the citation finder reads files and sections as headers write them") {
+    const auto c = md_citations("see docs/theory/a.md §2-4, §7 and §9; x (b.md) §1 https://h.org/c.md notes.mdx");
+    REQUIRE(c.size() == 2);
+    CHECK(c[0].token == "docs/theory/a.md");
+    CHECK(c[0].sections == std::vector<int>{2, 3, 4, 7, 9});
+    CHECK(c[1].token == "b.md");
+    CHECK(c[1].sections.empty());  // ")" ends the citation
+    const auto d = md_citations("(x.md §1–2) and y.md, §3");
+    REQUIRE(d.size() == 2);
+    CHECK(d[0].sections == std::vector<int>{1, 2});
+    CHECK(d[1].sections == std::vector<int>{3});
+}
+
 TEST_CASE("headers, examples, pages and tests cite only files of the repository, and sections that exist") {
     const std::vector<std::string> outside = {"/work/", "/home/", "shared/reference", "reference/checks", "reference §"};
-    const std::regex md_token(R"(([A-Za-z0-9_./\-]+\.md)\b)");
-    const std::regex section_ref(R"(^\s*(?:,|and)?\s*§\s?(\d+)(?:\s?(?:-|–)\s?(\d+))?)");
     std::size_t citations = 0;
     for (const auto& file : citing_files()) {
         const bool is_page = file.extension() == ".md";
@@ -153,33 +236,20 @@ TEST_CASE("headers, examples, pages and tests cite only files of the repository,
                     const std::string where = repo_relative(file) + ":" + std::to_string(i + 1);
                     FAIL_CHECK(where << ": names \"" << s << "\", a place outside the repository");
                 }
-            for (auto it = std::sregex_iterator(line.begin(), line.end(), md_token); it != std::sregex_iterator(); ++it) {
-                const std::string token = (*it)[1].str();
-                const auto start = static_cast<std::size_t>(it->position(1));
-                const std::size_t word = line.find_last_of(" (`<\"'", start == 0 ? 0 : start - 1);
-                const std::string before = line.substr(word == std::string::npos ? 0 : word, start - (word == std::string::npos ? 0 : word));
-                if (before.find("://") != std::string::npos) continue;  // a URL, not a file of this repository
+            for (const auto& c : md_citations(line)) {
                 // Pages link relative to themselves (or name a path from the root); code names paths from the root.
-                std::vector<fs::path> candidates{repository_root() / token};
-                if (is_page) candidates.push_back(file.parent_path() / token);
+                std::vector<fs::path> candidates{repository_root() / c.token};
+                if (is_page) candidates.push_back(file.parent_path() / c.token);
                 const auto target = std::find_if(candidates.begin(), candidates.end(),
                                                  [](const fs::path& p) { return fs::is_regular_file(p); });
                 ++citations;
-                CHECK_MESSAGE(target != candidates.end(), repo_relative(file), ":", i + 1, ": cites \"", token,
+                CHECK_MESSAGE(target != candidates.end(), repo_relative(file), ":", i + 1, ": cites \"", c.token,
                               "\", which is not a file of the repository (code cites paths from the repository root, "
                               "e.g. docs/theory/kernel-limits.md)");
                 if (target == candidates.end()) continue;
-                // "docs/theory/x.md §3", "§1-4", "§2, §5": each section must be a numbered heading of the page.
-                std::string rest = line.substr(start + token.size());
-                std::smatch m;
-                while (std::regex_search(rest, m, section_ref)) {
-                    const int first = std::stoi(m[1].str());
-                    const int last = m[2].matched ? std::stoi(m[2].str()) : first;
-                    for (int s = first; s <= last; ++s)
-                        CHECK_MESSAGE(has_numbered_heading(*target, s), repo_relative(file), ":", i + 1, ": cites ", token,
-                                      " §", s, ", but that page has no heading \"## ", s, ". ...\"");
-                    rest = m.suffix().str();
-                }
+                for (int s : c.sections)
+                    CHECK_MESSAGE(has_numbered_heading(*target, s), repo_relative(file), ":", i + 1, ": cites ", c.token,
+                                  " §", s, ", but that page has no heading \"## ", s, ". ...\"");
             }
         }
     }
