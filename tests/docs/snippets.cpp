@@ -1,6 +1,8 @@
-// Every ```cpp block of README.md and docs/*.md, compiled and run: each block is pasted here verbatim (the test
-// "every ```cpp block ... is compiled" in sources.cpp fails when a page and this file disagree), preceded by the
-// inputs the page's text describes and followed by checks of what the block's comments claim.
+// Every ```cpp block of README.md and docs/*.md, compiled and run: each block is pasted here verbatim between
+// "// BEGIN <page> block <n>" and "// END <page> block <n>" (n counts the page's ```cpp blocks from 1), preceded by the
+// inputs the page's text describes and followed by checks of what the block's comments claim. The test
+// "every ```cpp block ... is compiled" in sources.cpp fails, naming the first differing line, when a page and this file
+// disagree: change both together. A new block goes in a new namespace and TEST_CASE below.
 //
 // Blocks are pasted inside functions or namespaces. Their #include lines are then no-ops, because every widenn header
 // (and every standard header a block names) is included once here at the top; a block that names a header missing
@@ -92,6 +94,7 @@ struct result {
     widenn::matrix<double> f_net, f_limit, f0_test;
 };
 result run() {
+// BEGIN README.md block 1 (verbatim: change the page and this copy together)
 #include <widenn/widenn.hpp>
 namespace wn = widenn;
 
@@ -125,6 +128,7 @@ for (int step = 0; step < 50; ++step) {
 const wn::matrix<double> f_limit =
     wn::limit::gradient_descent_mse(train.ntk, y_train, {.lr = lr}).test(cross.ntk, 50.0, f0_test, f0_train);
 const wn::matrix<double> f_net = net.forward(x_test);    // within O(1/sqrt(width)) + O(lr) of f_limit
+// END README.md block 1
     return {f_net, f_limit, f0_test};
 }
 }  // namespace readme_taste
@@ -139,6 +143,7 @@ TEST_CASE("README: A taste") {
 }
 
 namespace readme_activation {
+// BEGIN README.md block 2 (verbatim: change the page and this copy together)
 struct swish {
     static constexpr std::string_view name = "swish";
     template <class T> static T value(T x) { return x / (T(1) + std::exp(-x)); }
@@ -148,6 +153,7 @@ struct swish {
     }
 };
 // wn::nn::mlp<wn::param::mup, swish, 3> and wn::limit::kernel<wn::param::ntk, swish, 3> now work.
+// END README.md block 2
 }  // namespace readme_activation
 
 TEST_CASE("README: adding your own activation") {
@@ -171,6 +177,7 @@ TEST_CASE("README: adding your own activation") {
 namespace docs_activations_use {
 void run() {
     const widenn::matrix<double> x = widenn::normal_matrix(3, 4, 5);
+// BEGIN docs/activations.md block 1 (verbatim: change the page and this copy together)
 #include <widenn/act/dual.hpp>   // includes act/activations.hpp
 namespace act = widenn::act;
 
@@ -183,6 +190,7 @@ act::dual_value<double> d = act::dual<act::erf<>>(1.3, 0.4, 0.7);   // closed fo
 auto t = act::dual<act::tanh>(1.3, 0.4, 0.7);                         // no closed form: Gauss–Hermite, degree 100
 auto q = act::dual_quadrature<act::tanh, 200>(1.3, 0.4, 0.7);         // choose the degree yourself
 static_assert(act::has_closed_form_dual<act::relu> && !act::has_closed_form_dual<act::tanh>);
+// END docs/activations.md block 1
     const widenn::matrix<double> relu_x = h, relu_dx = dh;
     for (std::size_t i = 0; i < x.size(); ++i) {
         CHECK(relu_x.flat(i) == std::max(x.flat(i), 0.0));
@@ -199,6 +207,7 @@ static_assert(act::has_closed_form_dual<act::relu> && !act::has_closed_form_dual
 TEST_CASE("docs/activations.md: duals") { docs_activations_use::run(); }
 
 namespace docs_activations_program {
+// BEGIN docs/activations.md block 2 (verbatim: change the page and this copy together)
 #include <cmath>
 #include <cstdio>
 #include <string_view>
@@ -233,6 +242,7 @@ int main() {
     std::printf("%.8f %.8f %.8f %.8f\n", s.value, s.derivative, h.value, h.derivative);
     return 0;
 }
+// END docs/activations.md block 2
 }  // namespace docs_activations_program
 
 TEST_CASE("docs/activations.md: adding an activation (the values in its comments)") {
@@ -251,6 +261,7 @@ TEST_CASE("docs/activations.md: adding an activation (the values in its comments
 
 namespace docs_coord_check {
 void run() {
+// BEGIN docs/coord-check.md block 1 (verbatim: change the page and this copy together)
 #include <widenn/act/activations.hpp>
 #include <widenn/nn/coord_check.hpp>
 namespace wn = widenn;
@@ -268,6 +279,7 @@ r.mean_l1(1024, 3, "x2");          // l1 averaged over the seeds
 r.write_csv("cc.csv");             // columns width,seed,step,layer,l1
 r.plot("cc.png", "muP");           // gnuplot: one panel per step, log2 width axis, one line per layer
 std::cout << r.table();
+// END docs/coord-check.md block 1
     // μP: every layer's l1 stays within mup's factor 1.2 across widths at t = 3 (the readout starts at 0, so t ≥ 2).
     for (const auto& layer : r.layers) {
         const double small = r.mean_l1(c.widths.front(), 3, layer), large = r.mean_l1(c.widths.back(), 3, layer);
@@ -301,6 +313,7 @@ void write_idx(const fs::path& p, std::vector<std::uint32_t> dims, const std::ve
     out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
 }
 void run(const std::string& images_path, const std::string& labels_path) {
+// BEGIN docs/coord-check.md block 2 (verbatim: change the page and this copy together)
 #include <widenn/io/idx.hpp>
 auto images = widenn::io::read_idx_images(images_path);  // xt::xtensor<float, 2>, N x (rows*cols), byte / 255
 auto labels = widenn::io::read_idx_labels(labels_path);  // xt::xtensor<int, 1>
@@ -308,6 +321,7 @@ auto labels = widenn::io::read_idx_labels(labels_path);  // xt::xtensor<int, 1>
 if (widenn::io::fashion_mnist_available()) {
     auto train = widenn::io::read_fashion_mnist(/*train=*/true, /*limit=*/20000);  // .images, .labels
 }
+// END docs/coord-check.md block 2
     REQUIRE(shape_of(images) == std::vector<std::size_t>{3, 4});
     CHECK(images(1, 2) == doctest::Approx(6.0f / 255));
     CHECK(labels(2) == 2);
@@ -341,6 +355,7 @@ TEST_CASE("docs/coord-check.md: IDX files") {
 namespace docs_equivariant {
 void run() {
     const xt::xtensor<float, 4> images = xt::cast<float>(xt::reshape_view(widenn::normal_matrix(1, 1600, 11), {1, 1, 40, 40}));
+// BEGIN docs/equivariant.md block 1 (verbatim: change the page and this copy together)
 #include <widenn/equivariant/model.hpp>
 namespace eq = widenn::equivariant;
 using H = widenn::lie::gl_plus<2>;
@@ -364,6 +379,7 @@ auto logits = net.forward(images, grid, /*training=*/true);
 xt::xtensor<float, 2> dlogits = xt::ones_like(logits);   // ∂loss/∂logits, e.g. from a cross-entropy
 net.backward(dlogits); opt.step();
 auto eval_logits = net.forward(images, eval_grid, /*training=*/false);
+// END docs/equivariant.md block 1
     CHECK(shape_of(y) == std::vector<std::size_t>{1, 4, 8, 36, 36});
     CHECK(shape_of(z) == shape_of(y));
     CHECK(shape_of(dy) == shape_of(y));
@@ -385,6 +401,7 @@ void linear() {
     std::vector<example> batches;
     for (std::uint64_t b = 0; b < 3; ++b) batches.push_back({widenn::normal_matrix(8, 64, 20 + b, 1.0 / 8), widenn::normal_matrix(8, 10, 30 + b)});
     const widenn::matrix<double> x_test = widenn::normal_matrix(4, 64, 40, 1.0 / 8);
+// BEGIN docs/feature-learning.md block 1 (verbatim: change the page and this copy together)
 #include <widenn/limit/feature_learning.hpp>
 #include <widenn/nn/loss.hpp>
 #include <widenn/nn/mlp.hpp>
@@ -408,6 +425,7 @@ for (auto& [x, y] : batches) {
     opt.step(net.backward(x, g));                        // the finite net: within O(n^{-1/2}) of the limit
 }
 auto f_inf = limit.predict(x_test);
+// END docs/feature-learning.md block 1
     // The width-4096 net stays within O(n^{-1/2}) of its limit.
     CHECK(max_abs_difference(wn::matrix<double>(net.forward(x_test)), f_inf) < 0.1);
     CHECK(limit.steps() == 3);
@@ -420,6 +438,7 @@ void tanh() {
     const wn::matrix<double> x = xt::view(all_inputs, xt::range(0, 4), xt::all());
     const wn::matrix<double> x_test = xt::view(all_inputs, xt::range(4, 6), xt::all());
     const wn::matrix<double> y = wn::normal_matrix(4, 1, 52);
+// BEGIN docs/feature-learning.md block 2 (verbatim: change the page and this copy together)
 using tanh_net = wn::nn::mlp<wn::param::mup, wn::act::tanh, 1, double>;
 tanh_net shape({.d_in = 5, .width = 1, .d_out = 1, .base_width = 1, .bias = false});
 // all training AND test inputs (rows) fix the span; here 5-D inputs spanning 2 dimensions -> a 3-D Gaussian
@@ -428,6 +447,7 @@ wn::limit::mup_1hl<wn::act::tanh> lim(all_inputs, 1,
 lim.step(x, y);
 auto f = lim.predict(x_test);
 auto err = lim.error_estimate(x_test);    // |f(K nodes) − f(⌈K/2⌉ nodes)| per output
+// END docs/feature-learning.md block 2
     CHECK(lim.gaussian_dim() == 3);
     CHECK(shape_of(f) == std::vector<std::size_t>{2, 1});
     CHECK(err(0, 0) < 1e-3);
@@ -443,6 +463,7 @@ namespace docs_kernels {
 void run() {
     const widenn::matrix<double> x_train = widenn::normal_matrix(12, 5, 60), x_test = widenn::normal_matrix(3, 5, 61);
     const widenn::matrix<double> y_train = widenn::normal_matrix(12, 2, 62);
+// BEGIN docs/kernels.md block 1 (verbatim: change the page and this copy together)
 #include <widenn/act/activations.hpp>
 #include <widenn/limit/kernel.hpp>
 #include <widenn/limit/of.hpp>
@@ -462,6 +483,7 @@ auto f_inf = gd.test(cross.ntk, wn::limit::infinite_time);     // converged (Cho
 auto post  = wn::limit::gp_posterior(train.nngp, y_train, cross.nngp);     // NNGP posterior: post.mean (p×k) only
 auto full  = wn::limit::gp_posterior(train.nngp, y_train, cross.nngp,      // given K_**, also full.covariance (p×p)
                                      lim::kernels(x_test, cfg).nngp);
+// END docs/kernels.md block 1
     CHECK(post.covariance.size() == 0);
     REQUIRE(shape_of(full.covariance) == std::vector<std::size_t>{3, 3});
     CHECK(max_abs_difference(post.mean, full.mean) == 0);
@@ -492,6 +514,7 @@ double f(const G& g) {
 }
 void run() {
     const xt::xtensor<double, 3> batch = xt::zeros<double>({2, 8, 8});
+// BEGIN docs/lie.md block 1 (verbatim: change the page and this copy together)
 #include <widenn/lie/lie.hpp>
 namespace lie = widenn::lie;
 
@@ -509,6 +532,7 @@ auto imgs = lie::act_on_images(g, batch);        // (g·f)(u) = f(g⁻¹u), bili
 
 // ∫_{GL⁺(2)} f dμ with its standard error
 auto est = lie::integrate<H>([](const H& g) { return f(g); }, 200000, /*seed=*/1);
+// END docs/lie.md block 1
     for (std::size_t i = 0; i < xi.size(); ++i) CHECK(back.chart()[i] == doctest::Approx(xi[i]).epsilon(1e-12));
     CHECK(xi.size() == 6);
     CHECK(ad.size() == 6);
@@ -532,6 +556,7 @@ void run() {
     std::vector<example> batches;
     for (std::uint64_t b = 0; b < 2; ++b) batches.push_back({widenn::normal_matrix<float>(8, 784, 70 + b), xt::xtensor<int, 1>{0, 1, 2, 3, 4, 5, 6, 7}});
     const widenn::matrix<float> x_train = widenn::normal_matrix<float>(3, 784, 80), x_test = widenn::normal_matrix<float>(2, 784, 81);
+// BEGIN docs/nn.md block 1 (verbatim: change the page and this copy together)
 #include <widenn/act/activations.hpp>
 #include <widenn/nn/loss.hpp>
 #include <widenn/nn/mlp.hpp>
@@ -550,6 +575,7 @@ for (auto& [x, labels] : batches) {                                      // x: B
     opt.step(net.backward(x, dout));
 }
 wn::matrix<double> theta = wn::nn::empirical_ntk(net, x_test, x_train);  // (N1·10) x (N2·10)
+// END docs/nn.md block 1
     CHECK(shape_of(theta) == std::vector<std::size_t>{20, 30});
     CHECK(std::isfinite(net.forward(x_test)(0, 0)));
 }
@@ -560,11 +586,13 @@ TEST_CASE("docs/nn.md: training and the empirical NTK") { docs_nn::run(); }
 // ------------------------------------------------------------------------------------------------ docs/parametrizations.md
 
 namespace docs_parametrizations {
+// BEGIN docs/parametrizations.md block 1 (verbatim: change the page and this copy together)
 namespace wn = widenn;
 using my_mup = wn::param::abc<wn::layer_exponents{{-1, 2}, {1, 2}, 0, {1, 2}},  // input
                               wn::layer_exponents{0, {1, 2}, 0, 1},             // hidden
                               wn::layer_exponents{{1, 2}, {1, 2}, 0, {1, 2}}>;  // readout
 static_assert(std::is_same_v<my_mup, wn::param::mup>);   // rational{2, 4} and rational{1, 2} are one type
+// END docs/parametrizations.md block 1
 }  // namespace docs_parametrizations
 
 TEST_CASE("docs/parametrizations.md: the policy (its checks are static_asserts)") {

@@ -79,6 +79,25 @@ bool contains_lines(const std::vector<std::string>& haystack, const std::vector<
     return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();
 }
 
+// Where the copy of a block between "// BEGIN <page> block <n>" and "// END <page> block <n>" first differs from the
+// block, as a sentence (empty if there is no such copy).
+std::string first_difference(const std::vector<std::string>& file, const std::string& page, std::size_t n,
+                             const std::vector<std::string>& block) {
+    const std::string begin = "// BEGIN " + page + " block " + std::to_string(n) + " ";
+    const std::string end = "// END " + page + " block " + std::to_string(n);
+    const auto first = std::find_if(file.begin(), file.end(), [&](const std::string& l) { return l.rfind(begin, 0) == 0; });
+    if (first == file.end()) return {};
+    const auto last = std::find(first, file.end(), end);
+    const std::vector<std::string> copy(first + 1, last);
+    for (std::size_t i = 0; i < std::max(copy.size(), block.size()); ++i) {
+        const std::string a = i < block.size() ? block[i] : "(end of block)";
+        const std::string b = i < copy.size() ? copy[i] : "(end of copy)";
+        if (a != b)
+            return "line " + std::to_string(i + 1) + " of the block is \"" + a + "\" but the copy in tests/docs has \"" + b + "\"";
+    }
+    return {};
+}
+
 }  // namespace
 
 TEST_CASE("every ```cpp block of README.md and docs/ is compiled: it appears verbatim in tests/docs or examples/") {
@@ -89,13 +108,21 @@ TEST_CASE("every ```cpp block of README.md and docs/ is compiled: it appears ver
 
     std::size_t blocks = 0;
     for (const auto& page : markdown_pages()) {
+        std::size_t n = 0;
         for (const auto& b : cpp_blocks(page)) {
             ++blocks;
+            ++n;
             const bool found = std::any_of(compiled.begin(), compiled.end(),
                                            [&](const auto& file) { return contains_lines(file.second, b.lines); });
-            CHECK_MESSAGE(found, repo_relative(b.page), ":", b.line,
-                          ": this ```cpp block is not, line for line, in tests/docs/*.cpp or examples/**/*.cpp; "
-                          "copy the changed block into tests/docs/snippets.cpp so that it is compiled and run");
+            if (found) continue;
+            std::string difference;
+            for (const auto& file : compiled)
+                if (difference.empty()) difference = first_difference(file.second, repo_relative(page), n, b.lines);
+            FAIL_CHECK(repo_relative(b.page) << ":" << b.line << ": ```cpp block " << n
+                                             << " is not, line for line, in tests/docs/*.cpp or examples/**/*.cpp"
+                                             << (difference.empty() ? "" : ": " + difference)
+                                             << ". Paste the block between its BEGIN and END lines in tests/docs/snippets.cpp "
+                                                "(or add it there), so that it is compiled and run");
         }
     }
     CHECK(blocks >= 12);  // README and the area pages have at least this many today; a broken parser finds none
