@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <numbers>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -196,7 +197,7 @@ static_assert(act::has_closed_form_dual<act::relu> && !act::has_closed_form_dual
         CHECK(relu_x.flat(i) == std::max(x.flat(i), 0.0));
         CHECK(relu_dx.flat(i) == (x.flat(i) > 0 ? 1.0 : 0.0));
     }
-    CHECK(dy == doctest::Approx(0.5 * std::erfc(-0.3 / std::sqrt(2.0)) + 0.3 * std::exp(-0.045) / std::sqrt(2 * M_PI)));
+    CHECK(dy == doctest::Approx(0.5 * std::erfc(-0.3 / std::sqrt(2.0)) + 0.3 * std::exp(-0.045) / std::sqrt(2 * std::numbers::pi)));
     CHECK(y == doctest::Approx(0.3 * 0.5 * std::erfc(-0.3 / std::sqrt(2.0))));
     CHECK(d.value == doctest::Approx(act::dual_quadrature<act::erf<>, 200>(1.3, 0.4, 0.7).value).epsilon(1e-12));
     CHECK(t.value == doctest::Approx(q.value).epsilon(1e-9));
@@ -292,14 +293,16 @@ std::cout << r.table();
 
 TEST_CASE("docs/coord-check.md: coordinate check") {
     scratch_directory scratch("coord_check");
-    std::ostringstream progress;  // the block's progress lines, one per network
+    std::ostringstream progress, table;  // the block's progress lines (one per network) and its table
     {
         struct redirect {
+            std::ostream& stream;
             std::streambuf* previous;
-            ~redirect() { std::cerr.rdbuf(previous); }
-        } guard{std::cerr.rdbuf(progress.rdbuf())};
+            ~redirect() { stream.rdbuf(previous); }
+        } to_progress{std::cerr, std::cerr.rdbuf(progress.rdbuf())}, to_table{std::cout, std::cout.rdbuf(table.rdbuf())};
         docs_coord_check::run();
     }
+    CHECK(table.str().find("x2") != std::string::npos);
     CHECK(progress.str() == "width 256, seed 0 done\nwidth 256, seed 1 done\nwidth 1024, seed 0 done\nwidth 1024, seed 1 done\n");
 }
 
