@@ -237,6 +237,38 @@ std::vector<md_citation> md_citations(const std::string& line) {
 
 }  // namespace
 
+// Paths such as tests/act/duals.cpp or limit/kernel.hpp named in a line (words with a '/' ending in the extension).
+std::vector<std::string> source_paths(const std::string& line, const std::string& extension) {
+    std::vector<std::string> out;
+    for (std::size_t at = line.find(extension); at != std::string::npos; at = line.find(extension, at + 1)) {
+        const std::size_t end = at + extension.size();
+        if (end < line.size() && (std::isalnum(static_cast<unsigned char>(line[end])) || line[end] == '_')) continue;
+        std::size_t start = at;
+        while (start > 0 && is_path_char(line[start - 1])) --start;
+        const std::string token = line.substr(start, end - start);
+        if (start < at && token.find('/') != std::string::npos && token.rfind("../", 0) != 0) out.push_back(token);
+    }
+    return out;
+}
+
+TEST_CASE("the pages name only source files that exist") {
+    std::size_t named = 0;
+    for (const auto& page : markdown_pages()) {
+        const auto lines = read_lines(page);
+        for (std::size_t i = 0; i < lines.size(); ++i)
+            for (const std::string extension : {".cpp", ".hpp", ".sh"})
+                for (const auto& token : source_paths(lines[i], extension)) {
+                    ++named;
+                    const fs::path root = repository_root();
+                    const bool exists = fs::is_regular_file(root / token) || fs::is_regular_file(root / "include" / "widenn" / token) ||
+                                        fs::is_regular_file(root / "include" / token) || fs::is_regular_file(root / "examples" / token);
+                    CHECK_MESSAGE(exists, repo_relative(page), ":", i + 1, ": names ", token,
+                                  ", which is not a file of the repository (looked in ., include/widenn/, include/, examples/)");
+                }
+    }
+    CHECK(named > 20);
+}
+
 TEST_CASE("the citation finder reads files and sections as headers write them") {
     const auto c = md_citations("see docs/theory/a.md §2-4, §7 and §9; x (b.md) §1 https://h.org/c.md notes.mdx");
     REQUIRE(c.size() == 2);
