@@ -237,6 +237,8 @@ std::vector<md_citation> md_citations(const std::string& line) {
 
 }  // namespace
 
+namespace {
+
 // Paths such as tests/act/duals.cpp or limit/kernel.hpp named in a line (words with a '/' ending in the extension).
 std::vector<std::string> source_paths(const std::string& line, const std::string& extension) {
     std::vector<std::string> out;
@@ -250,6 +252,8 @@ std::vector<std::string> source_paths(const std::string& line, const std::string
     }
     return out;
 }
+
+}  // namespace
 
 TEST_CASE("the pages name only source files that exist") {
     std::size_t named = 0;
