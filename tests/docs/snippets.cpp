@@ -601,3 +601,36 @@ static_assert(std::is_same_v<my_mup, wn::param::mup>);   // rational{2, 4} and r
 TEST_CASE("docs/parametrizations.md: the policy (its checks are static_asserts)") {
     CHECK(widenn::param::classify<docs_parametrizations::my_mup, 2>().regime == widenn::regime::feature_learning);
 }
+
+// ------------------------------------------------------------------------------------------------ docs/theory
+
+// Two normalisations docs/theory/lie-groups.md §3 and §4 state, against the densities lie/ implements, by deterministic
+// radial quadrature (composite Simpson, 2000 intervals).
+namespace {
+template <class F>
+double simpson(F f, double a, double b, int intervals = 2000) {
+    const double h = (b - a) / intervals;
+    double s = f(a) + f(b);
+    for (int i = 1; i < intervals; ++i) s += f(a + i * h) * (i % 2 ? 4 : 2);
+    return s * h / 3;
+}
+}  // namespace
+
+TEST_CASE("docs/theory/lie-groups.md §3: the SO(3) chart density integrates to vol SO(3) = 16√2π²") {
+    using G = widenn::lie::so<3>;
+    const double pi = std::numbers::pi, radius = std::sqrt(2.0) * pi;  // the chart's domain ‖z‖ ≤ √2π
+    const double total = simpson([](double rho) { return 4 * std::numbers::pi * rho * rho * std::exp(G::haar_log_density({rho, 0, 0})); },
+                                 0.0, radius);
+    CHECK(G::volume() == doctest::Approx(16 * std::sqrt(2.0) * pi * pi).epsilon(1e-12));
+    CHECK(total == doctest::Approx(G::volume()).epsilon(1e-9));
+    CHECK(widenn::lie::so<2>::volume() == doctest::Approx(2 * std::sqrt(2.0) * pi).epsilon(1e-12));
+}
+
+TEST_CASE("docs/theory/lie-groups.md §4: on SL(2) the mean of J(X) over the ball ‖X‖ ≤ r is (cosh(√2 r) − 1)/r²") {
+    using P = widenn::lie::sspd<2>;
+    for (const double r : {0.1, 0.4, 1.5}) {
+        // X = hat(ρ, 0) has ‖X‖_F = ρ; J depends on ρ only (the eigenvalues of X are ±ρ/√2).
+        const double mean = simpson([](double rho) { return 2 * rho * std::exp(P::polar_log_density({rho, 0})); }, 0.0, r) / (r * r);
+        CHECK(mean == doctest::Approx((std::cosh(std::sqrt(2.0) * r) - 1) / (r * r)).epsilon(1e-10));
+    }
+}
