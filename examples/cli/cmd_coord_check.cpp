@@ -1,4 +1,4 @@
-// `widenn coord-check`: mup's coordinate check (abc-parametrization.md §6) for a preset, as a table, a CSV and a plot.
+// `widenn coord-check`: mup's coordinate check (docs/theory/abc-parametrization.md §6) for a preset, as a table, a CSV and a plot.
 #include <chrono>
 #include <cmath>
 #include <iostream>

@@ -1,4 +1,4 @@
-// Tour section: a short coordinate check (mup's protocol, abc-parametrization.md §6) for muP and SP.
+// Tour section: a short coordinate check (mup's protocol, docs/theory/abc-parametrization.md §6) for muP and SP.
 #include <algorithm>
 #include <cmath>
 #include <iomanip>

@@ -1,4 +1,4 @@
-// Tour section: Lie groups (lie-groups.md): exp/log and chart round trips, a Haar-weighted Monte Carlo integral with
+// Tour section: Lie groups (docs/theory/lie-groups.md): exp/log and chart round trips, a Haar-weighted Monte Carlo integral with
 // its error estimate (and what the unweighted average would give), a KS test of Haar sampling, and an image action.
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 // limit/depth.hpp and act/depth_optimal.hpp: normalised duals, the deep-limit taxonomy and singular exponents
-// (values from kernel-limits.md §7), fixed points, and the activations that realise the d-optimal duals.
+// (values from docs/theory/kernel-limits.md §7 and docs/kernels.md), fixed points, and the activations that realise the d-optimal duals.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -29,7 +29,7 @@ TEST_CASE("depth_optimal: the Hermite-built activations realise their duals (act
     check(act::opt_3d{}, [](double x) { return x * x * x / 2 + x / 2; });
     check(act::opt_5d{}, [](double x) { return x * x * x / 4 + x * x / 2 + x / 4; });
     check(act::opt_9d{}, [](double x) { return x * x * x / 16 + 7 * x * x / 8 + x / 16; });
-    // 3d_opt is φ(x) = x/√2 + (x³ − 3x)/√12 (kernel-limits.md §7)
+    // 3d_opt is φ(x) = x/√2 + (x³ − 3x)/√12 (docs/theory/kernel-limits.md §7)
     CHECK(act::opt_3d::value(0.8) == doctest::Approx(0.8 / std::sqrt(2.0) + (0.512 - 2.4) / std::sqrt(12.0)).epsilon(1e-14));
     // sine_a: sinh(aξ)/sinh(a)
     using sine = act::sine<2.676>;
@@ -40,7 +40,7 @@ TEST_CASE("depth_optimal: the Hermite-built activations realise their duals (act
     }
 }
 
-TEST_CASE("depth: taxonomy and singular exponents of the reference table") {
+TEST_CASE("depth: taxonomy and singular exponents of Radhakrishnan et al.'s duals") {
     struct row {
         lim::depth_classification c;
         lim::deep_limit kind;
@@ -89,7 +89,7 @@ TEST_CASE("depth: fixed points; deep NNGP slope -α; ReLU NTK ratio tends to 1/4
     const double slope = (std::log(lim::iterate(dual, xi2, 35).nngp) - std::log(lim::iterate(dual, xi1, 35).nngp)) /
                          (std::log(1 - xi2) - std::log(1 - xi1));
     CHECK(slope == doctest::Approx(-1.0).epsilon(2e-3));
-    // ReLU (majority vote): NNGP → 1 and NTK/NTK(1) → 1/4 off the diagonal, 0.2531 at L = 1000 (reference §7)
+    // ReLU (majority vote): NNGP → 1 and NTK/NTK(1) → 1/4 off the diagonal, 0.2531 at L = 1000 (an independent numpy iteration)
     const auto relu = lim::normalised_dual<act::relu>();
     const auto deep = lim::iterate(relu, 0.0, 1000), one = lim::iterate(relu, 1.0, 1000);
     CHECK(deep.ntk / one.ntk == doctest::Approx(0.2531).epsilon(1e-3));

@@ -20,7 +20,7 @@ namespace act = widenn::act;
 using wn::matrix;
 
 namespace {
-// A plain transcription of neural-tangents' recursion for one pair (kernel-limits.md §1), independent of the
+// A plain transcription of neural-tangents' recursion for one pair (docs/theory/kernel-limits.md §1), independent of the
 // blocked code: carries (k11, k12, k22, Θ) through Dense and activation layers.
 template <class A>
 std::pair<double, double> reference_pair(const double* x, const double* y, std::size_t d, int depth, double wv, double bv,

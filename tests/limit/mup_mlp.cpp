@@ -131,7 +131,7 @@ TEST_CASE("nn::mlp tanh μP net of width 2^16 against mup_1hl (scalar input and 
     }
     const double rms = std::sqrt(sum2 / seeds);
     MESSAGE("tanh n = 2^16: rms deviation " << rms << " (x sqrt(n) = " << rms * std::sqrt(double(width)) << "), mean " << mean);
-    // TP4 Thm 6.1: deviation O(n^{-1/2}); reference §3 measured 0.39/sqrt(n) on a problem of this size.
+    // TP4 Thm 6.1: deviation O(n^{-1/2}); an independent numpy run measured 0.39/sqrt(n) on a problem of this size.
     CHECK(rms * std::sqrt(double(width)) < 2.0);
     CHECK(std::abs(mean) < 5.0 * rms / std::sqrt(double(seeds)) + 1e-3);
 }

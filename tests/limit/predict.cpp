@@ -129,7 +129,7 @@ TEST_CASE("predict: GP posterior, NTK ensemble and readout-only identities") {
     const auto e0 = lim::ntk_ensemble(gd, f.ntk_td, f.nngp_dd, f.nngp_td, f.nngp_tt, f.y, 0.0);
     CHECK(max_abs(e0.mean) == 0.0);
     CHECK(max_abs(e0.covariance - f.nngp_tt) <= 1e-14);
-    // readout-only training (Θ = K): covariance K_** − K_{*D}K⁻¹(I − e^{−2Kt'})K_{D*} (kernel-limits.md §5)
+    // readout-only training (Θ = K): covariance K_** − K_{*D}K⁻¹(I − e^{−2Kt'})K_{D*} (docs/theory/kernel-limits.md §5)
     const lim::gradient_descent_mse readout(f.nngp_dd, f.y);
     const double t = 5.0;
     const auto e = lim::ntk_ensemble(readout, f.nngp_td, f.nngp_dd, f.nngp_td, f.nngp_tt, f.y, t);

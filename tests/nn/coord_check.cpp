@@ -16,7 +16,7 @@ using relu = wn::act::relu;
 using mup_net = wn::nn::mlp<wn::param::mup, relu, 2, float>;
 using sp_net = wn::nn::mlp<wn::param::allow_unstable<wn::param::standard>, relu, 2, float>;
 
-// Small but faithful to mup's protocol (abc-parametrization.md §6): widths 1024 and 4096, base width 256,
+// Small but faithful to mup's protocol (docs/theory/abc-parametrization.md §6): widths 1024 and 4096, base width 256,
 // zero readout, softmax cross-entropy on one fixed batch, records at t = 1, 2, 3; d = 16 and batch 16 keep it cheap.
 // SGD lr 1 rather than mup's 0.1: at lr 0.1 and this small batch SP's readout blows up (x4.4 at t = 3) but its
 // last hidden layer does not grow yet by t = 3 (see docs/coord-check.md); at lr 1 both do, while muP stays flat.

@@ -117,7 +117,7 @@ TEST_CASE("μP equals the standard parametrization at width = base width (TP5)")
     CHECK(max_relative_difference(trajectory(mup_a, a1, 10), trajectory(sp_a, a2, 10)) == 0.0);
 }
 
-TEST_CASE("the base-width form of μP: effective variances and learning rates (abc-parametrization.md §5)") {
+TEST_CASE("the base-width form of μP: effective variances and learning rates (docs/theory/abc-parametrization.md §5)") {
     // W¹: σ²/d, lr η ñ;  W²: σ²/n, lr η;  W³: σ²/(n ñ), lr η/ñ;  Adam: η, η/ñ, η/ñ (per unit η on W).
     const double var = 1.7, d = 3, n = 96, n0 = 16, r = n / n0;
     nn::mlp<param::mup, widenn::act::tanh, 2, double> net({.d_in = 3, .width = 96, .d_out = 2, .base_width = 16, .weight_var = var});

@@ -17,7 +17,7 @@ static_assert(p::classify<p::ntk, 3>().regime == regime::kernel);
 static_assert(p::require_stable<p::mup, 4>());
 static_assert(p::require_stable<p::allow_unstable<p::standard>, 2>());  // the opt-in compiles
 
-TEST_CASE("presets classify as in TP4 (abc-parametrization.md, section 4)") {
+TEST_CASE("presets classify as in TP4 (docs/theory/abc-parametrization.md §4)") {
     struct expected {
         p::classification k;
         int L;

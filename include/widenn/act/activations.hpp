@@ -5,7 +5,7 @@
 //   T = E[φ(u) φ(v)]   and   Ṫ = E[φ'(u) φ'(v)] = ∂T/∂q12   (Price's theorem),
 // which is what an infinite-width layer does to the NNGP and NTK (Neal 1996; Lee et al. 2018; Jacot et al. 2018).
 // The closed forms follow neural-tangents' conventions (stax/elementwise.py at c17e770) as collected and
-// numerically checked in /work/shared/reference/kernel-limits.md §2:
+// derived in docs/theory/kernel-limits.md §2 (tests/act/duals.cpp checks each against quadrature or Monte Carlo):
 //   - ReLU and ABReLU: the degree-1 arc-cosine kernel (Cho & Saul 2009, "Kernel methods for deep learning");
 //   - erf: Williams 1997, "Computing with infinite networks";
 //   - sin / cos / RBF / exp / Gaussian: Gaussian integrals of exponentials (neural-tangents Sin, Rbf, Exp, Gaussian);
@@ -89,7 +89,7 @@ constexpr double factorial(int n) {
 // Dual of a polynomial φ(x) = Σ_k c_k x^k through its Hermite expansion (neural-tangents' Polynomial; Mehler's
 // formula): with s_l(q) = Σ_i c_{2i+l} (2i+l)!/(2^i i!) q^i,
 //   T = Σ_l s_l(q11) s_l(q22) q12^l / l!,   Ṫ = Σ_{l≥1} s_l(q11) s_l(q22) q12^{l−1} / (l−1)!.
-// This is the reference's Σ_l r_l(q11) r_l(q22) ρ^l with the powers of √q multiplied out: a polynomial in
+// This is Mehler's expansion in ρ = q12/√(q11 q22) with the powers of √q multiplied out: a polynomial in
 // (q11, q12, q22), exact for every covariance including zero variances.
 template <std::size_t D>
 struct polynomial_dual {

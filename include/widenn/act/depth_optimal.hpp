@@ -9,7 +9,7 @@
 //   sine<a>: ǒ = sinh(aξ)/sinh(a), realised by φ(x) = √(eᵃ/sinh a)·sin(√a x)  (a = 2.676, 6.13539, 13.8258 give α = 1, 2, 4)
 //
 // Realisation (Mehler's formula): ǒ(ξ) = Σ c_k ξ^k with c_k ≥ 0 is the dual of φ = Σ_k √c_k He_k/√(k!) (He_k the
-// probabilists' Hermite polynomials), see kernel-limits.md §7. The policies are polynomials, so their dual is exact
+// probabilists' Hermite polynomials), see docs/theory/kernel-limits.md §7. The policies are polynomials, so their dual is exact
 // for every covariance (act::polynomial's Hermite-expansion dual), not only on the sphere.
 #include <array>
 #include <cmath>

@@ -6,7 +6,7 @@
 //   act::has_closed_form_dual<A>                   -> whether A provides `dual`
 //
 // with T = E[φ(u)φ(v)], Ṫ = E[φ'(u)φ'(v)] for (u, v) ~ N(0, [[q11, q12], [q12, q22]]).
-// Quadrature (kernel-limits.md §3): v = (q12/q11) u + √(q22 − q12²/q11) z is the conditional decomposition, i.e. the
+// Quadrature (docs/theory/kernel-limits.md §3): v = (q12/q11) u + √(q22 − q12²/q11) z is the conditional decomposition, i.e. the
 // Cholesky factor of the 2×2 covariance; pivoting on the larger variance and clamping the conditional variance at 0
 // (rounding past |ρ| = 1) are the only adjustments. The 1-D rule is Golub & Welsch (1969): nodes are the eigenvalues
 // of the Jacobi matrix of the probabilists' Hermite polynomials (found by Sturm-sequence bisection) and the weights

@@ -1,5 +1,5 @@
 #pragma once
-// Error types (design.md, "Errors"): every runtime failure of widenn derives from widenn::error.
+// Error types: every runtime failure of widenn derives from widenn::error.
 #include <sstream>
 #include <stdexcept>
 #include <string>

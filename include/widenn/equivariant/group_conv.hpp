@@ -1,5 +1,5 @@
 #pragma once
-// Lifting and group convolution layers on R² ⋊ H (Mironenco & Forré, ICLR 2024, §4; reference lie-groups.md §5).
+// Lifting and group convolution layers on R² ⋊ H (Mironenco & Forré, ICLR 2024, §4; docs/theory/lie-groups.md §5).
 //
 // Features on R² ⋊ H are sampled on a group grid {g_j} (groups.hpp): a batch is a B × N × C × H × W tensor, the
 // value of channel c at pixel x and group element g_j.

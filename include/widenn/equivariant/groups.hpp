@@ -1,7 +1,7 @@
 #pragma once
 // Planar structure groups H for the affine groups R² ⋊ H of the equivariant layers, and the sampled group
 // grids the layers integrate over (Mironenco & Forré, "Lie Group Decompositions for Equivariant Neural
-// Networks", ICLR 2024, §3-4; formulas checked in shared/reference/lie-groups.md §1-4).
+// Networks", ICLR 2024, §3-4; derivations in docs/theory/lie-groups.md §1-4).
 //
 // A layer takes the group as a compile-time policy H = lie::so<2>, lie::gl_plus<2> or lie::sl<2>; `planar_group<H>`
 // is everything a layer needs from H, computed by the lie/ policies:
@@ -197,7 +197,7 @@ group_grid sample_grid(std::size_t n, rng& r, sampling mode = sampling::haar, co
         auto e = planar_group<H>::draw(r, proposal);
         if (mode == sampling::unweighted) e.weight = 1.0;
         if (mode == sampling::stratified) {
-            // h = P R (left polar form, reference lie-groups.md §7): keep P and its weight, replace R
+            // h = P R (left polar form, docs/theory/lie-groups.md §7): keep P and its weight, replace R
             const auto& g = e.h;
             const double norm = std::hypot(g.a + g.d, g.c - g.b);
             const mat2 rotation_t{(g.a + g.d) / norm, (g.c - g.b) / norm, (g.b - g.c) / norm, (g.a + g.d) / norm};  // Rᵀ

@@ -1,5 +1,5 @@
 #pragma once
-// rgenn's affine-equivariant classifier (Mironenco & Forré, ICLR 2024; reference lie-groups.md §5 "Model"), a
+// rgenn's affine-equivariant classifier (Mironenco & Forré, ICLR 2024; described in docs/equivariant.md), a
 // plain CNN of the same shape as its baseline, and a minimal Adam over parameter<T> lists.
 //
 //   lifting (1 → C, k, no padding) · LN · GELU

@@ -1,6 +1,6 @@
 #pragma once
 // The kernel network of the continuous convolutions: a SIREN (sin(ω₀ z) layers; Sitzmann et al. 2020) followed
-// by a linear layer to C_out·C_in values, as in Mironenco & Forré (ICLR 2024) §5 and reference lie-groups.md §5:
+// by a linear layer to C_out·C_in values, as in Mironenco & Forré (ICLR 2024) §5 and their code (docs/equivariant.md):
 // in → 60 → 60 → 60 (ω₀ = 10), first layer U(±1/in) with bias U(±1/√in), later layers U(±√(6/in)/ω₀) with zero
 // bias, readout U(±√(6/hidden)/√(fan)) with zero bias, where fan = C_in·k² is the fan-in of the convolution.
 #include <algorithm>

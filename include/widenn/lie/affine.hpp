@@ -1,5 +1,5 @@
 #pragma once
-// Affine groups R^n ⋊ H (lie-groups.md §1, §3): (x, h)(y, k) = (x + h y, h k), (x, h)⁻¹ = (-h⁻¹x, h⁻¹), acting on R^n
+// Affine groups R^n ⋊ H (docs/theory/lie-groups.md §1, §3): (x, h)(y, k) = (x + h y, h k), (x, h)⁻¹ = (-h⁻¹x, h⁻¹), acting on R^n
 // by y -> h y + x; as matrices [[h, x], [0, 1]]. Tangent coordinates: the translation part v first, then H's ξ,
 // orthonormal for the trace metric of (n+1) x (n+1) matrices. The left Haar measure is |det h|⁻¹ dx dμ_H(h); the group
 // is not unimodular when H is not volume-preserving.

@@ -1,6 +1,6 @@
 #pragma once
 // GL+(n) and SL(n) through their polar decompositions g = P R, P = (g gᵀ)^{1/2} SPD (det 1 for SL), R in SO(n)
-// (Mironenco & Forré, "Lie Group Decompositions for Equivariant Neural Networks", ICLR 2024; lie-groups.md §1-4).
+// (Mironenco & Forré, "Lie Group Decompositions for Equivariant Neural Networks", ICLR 2024; docs/theory/lie-groups.md §1-4).
 // Tangent coordinates: the symmetric part first (spd<N> or sspd<N> coordinates), then the so(n) part, all
 // trace-orthonormal. exp/log are the group exponential (matrix exp) and the principal matrix logarithm, which exists
 // only for some g (exp is not surjective: diag(-2, -1/2) in SL(2) has no logarithm); chart() is the global chart

@@ -1,6 +1,6 @@
 #pragma once
 // What every widenn Lie group provides (the LieGroup concept), the trace-orthonormal bases of Sym(n), traceless Sym(n)
-// and so(n) (lie-groups.md §2), and the generic adjoint and Jacobians of matrix Lie groups.
+// and so(n) (docs/theory/lie-groups.md §2), and the generic adjoint and Jacobians of matrix Lie groups.
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -51,7 +51,7 @@ typename G::tangent log_of_matrix(const M& m) {
 }
 
 // A group element drawn from a proposal, with the importance weight that makes averages Haar integrals:
-// E[weight · f(element)] = ∫_G f dμ (lie-groups.md §4), for the normalisation of μ stated by each group.
+// E[weight · f(element)] = ∫_G f dμ (docs/theory/lie-groups.md §4), for the normalisation of μ stated by each group.
 template <class G>
 struct weighted {
     G element;
@@ -59,7 +59,7 @@ struct weighted {
     typename G::scalar log_weight;
 };
 
-// The Riemannian volume of SO(n) for the trace metric <A, B> = tr(AᵀB) (lie-groups.md §3): vol SO(2) = 2√2π,
+// The Riemannian volume of SO(n) for the trace metric <A, B> = tr(AᵀB) (docs/theory/lie-groups.md §3): vol SO(2) = 2√2π,
 // vol SO(3) = 16√2π². It is 2^{n(n-1)/4} ∏_{k=2}^n vol(S^{k-1}), the product being the volume for ½tr(AᵀB).
 inline double so_volume(std::size_t n) {
     double v = std::pow(2.0, static_cast<double>(n * (n - 1)) / 4.0);

@@ -1,5 +1,5 @@
 #pragma once
-// Haar-measure Monte Carlo (lie-groups.md §3-4): importance-weighted integrals over a whole group, and invariant
+// Haar-measure Monte Carlo (docs/theory/lie-groups.md §3-4): importance-weighted integrals over a whole group, and invariant
 // integrals over a compact region given as a box in chart coordinates, each with its standard error.
 #include <cmath>
 #include <cstdint>

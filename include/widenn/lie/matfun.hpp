@@ -1,5 +1,5 @@
 #pragma once
-// Matrix functions for the Lie group code (lie-groups.md §7): expm by scaling and squaring with Padé approximants
+// Matrix functions for the Lie group code (docs/theory/lie-groups.md §7): expm by scaling and squaring with Padé approximants
 // (Higham, "The scaling and squaring method for the matrix exponential revisited", SIAM J. Matrix Anal. Appl. 2005),
 // 2x2 closed forms, a cyclic Jacobi symmetric eigensolver, SPD exp/log/sqrt, the polar decomposition (2x2 closed form,
 // scaled Newton iteration for n >= 3), Householder QR, the principal logarithm (2x2 closed form; inverse scaling and

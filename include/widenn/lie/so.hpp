@@ -1,5 +1,5 @@
 #pragma once
-// SO(n), the rotation group (lie-groups.md §2-4). Tangent coordinates are trace-orthonormal (group.hpp, basis::hat_so):
+// SO(n), the rotation group (docs/theory/lie-groups.md §2-4). Tangent coordinates are trace-orthonormal (group.hpp, basis::hat_so):
 // a rotation by θ in SO(2) has coordinate √2θ, an SO(3) rotation vector ω has coordinates √2ω.
 #include <cmath>
 #include <numbers>

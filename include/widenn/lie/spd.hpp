@@ -1,5 +1,5 @@
 #pragma once
-// SPD(n) and SSPD(n) (det 1): the symmetric positive definite factor of the polar decomposition (lie-groups.md §1-2).
+// SPD(n) and SSPD(n) (det 1): the symmetric positive definite factor of the polar decomposition (docs/theory/lie-groups.md §1-2).
 // exp: Sym(n) -> SPD(n) is a diffeomorphism, so SPD(n) is a Lie group under the log-Euclidean product
 // P ⊙ Q = exp(log P + log Q) (Arsigny et al. 2007), isomorphic to (Sym(n), +): abelian, Ad = I, J_l = I, and its Haar
 // measure is Lebesgue measure in the log coordinates. This is the structure widenn gives spd<N>; note that

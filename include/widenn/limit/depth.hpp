@@ -1,13 +1,13 @@
 #pragma once
 // Infinite depth: the normalised dual on the sphere, its iteration, fixed points, and the classification of the
 // deep limit (Radhakrishnan, Belkin & Uhler, "Wide and deep neural networks achieve consistency for
-// classification", arXiv 2204.14126; iteration as in their code uhlerlab/inf_depth_ntks, see kernel-limits.md §7).
+// classification", arXiv 2204.14126; iteration as in their code uhlerlab/inf_depth_ntks, see docs/theory/kernel-limits.md §7).
 //
 // Setting: inputs on the unit sphere, no biases and variance-preserving weights (σw² = 1/T(1,1,1)), so every
 // diagonal stays 1 and a layer maps the correlation ξ to ǒ(ξ) = T(1, ξ, 1)/T(1, 1, 1); ǒ'(ξ) = Ṫ(1, ξ, 1)/T(1, 1, 1).
 //   NNGP: Σ⁰ = ξ, Σ^{l+1} = clip(ǒ(Σ^l), −1, 1);  NTK: K⁰ = ξ, K^{l+1} = ǒ(Σ^l) + K^l ǒ'(Σ^l).
 // With φ = Σ a_k h_k (orthonormal Hermite functions), ǒ(ξ) = Σ a_k² ξ^k, so ǒ(0) = a_0² and ǒ'(0) = a_1².
-// Deep limit (our reconstruction of the paper's three classes from its code and asymptotics; reference §7):
+// Deep limit (our reconstruction of the paper's three classes from its code and asymptotics; docs/theory/kernel-limits.md §7):
 //   a_0 ≠ 0                → majority vote: the kernel tends to a constant off the diagonal (ReLU);
 //   a_0 = 0, a_1 = 0       → 1-nearest neighbour;
 //   a_0 = 0, 0 < a_1² < 1  → singular kernel: the depth-L NNGP ~ C^L (1 − ξ)^{−α}, α = ln(1/ǒ'(0)) / ln ǒ'(1);

@@ -9,7 +9,7 @@
 //     Z^{U_{t+1}}  = Z^{U_t}  − η α (χ̊_t·Z^{nV_t}) φ'(ξ_t·Z^{U_t}) ξ_t          (time-t values on the right).
 // One "particle" (Z^U(g_k), Z^{nV}(g_k)) per quadrature node g_k evolves by these updates; E[·] becomes Σ_k w_k(·).
 //
-// Input-span reduction (shared/reference/feature-learning-limit.md §3): if every training and test input lies in a
+// Input-span reduction (docs/theory/feature-learning-limit.md §3): if every training and test input lies in a
 // k-dimensional subspace S = span(Q), Q ∈ R^{d×k} orthonormal, every U-update lies in S and h = ξ·Z^U reads only QᵀZ^U,
 // so the Gaussian to integrate is (QᵀZ^{U_0}, Z^{nV_0}) ∈ R^{k+d_o}: K^{k+d_o} nodes on a tensor grid
 // (fewer on a Smolyak sparse grid). One step on a batch of B inputs costs O(B·N·(k + d_o)) for N nodes,

@@ -7,7 +7,7 @@
 //     f̊_t(ξ) = α B_t A_t ξ,
 // and the TP4 updates of the Z's are exactly plain SGD, with the same learning rate, on the width-m linear network
 // (A, B) started from the "diagonal" initialisation A_0 = [σ_u I_d; 0], B_0 = [0, σ_v I_{d_o}]
-// (see shared/reference/feature-learning-limit.md §2; the TP4 code's MetaInfLin1LP). A finite μP net of width n is
+// (see docs/theory/feature-learning-limit.md §2; the TP4 code's MetaInfLin1LP). A finite μP net of width n is
 // obtained from the same coefficients with Ω ~ N(0,1)^{n×m}: W_1 = n^{-1/2} Ω A, W_2 = n^{-1/2} B Ωᵀ (MetaFinLin1LP);
 // since ΩᵀΩ/n → I, it converges to the limit with O(n^{-1/2}) deviations.
 //
@@ -282,7 +282,7 @@ private:
 
 // A linear one-hidden-layer net with one-hot (or averaged one-hot) inputs and logistic outputs trained by sparse SGD:
 // the CBOW / negative-sampling model of word2vec, whose μP limit is the coefficient network of width V_in + V_out
-// (TP4 §10; the TP4 code runs word2vec.c with syn0 = I and syn1neg = 0, reference §4). A step touches only the rows of
+// (TP4 §10; docs/theory/feature-learning-limit.md §4; TP4's code sets syn0 = I, syn1neg = 0). A step touches only the rows of
 // the inputs and outputs involved, so it costs O((inputs + outputs)·m) at hidden width m.
 //   h = (1/|I|) Σ_{i∈I} E_i (E = W_1ᵀ, V_in×m),  s_j = α O_j·h (O = W_2, V_out×m),  L = Σ_j logistic loss(s_j, label_j)
 //   O_j ← O_j − η_out α g_j h,  E_i ← E_i − η_in α Σ_j g_j O_j / |I|,   g_j = σ(s_j) − label_j  (time-t values)

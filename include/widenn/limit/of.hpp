@@ -1,7 +1,7 @@
 #pragma once
 // limit::of<Net>: the infinite-width limit of a network type, chosen from its parametrization's TP4 regime
 // (Yang & Hu 2020, "Tensor Programs IV", dichotomy theorem): the kernel limit limit::kernel<P, A, L> in the kernel
-// regime; in the feature-learning regime the limit that branch fl provides as limit::feature_learning_limit<Net>::type
+// regime; in the feature-learning regime the limit named by limit::feature_learning_limit<Net>::type
 // (include/widenn/limit/feature_learning.hpp), or a compile error naming limit::mup_linear / limit::mup_1hl.
 #include <type_traits>
 

@@ -27,7 +27,7 @@ namespace widenn::limit {
 inline constexpr double infinite_time = std::numeric_limits<double>::infinity();
 
 namespace detail {
-// (1 − e^{−λt})/λ, stable at λt → 0 (reference §4: −expm1(−λt)/λ, series t(1 − λt/2) for |λt| < 1e-8).
+// (1 − e^{−λt})/λ, stable at λt → 0 (docs/theory/kernel-limits.md §4: −expm1(−λt)/λ, series t(1 − λt/2) for |λt| < 1e-8).
 inline double one_minus_exp_over(double lambda, double t) {
     if (std::isinf(t)) return lambda > 0 ? 1.0 / lambda : std::numeric_limits<double>::infinity();
     const double x = lambda * t;

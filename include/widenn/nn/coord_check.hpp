@@ -1,6 +1,6 @@
 #pragma once
 // Coordinate check (the `mup` package's test protocol; Yang et al. 2022, "Tensor Programs V", §D / Fig. 5,
-// and abc-parametrization.md §6): train networks of several widths for a few SGD steps on one fixed batch
+// and docs/theory/abc-parametrization.md §6): train networks of several widths for a few SGD steps on one fixed batch
 // and record l1 = mean |x| over all entries of every layer's output (preactivations h^l, activations x^l and
 // the readout). Under a correct μP every curve is flat in width; under SP with a Θ(1) learning rate the
 // later layers grow with width once t ≥ 2.

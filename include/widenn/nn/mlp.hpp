@@ -335,7 +335,7 @@ private:
         return certified;
     }
 
-    // TP4 per-layer exponents with ñ (abc-parametrization.md §1, §5 base-width form).
+    // TP4 per-layer exponents with ñ (docs/theory/abc-parametrization.md §1, §5 base-width form).
     void compute_scaling() {
         const double n = width_ratio_;
         const bool in_multiplier = config_.constants == constants_in::multiplier;

@@ -3,7 +3,7 @@
 //
 // Every trainable tensor w has a scaling (nn::tensor_scaling, computed by the network from P's
 // exponents and ñ = width / base_width): SGD uses the rate η·sgd_lr = η ñ^{-c}, Adam η·adam_lr =
-// η ñ^{-c_adam} (abc-parametrization.md §1, effective quantities; per-layer learning rates are the
+// η ñ^{-c_adam} (docs/theory/abc-parametrization.md §1, effective quantities; per-layer learning rates are the
 // per-layer symmetry of §2). Every rule below is chosen so that (i) at ñ = 1 it is the plain
 // PyTorch optimizer (hence μP equals SP at the base width, TP5) and (ii) it is invariant under the
 // per-layer symmetries of TP4 §2, so param::mup and param::mup_table3 train identically.

@@ -28,7 +28,7 @@ struct allow_unstable : P {
 
 namespace detail {
 // TP4 Eq. 5 (global symmetry): a + θ, b − θ, c − 2θ leaves the SGD trajectory unchanged;
-// under Adam the learning-rate exponent moves by −θ (and ε by n^{-θ}; see abc-parametrization.md §2).
+// under Adam the learning-rate exponent moves by −θ (and ε by n^{-θ}; see docs/theory/abc-parametrization.md §2).
 constexpr layer_exponents shifted(layer_exponents e, rational theta) {
     return {e.a + theta, e.b - theta, e.c - rational{2} * theta, e.c_adam - theta};
 }
@@ -39,7 +39,7 @@ template <Parametrization P, rational Theta>
 using shift = abc<detail::shifted(P::input, Theta), detail::shifted(P::hidden, Theta), detail::shifted(P::output, Theta),
                   P::max_depth>;
 
-// ---- presets (abc-parametrization.md §4 and §5) ----
+// ---- presets (docs/theory/abc-parametrization.md §4 and §5) ----
 
 // Standard parametrization with a width-independent learning rate (the PyTorch default). Unstable (TP4 Thm 4.1).
 using standard = abc<layer_exponents{0, 0, 0, 0}, layer_exponents{0, {1, 2}, 0, 0}, layer_exponents{0, {1, 2}, 0, 0}>;

@@ -64,7 +64,7 @@ constexpr classification classify(layer_exponents input, layer_exponents hidden,
     classification k;
     k.depth = depth;
     const int L = depth;
-    // Reduce per-layer SGD exponents to one c (abc-parametrization.md §2): θ_l = (c_l − c)/2,
+    // Reduce per-layer SGD exponents to one c (docs/theory/abc-parametrization.md §2): θ_l = (c_l − c)/2,
     // a_l ← a_l + θ_l, b_l ← b_l − θ_l; we take c = the hidden layers' c, which maps TP5 Table 3 onto TP4 μP.
     k.c = hidden.c;
     auto reduce = [&](layer_exponents e, int l) {
