@@ -27,6 +27,7 @@ class WidennConan(ConanFile):
         self.requires("xtl/0.7.5", transitive_headers=True)
         self.requires("xsimd/8.1.0", transitive_headers=True)
         self.requires("openblas/0.3.25", transitive_headers=True)
+        self.requires("zlib/1.3.1", transitive_headers=True)  # widenn::io reads .gz IDX files
 
     def layout(self):
         cmake_layout(self)
