@@ -317,6 +317,7 @@ namespace detail {
 // bytes of the data. Fortran-order data is reordered to row-major.
 template <class T, class Read>
 void load_npy_values(const npy_header& h, T* out, Read&& read) {
+    if (h.count == 0) return;  // an empty array: nothing to read (and `out` may be null)
     if (h.fortran_order && h.shape.size() > 1) {
         npy_header c_order = h;
         c_order.fortran_order = false;
