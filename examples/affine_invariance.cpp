@@ -101,6 +101,12 @@ options parse(widenn::cli::args& a) {
     o.log_scale = a.real("log-scale", o.log_scale, 0, 5);
     o.translation = a.real("translation", o.translation, 0, 1000);
     o.models = a.text("models", o.models);
+    for (std::size_t start = 0; start <= o.models.size();) {  // a mistyped model name would silently train nothing
+        const std::size_t end = std::min(o.models.find(',', start), o.models.size());
+        const std::string model = o.models.substr(start, end - start);
+        if (model != "gl" && model != "sl" && model != "cnn") throw usage_error("--models takes gl, sl and cnn separated by commas, got '" + o.models + "'");
+        start = end + 1;
+    }
     const std::string sampling = a.text("sampling", "stratified");
     if (sampling == "stratified") o.sampling = eq::sampling::stratified;
     else if (sampling == "haar") o.sampling = eq::sampling::haar;
