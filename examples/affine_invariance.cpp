@@ -22,7 +22,6 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <numbers>
@@ -35,6 +34,8 @@
 #include <widenn/lie/affine.hpp>
 #include <widenn/lie/image.hpp>
 #include <widenn/nn/loss.hpp>
+
+#include "cli/cli.hpp"
 
 namespace eq = widenn::equivariant;
 namespace lie = widenn::lie;
@@ -58,100 +59,64 @@ struct options {
     std::uint64_t seed = 123;
 };
 
-[[noreturn]] void usage(const std::string& message) {
-    std::cerr << "affine_invariance: " << message << "\n"
-              << "usage: affine_invariance [--quick] [--train N] [--test N] [--epochs E] [--batch B] [--channels C] [--samples N]\n"
-                 "       [--eval-draws K] [--eval-samples N] [--sweep-rotation D,D,...|none] [--sweep-test N] [--kernel-hidden H] [--lr X] [--weight-decay X] [--proposal ball|log-normal] [--spd-scale X] [--dropout P] [--rotation DEG]\n"
-                 "       [--shear S] [--log-scale A] [--translation PX] [--models gl,sl,cnn] [--test-images F --test-labels F]\n"
-                 "       [--sampling stratified|haar|unweighted] [--grid fresh|fixed] [--seed S] [--out PREFIX]\n";
-    std::exit(2);
-}
+const char* const usage =
+    "usage: affine_invariance [--quick] [--train N] [--test N] [--epochs E] [--batch B] [--channels C] [--samples N]\n"
+    "       [--eval-draws K] [--eval-samples N] [--sweep-rotation D,D,...|none] [--sweep-test N] [--kernel-hidden H] [--lr X] [--weight-decay X] [--proposal ball|log-normal] [--spd-scale X] [--dropout P] [--rotation DEG]\n"
+    "       [--shear S] [--log-scale A] [--translation PX] [--models gl,sl,cnn] [--test-images F --test-labels F]\n"
+    "       [--sampling stratified|haar|unweighted] [--grid fresh|fixed] [--seed S] [--out PREFIX]\n"
+    "Trains the R2 x| GL+(2) and R2 x| SL(2) equivariant networks and a CNN on upright Fashion-MNIST images and tests them on\n"
+    "affinely transformed copies (defaults: 6000 training images, 5 epochs, under 30 minutes on 2 cores; --quick: a smoke\n"
+    "test of about a minute). Writes PREFIX.csv, PREFIX_rotation.csv and, with gnuplot, PREFIX_rotation.png.\n";
 
-// "0,15,30" -> {0, 15, 30}; "none" -> {}
-std::vector<double> degrees(const std::string& list) {
-    std::vector<double> out;
-    if (list == "none") return out;
-    std::size_t start = 0;
-    while (start <= list.size()) {
-        const std::size_t end = std::min(list.find(',', start), list.size());
-        const std::string item = list.substr(start, end - start);
-        try {
-            std::size_t used = 0;
-            out.push_back(std::stod(item, &used));
-            if (used != item.size() || !(out.back() >= 0 && out.back() <= 180)) throw std::invalid_argument(item);
-        } catch (const std::logic_error&) { usage("--sweep-rotation expects degrees in [0, 180] separated by commas, got '" + list + "'"); }
+options parse(widenn::cli::args& a) {
+    using widenn::cli::usage_error;
+    options o;
+    o.quick = a.has("quick");
+    const bool explicit_size = a.has("train");
+    o.train = a.count("train", o.train);
+    o.test = a.count("test", o.test);
+    o.epochs = a.count("epochs", o.epochs);
+    o.batch = a.count("batch", o.batch);
+    o.channels = a.count("channels", o.channels);
+    o.samples = a.count("samples", o.samples);
+    o.eval_draws = a.count("eval-draws", o.eval_draws);
+    o.eval_samples = a.count("eval-samples", o.eval_samples);  // 0 (not given): as in training
+    if (a.text("sweep-rotation", "") == "none") o.sweep.clear();
+    else o.sweep = a.reals("sweep-rotation", o.sweep, 0, 180);
+    o.sweep_test = a.count("sweep-test", o.sweep_test);
+    o.kernel_hidden = a.count("kernel-hidden", o.kernel_hidden);
+    o.lr = a.real("lr", o.lr, 0, 100);
+    o.weight_decay = a.real("weight-decay", o.weight_decay, 0, 100);
+    const std::string proposal = a.text("proposal", "ball");
+    if (proposal != "ball" && proposal != "log-normal") throw usage_error("--proposal must be ball or log-normal, got " + proposal);
+    o.proposal = proposal == "ball" ? eq::spd_proposal::shape::ball : eq::spd_proposal::shape::log_normal;
+    o.spd_scale = a.real("spd-scale", o.spd_scale, 0, 10);
+    const std::string grid = a.text("grid", "fresh");
+    if (grid != "fresh" && grid != "fixed") throw usage_error("--grid must be fresh or fixed, got " + grid);
+    o.fixed_grid = grid == "fixed";
+    o.dropout = a.real("dropout", o.dropout, 0, 1);
+    if (o.dropout >= 1) throw usage_error("--dropout must be in [0, 1)");
+    o.rotation_deg = a.real("rotation", o.rotation_deg, 0, 180);
+    o.shear = a.real("shear", o.shear, 0, 10);
+    o.log_scale = a.real("log-scale", o.log_scale, 0, 5);
+    o.translation = a.real("translation", o.translation, 0, 1000);
+    o.models = a.text("models", o.models);
+    for (std::size_t start = 0; start <= o.models.size();) {  // a mistyped model name would silently train nothing
+        const std::size_t end = std::min(o.models.find(',', start), o.models.size());
+        const std::string model = o.models.substr(start, end - start);
+        if (model != "gl" && model != "sl" && model != "cnn") throw usage_error("--models takes gl, sl and cnn separated by commas, got '" + o.models + "'");
         start = end + 1;
     }
-    return out;
-}
-
-options parse(int argc, char** argv) {
-    options o;
-    std::vector<std::string> a(argv + 1, argv + argc);
-    bool explicit_size = false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const std::string& key = a[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= a.size()) usage(key + " needs a value");
-            return a[++i];
-        };
-        auto count = [&]() -> std::size_t {
-            const std::string v = value();
-            try {
-                const long n = std::stol(v);
-                if (n <= 0) usage(key + " must be positive, got " + v);
-                return static_cast<std::size_t>(n);
-            } catch (const std::logic_error&) { usage(key + " expects an integer, got '" + v + "'"); }
-        };
-        auto real = [&]() -> double {
-            const std::string v = value();
-            try { return std::stod(v); } catch (const std::logic_error&) { usage(key + " expects a number, got '" + v + "'"); }
-        };
-        if (key == "--quick") o.quick = true;
-        else if (key == "--train") o.train = count(), explicit_size = true;
-        else if (key == "--test") o.test = count();
-        else if (key == "--epochs") o.epochs = count();
-        else if (key == "--batch") o.batch = count();
-        else if (key == "--channels") o.channels = count();
-        else if (key == "--samples") o.samples = count();
-        else if (key == "--eval-draws") o.eval_draws = count();
-        else if (key == "--eval-samples") o.eval_samples = count();
-        else if (key == "--sweep-rotation") o.sweep = degrees(value());
-        else if (key == "--sweep-test") o.sweep_test = count();
-        else if (key == "--kernel-hidden") o.kernel_hidden = count();
-        else if (key == "--lr") o.lr = real();
-        else if (key == "--weight-decay") o.weight_decay = real();
-        else if (key == "--proposal") {
-            const std::string p = value();
-            if (p != "ball" && p != "log-normal") usage("--proposal must be ball or log-normal, got " + p);
-            o.proposal = p == "ball" ? eq::spd_proposal::shape::ball : eq::spd_proposal::shape::log_normal;
-        }
-        else if (key == "--spd-scale") o.spd_scale = real();
-        else if (key == "--grid") {
-            const std::string g = value();
-            if (g != "fresh" && g != "fixed") usage("--grid must be fresh or fixed, got " + g);
-            o.fixed_grid = g == "fixed";
-        }
-        else if (key == "--dropout") o.dropout = real();
-        else if (key == "--rotation") o.rotation_deg = real();
-        else if (key == "--shear") o.shear = real();
-        else if (key == "--log-scale") o.log_scale = real();
-        else if (key == "--translation") o.translation = real();
-        else if (key == "--models") o.models = value();
-        else if (key == "--sampling") {
-            const std::string m = value();
-            if (m == "stratified") o.sampling = eq::sampling::stratified;
-            else if (m == "haar") o.sampling = eq::sampling::haar;
-            else if (m == "unweighted") o.sampling = eq::sampling::unweighted;
-            else usage("--sampling must be stratified, haar or unweighted, got " + m);
-        }
-        else if (key == "--test-images") o.test_images = value();
-        else if (key == "--test-labels") o.test_labels = value();
-        else if (key == "--seed") o.seed = static_cast<std::uint64_t>(real());
-        else if (key == "--out") o.out = value();
-        else if (key == "--help" || key == "-h") usage("help");
-        else usage("unknown option " + key);
-    }
+    const std::string sampling = a.text("sampling", "stratified");
+    if (sampling == "stratified") o.sampling = eq::sampling::stratified;
+    else if (sampling == "haar") o.sampling = eq::sampling::haar;
+    else if (sampling == "unweighted") o.sampling = eq::sampling::unweighted;
+    else throw usage_error("--sampling must be stratified, haar or unweighted, got " + sampling);
+    o.test_images = a.text("test-images", "");
+    o.test_labels = a.text("test-labels", "");
+    o.seed = a.integer<std::uint64_t>("seed", o.seed);
+    o.out = a.text("out", o.out);
+    a.reject_unknown();
     if (o.quick && !explicit_size) {
         o.train = 1500;
         o.test = 500;
@@ -163,7 +128,8 @@ options parse(int argc, char** argv) {
         o.sweep_test = 250;
     }
     if (o.eval_samples == 0) o.eval_samples = o.samples;
-    if (o.test_images.empty() != o.test_labels.empty()) usage("--test-images and --test-labels go together");
+    if (o.test_images.empty() != o.test_labels.empty()) throw usage_error("--test-images and --test-labels go together");
+    if (o.out.empty()) throw usage_error("--out needs a path prefix");
     return o;
 }
 
@@ -400,6 +366,7 @@ void write_sweep(const rotation_sweep& sweep, const std::vector<result>& results
             for (const auto& r : results) row.push_back(std::to_string(r.sweep[k]));
             csv.row_of(row);
         }
+        csv.close();  // before gnuplot reads it
     }
     std::string script = "set terminal pngcairo size 800,560\nset output " + widenn::io::gnuplot_quote(out + "_rotation.png") +
                          "\nset datafile separator ','\nset key autotitle columnhead bottom left\nset xlabel 'test rotations drawn from +-x degrees "
@@ -411,10 +378,11 @@ void write_sweep(const rotation_sweep& sweep, const std::vector<result>& results
     std::cout << "wrote " << path << (widenn::io::run_gnuplot(script + "\n", &reason) ? " and " + out + "_rotation.png" : "; no plot: " + reason) << "\n";
 }
 
-}  // namespace
-
-int main(int argc, char** argv) try {
-    const options o = parse(argc, argv);
+// Trains the chosen models, tests them and writes the results.
+int run(const options& o) {
+    // An unwritable --out is reported now, not after the training.
+    widenn::io::require_writable(o.out + ".csv", "--out");
+    widenn::io::require_writable(o.out + "_rotation.csv", "--out");
     const auto t0 = clock_type::now();
     std::cout << "affine_invariance: train on upright images, test on affinely transformed ones" << (o.quick ? " (--quick)" : "") << "\n";
     const dataset train = load(true, o.train, o.image, o.seed);
@@ -467,11 +435,15 @@ int main(int argc, char** argv) try {
                   << std::setw(12) << r.train_cpu_seconds << std::setw(12) << std::setprecision(2) << 100 * r.upright << std::setprecision(2) << 100 * r.transformed << "\n"
                   << std::defaultfloat;
     }
+    csv.close();  // the CSV appears whole here
     if (!sweep.images.empty()) write_sweep(sweep, results, o.out);
     std::cout << "wrote " << csv.path() << "; total wall time " << std::fixed << std::setprecision(1)
               << std::chrono::duration<double>(clock_type::now() - t0).count() << " s, CPU time " << static_cast<double>(std::clock()) / CLOCKS_PER_SEC << " s\n";
     return 0;
-} catch (const std::exception& e) {
-    std::cerr << "affine_invariance: " << e.what() << '\n';
-    return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    return widenn::cli::run_program("affine_invariance", usage, argc, argv, [](widenn::cli::args& a) { return run(parse(a)); });
 }

@@ -5,6 +5,8 @@
 
 #include <widenn/act/dual.hpp>
 
+#include "cli/cli.hpp"
+
 namespace act = widenn::act;
 
 // Swish / SiLU, φ(x) = x·σ(x). value and derivative are all widenn needs: act::dual integrates the dual kernel
@@ -35,7 +37,7 @@ struct he_relu {
     }
 };
 
-int main() {
+int print_duals() {
     static_assert(!act::has_closed_form_dual<swish>);
     static_assert(act::has_closed_form_dual<he_relu>);
     std::printf("%-8s %6s %12s %12s\n", "phi", "rho", "T", "Tdot");
@@ -45,4 +47,16 @@ int main() {
         std::printf("%-8s %6.2f %12.8f %12.8f\n", "swish", rho, s.value, s.derivative);
         std::printf("%-8s %6.2f %12.8f %12.8f\n", "he_relu", rho, h.value, h.derivative);
     }
+    return 0;
+}
+
+int main(int argc, char** argv) {
+    return widenn::cli::run_program("custom_activation",
+                                    "usage: custom_activation\n"
+                                    "Prints the dual kernel T and its derivative Tdot at correlations 0, 0.5 and 0.9 for two activations\n"
+                                    "defined here: swish (by Gauss-Hermite quadrature) and he_relu (by its closed form). No options.\n",
+                                    argc, argv, [](widenn::cli::args& a) {
+                                        a.reject_unknown();
+                                        return print_duals();
+                                    });
 }

@@ -20,6 +20,8 @@
 #include <widenn/nn/optim.hpp>
 #include <widenn/nn/train.hpp>
 
+#include "cli/cli.hpp"
+
 namespace {
 
 using widenn::matrix;
@@ -44,26 +46,10 @@ double slope(const std::vector<double>& widths, const std::vector<double>& value
     return (n * sxy - sx * sy) / (n * sxx - sx * sx);
 }
 
-long option(int argc, char** argv, const std::string& name, long fallback) {
-    for (int i = 1; i + 1 < argc; ++i)
-        if (argv[i] == name) return std::stol(argv[i + 1]);
-    return fallback;
-}
-std::string text_option(int argc, char** argv, const std::string& name, const std::string& fallback) {
-    for (int i = 1; i + 1 < argc; ++i)
-        if (argv[i] == name) return argv[i + 1];
-    return fallback;
-}
-
-}  // namespace
-
-int main(int argc, char** argv) try {
-    const std::string dir = text_option(argc, argv, "--out-dir", ".");
-    const int seeds = static_cast<int>(option(argc, argv, "--seeds", 3));
-    const int steps = static_cast<int>(option(argc, argv, "--steps", 20));
-    const int max_log = static_cast<int>(option(argc, argv, "--max-log-width", 14));
-    widenn::require(seeds >= 1 && steps >= 1 && max_log >= 6 && max_log <= 18,
-                    "mup_convergence: need --seeds >= 1, --steps >= 1 and --max-log-width in 6..18");
+int run(const std::string& dir, int seeds, int steps, int max_log) {
+    // An unwritable --out-dir is reported now, not after minutes of training.
+    widenn::io::require_writable(dir + "/mup_convergence.csv", "--out-dir");
+    widenn::io::require_writable(dir + "/feature_movement.csv", "--out-dir");
 
     // Data: 32 inputs in R^16 (norm ~1), 4 targets from a random teacher.
     const std::size_t d = 16, d_out = 4, data = 32;
@@ -139,6 +125,7 @@ int main(int argc, char** argv) try {
         std::cerr << "  width " << std::setw(6) << width << ": linear distance " << lm << " +- " << ls << ", tanh distance " << tm
                   << " +- " << ts << '\n';
     }
+    csv.close();  // the CSV appears whole here
     std::cout << "distance to the limit vs width: fitted log-log slope linear " << slope(widths, linear_errors) << ", tanh "
               << slope(widths, tanh_errors) << " (TP4: -1/2)\n";
 
@@ -169,6 +156,7 @@ int main(int argc, char** argv) try {
         features.row(width, m, k);
         std::cerr << "  width " << std::setw(6) << width << ": feature change muP " << m << ", NTK " << k << '\n';
     }
+    features.close();  // before gnuplot reads it
     std::cout << "feature change vs width: fitted log-log slope muP " << slope(widths, mup_moves) << " (TP4: 0), NTK "
               << slope(widths, ntk_moves) << " (TP4: -1/2)\n";
 
@@ -189,7 +177,24 @@ int main(int argc, char** argv) try {
         std::cout << "no plot: " << reason << '\n';
     std::cout << "wrote " << csv.path() << " and " << features.path() << '\n';
     return 0;
-} catch (const std::exception& e) {
-    std::cerr << e.what() << '\n';
-    return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string usage =
+        "usage: mup_convergence [--out-dir .] [--seeds 3] [--steps 20] [--max-log-width 14]\n"
+        "Finite muP nets (linear and tanh) against their exact infinite-width limits after --steps SGD steps, for widths\n"
+        "2^6 .. 2^K (K = --max-log-width, 6..18) and --seeds seeds per width; and the change of the hidden features under\n"
+        "muP and NTK parametrization. Writes DIR/mup_convergence.csv, DIR/feature_movement.csv and, with gnuplot,\n"
+        "DIR/mup_convergence.png. The defaults take several minutes.\n";
+    return widenn::cli::run_program("mup_convergence", usage, argc, argv, [](widenn::cli::args& a) {
+        const std::string dir = a.text("out-dir", ".");
+        const int seeds = a.integer<int>("seeds", 3, 1, 1000000);
+        const int steps = a.integer<int>("steps", 20, 1, 100000000);
+        const int max_log = a.integer<int>("max-log-width", 14, 6, 18);
+        a.reject_unknown();
+        if (dir.empty()) throw widenn::cli::usage_error("--out-dir needs a directory");
+        return run(dir, seeds, steps, max_log);
+    });
 }

@@ -10,7 +10,6 @@
 //              [--batch 64] [--seeds 1] [--optimizer adam|sgd] [--momentum 0] [--train 20000]
 //              [--zero-readout] [--synthetic] [--csv mutransfer.csv] [--plot mutransfer.png]
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <iomanip>
@@ -30,13 +29,15 @@
 #include <widenn/nn/mlp.hpp>
 #include <widenn/nn/optim.hpp>
 
+#include "cli/cli.hpp"
+
 namespace wn = widenn;
 
 namespace {
 
 struct options {
     std::vector<std::size_t> widths = {32, 64, 128, 256, 512, 1024};
-    double log2_lr_min = std::numeric_limits<double>::quiet_NaN(), log2_lr_max = std::numeric_limits<double>::quiet_NaN();
+    double log2_lr_min = -14, log2_lr_max = -4;  // the adam grid; sgd's is -10..0
     double log2_lr_step = 1;
     std::size_t steps = 300, batch = 64, seeds = 1, train = 20000;
     std::string optimizer = "adam";
@@ -53,63 +54,40 @@ struct dataset {
 
 // ---- command line ----
 
-[[noreturn]] void usage(const std::string& message) {
-    std::cerr << "mutransfer: " << message
-              << "\nusage: mutransfer [--widths 32,64,128,256,512,1024] [--log2-lr-min A --log2-lr-max B --log2-lr-step S] [--steps 300]\n"
-                 "                  [--batch 64] [--seeds 1] [--optimizer adam|sgd] [--momentum 0] [--train 20000]\n"
-                 "                  [--zero-readout] [--synthetic] [--csv mutransfer.csv] [--plot mutransfer.png]\n";
-    std::exit(2);
-}
+const char* const usage =
+    "usage: mutransfer [--widths 32,64,128,256,512,1024] [--log2-lr-min A --log2-lr-max B --log2-lr-step S] [--steps 300]\n"
+    "                  [--batch 64] [--seeds 1] [--optimizer adam|sgd] [--momentum 0] [--train 20000]\n"
+    "                  [--zero-readout] [--synthetic] [--csv mutransfer.csv] [--plot mutransfer.png]\n"
+    "Learning-rate sweep at several widths, SP against muP (Tensor Programs V): under muP the optimal learning rate\n"
+    "stays put as the width grows. Fashion-MNIST when installed, synthetic data otherwise (or with --synthetic).\n"
+    "Default grids: log2 lr -14..-4 for adam, -10..0 for sgd. Writes the CSV and, with gnuplot, the plot.\n";
 
-double parse_real(const std::string& key, const std::string& v) {
-    double out = 0;
-    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-    if (ec != std::errc() || end != v.data() + v.size() || !std::isfinite(out)) usage("--" + key + " expects a number, got '" + v + "'");
-    return out;
-}
-
-std::size_t parse_count(const std::string& key, const std::string& v, std::size_t low, std::size_t high) {
-    const double d = parse_real(key, v);
-    if (d != std::floor(d) || d < static_cast<double>(low) || d > static_cast<double>(high))
-        usage("--" + key + " expects an integer in " + std::to_string(low) + ".." + std::to_string(high) + ", got '" + v + "'");
-    return static_cast<std::size_t>(d);
-}
-
-options parse(int argc, char** argv) {
+options parse(wn::cli::args& a) {
     options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string key = argv[i];
-        if (key == "--help" || key == "-h") usage("learning-rate sweep, SP vs muP");
-        if (key == "--zero-readout") { o.zero_readout = true; continue; }
-        if (key == "--synthetic") { o.synthetic = true; continue; }
-        if (key.rfind("--", 0) != 0 || i + 1 >= argc) usage("unexpected argument '" + key + "'");
-        const std::string name = key.substr(2), value = argv[++i];
-        if (name == "widths") {
-            o.widths.clear();
-            std::stringstream list(value);
-            for (std::string item; std::getline(list, item, ',');) o.widths.push_back(parse_count(name, item, 1, 65536));
-            if (o.widths.empty()) usage("--widths needs at least one width");
-            std::sort(o.widths.begin(), o.widths.end());
-            o.widths.erase(std::unique(o.widths.begin(), o.widths.end()), o.widths.end());
-        } else if (name == "log2-lr-min") o.log2_lr_min = parse_real(name, value);
-        else if (name == "log2-lr-max") o.log2_lr_max = parse_real(name, value);
-        else if (name == "log2-lr-step") o.log2_lr_step = parse_real(name, value);
-        else if (name == "steps") o.steps = parse_count(name, value, 1, 10000000);
-        else if (name == "batch") o.batch = parse_count(name, value, 1, 100000);
-        else if (name == "seeds") o.seeds = parse_count(name, value, 1, 1000);
-        else if (name == "train") o.train = parse_count(name, value, 1, 60000);
-        else if (name == "optimizer") o.optimizer = value;
-        else if (name == "momentum") o.momentum = parse_real(name, value);
-        else if (name == "csv") o.csv = value;
-        else if (name == "plot") o.plot = value;
-        else usage("unknown option '" + key + "'");
-    }
-    if (o.optimizer != "sgd" && o.optimizer != "adam") usage("--optimizer must be adam or sgd, got '" + o.optimizer + "'");
+    o.widths = a.integers<std::size_t>("widths", o.widths, 1, 65536);
+    std::sort(o.widths.begin(), o.widths.end());
+    o.widths.erase(std::unique(o.widths.begin(), o.widths.end()), o.widths.end());
+    o.optimizer = a.text("optimizer", o.optimizer);
     // Default grids bracket the optima seen at widths 32..1024 (Adam 2^-11..2^-7, SGD 2^-3..2^-2) and SP's divergence edge.
-    if (std::isnan(o.log2_lr_min)) o.log2_lr_min = o.optimizer == "sgd" ? -10 : -14;
-    if (std::isnan(o.log2_lr_max)) o.log2_lr_max = o.optimizer == "sgd" ? 0 : -4;
-    if (!(o.log2_lr_step > 0) || o.log2_lr_max < o.log2_lr_min) usage("need --log2-lr-step > 0 and --log2-lr-max >= --log2-lr-min");
-    if (o.momentum < 0 || o.momentum >= 1) usage("--momentum must be in [0, 1)");
+    o.log2_lr_min = a.real("log2-lr-min", o.optimizer == "sgd" ? -10 : -14, -1000, 1000);
+    o.log2_lr_max = a.real("log2-lr-max", o.optimizer == "sgd" ? 0 : -4, -1000, 1000);
+    o.log2_lr_step = a.real("log2-lr-step", o.log2_lr_step, 0, 1000);
+    o.steps = a.count("steps", o.steps, 1, 10000000);
+    o.batch = a.count("batch", o.batch, 1, 100000);
+    o.seeds = a.count("seeds", o.seeds, 1, 1000);
+    o.train = a.count("train", o.train, 1, 60000);
+    o.momentum = a.real("momentum", o.momentum, 0, 1);
+    o.zero_readout = a.has("zero-readout");
+    o.synthetic = a.has("synthetic");
+    o.csv = a.text("csv", o.csv);
+    o.plot = a.text("plot", o.plot);
+    a.reject_unknown();
+    using wn::cli::usage_error;
+    if (o.optimizer != "sgd" && o.optimizer != "adam") throw usage_error("--optimizer must be adam or sgd, got '" + o.optimizer + "'");
+    if (!(o.log2_lr_step > 0) || o.log2_lr_max < o.log2_lr_min) throw usage_error("need --log2-lr-step > 0 and --log2-lr-max >= --log2-lr-min");
+    if ((o.log2_lr_max - o.log2_lr_min) / o.log2_lr_step > 10000) throw usage_error("the learning-rate grid would have more than 10000 points");
+    if (o.momentum >= 1) throw usage_error("--momentum must be in [0, 1)");
+    if (o.csv.empty() || o.plot.empty()) throw usage_error("--csv and --plot need a file name");
     return o;
 }
 
@@ -267,10 +245,8 @@ double refined_optimum(const std::vector<double>& log2_lr, const std::vector<dou
     return vertex >= lo && vertex <= hi ? vertex : log2_lr[best];
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    const options o = parse(argc, argv);
+// The sweep, the table of optima and the plot.
+int sweep(const options& o) {
     using relu = wn::act::relu;
     using sp_net = wn::nn::mlp<wn::param::allow_unstable<wn::param::standard>, relu, 2, float>;
     using mup_net = wn::nn::mlp<wn::param::mup, relu, 2, float>;
@@ -306,6 +282,8 @@ int main(int argc, char** argv) {
                               << (r.diverged ? std::string("diverged") : std::to_string(r.loss)) << "   (" << std::fixed
                               << std::setprecision(0) << seconds << " s)" << std::defaultfloat << std::setprecision(6) << '\n';
                 }
+
+    csv.close();  // the CSV appears whole here
 
     // The table of optima.
     std::cout << "\nlog2 of the optimal learning rate (grid argmin; vertex of a parabola fitted around it) and the loss there:\n"
@@ -378,4 +356,10 @@ int main(int argc, char** argv) {
     if (wn::io::run_gnuplot(s.str(), &reason)) std::cout << "wrote " << o.plot << '\n';
     else std::cerr << "mutransfer: no plot: " << reason << '\n';
     return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    return wn::cli::run_program("mutransfer", usage, argc, argv, [](wn::cli::args& a) { return sweep(parse(a)); });
 }

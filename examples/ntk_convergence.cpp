@@ -4,10 +4,9 @@
 // slope of log error against log width should be about −1/2. Writes ntk_convergence.csv and, with gnuplot,
 // ntk_convergence.png.
 //
-//   usage: ntk_convergence [--act relu|erf] [--depth 2] [--seeds 4] [--max-width 4096] [--out PREFIX]
+//   usage: ntk_convergence [--act relu|erf] [--depth 1|2|3] [--seeds 4] [--max-width 4096] [--out PREFIX]
 #include <cmath>
 #include <cstdio>
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -17,6 +16,8 @@
 #include <widenn/limit/kernel.hpp>
 #include <widenn/nn/mlp.hpp>
 #include <widenn/nn/ntk.hpp>
+
+#include "cli/cli.hpp"
 
 namespace wn = widenn;
 using wn::matrix;
@@ -55,6 +56,7 @@ void run(int seeds, std::size_t max_width, const std::string& prefix) {
     for (std::size_t i = 0; i < log_width.size(); ++i)
         sx += log_width[i], sy += log_error[i], sxx += log_width[i] * log_width[i], sxy += log_width[i] * log_error[i];
     const double slope = (k * sxy - sx * sy) / (k * sxx - sx * sx);
+    csv.close();  // the CSV appears whole here, before gnuplot reads it
     std::printf("log-log slope %.3f (expected about -0.5)\nwrote %s.csv\n", slope, prefix.c_str());
     std::string reason;
     const std::string script = "set terminal pngcairo size 800,560\nset output " + wn::io::gnuplot_quote(prefix + ".png") +
@@ -74,32 +76,27 @@ void run(int seeds, std::size_t max_width, const std::string& prefix) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string act = "relu", prefix = "ntk_convergence";
-    int depth = 2, seeds = 4;
-    std::size_t max_width = 4096;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string key = argv[i], value = argv[i + 1];
-        if (key == "--act") act = value;
-        else if (key == "--depth") depth = std::stoi(value);
-        else if (key == "--seeds") seeds = std::stoi(value);
-        else if (key == "--max-width") max_width = std::stoul(value);
-        else if (key == "--out") prefix = value;
-        else {
-            std::cerr << "usage: ntk_convergence [--act relu|erf] [--depth 1|2|3] [--seeds 4] [--max-width 4096] [--out PREFIX]\n";
-            return 2;
-        }
-    }
-    if (seeds < 1 || max_width < 64 || (act != "relu" && act != "erf") || depth < 1 || depth > 3) {
-        std::cerr << "ntk_convergence: need --seeds >= 1, --max-width >= 64, --act relu|erf, --depth 1..3\n";
-        return 2;
-    }
-    std::printf("ntk_convergence: %s, depth %d, NTK parametrization, %d seeds per width, 8 inputs in R^10\n", act.c_str(), depth, seeds);
-    auto dispatch = [&]<class A>() {
-        if (depth == 1) run<A, 1>(seeds, max_width, prefix);
-        else if (depth == 2) run<A, 2>(seeds, max_width, prefix);
-        else run<A, 3>(seeds, max_width, prefix);
-    };
-    if (act == "relu") dispatch.template operator()<wn::act::relu>();
-    else dispatch.template operator()<wn::act::erf<>>();
-    return 0;
+    const std::string usage =
+        "usage: ntk_convergence [--act relu|erf] [--depth 1|2|3] [--seeds 4] [--max-width 4096] [--out PREFIX]\n"
+        "Relative Frobenius error of the empirical NTK of NTK-parametrized MLPs against the analytic NTK, for widths\n"
+        "64, 128, ... up to --max-width (>= 64) and --seeds seeds per width, on 8 inputs in R^10; the log-log slope should\n"
+        "be about -1/2. Writes PREFIX.csv and, with gnuplot, PREFIX.png (PREFIX: ntk_convergence).\n";
+    return wn::cli::run_program("ntk_convergence", usage, argc, argv, [](wn::cli::args& a) {
+        const std::string act = a.text("act", "relu"), prefix = a.text("out", "ntk_convergence");
+        const int depth = a.integer<int>("depth", 2, 1, 3);
+        const int seeds = a.integer<int>("seeds", 4, 1, 1000000);
+        const std::size_t max_width = a.count("max-width", 4096, 64, std::size_t{1} << 20);
+        a.reject_unknown();
+        if (act != "relu" && act != "erf") throw wn::cli::usage_error("--act must be relu or erf, got '" + act + "'");
+        if (prefix.empty()) throw wn::cli::usage_error("--out needs a path prefix");
+        std::printf("ntk_convergence: %s, depth %d, NTK parametrization, %d seeds per width, 8 inputs in R^10\n", act.c_str(), depth, seeds);
+        auto dispatch = [&]<class A>() {
+            if (depth == 1) run<A, 1>(seeds, max_width, prefix);
+            else if (depth == 2) run<A, 2>(seeds, max_width, prefix);
+            else run<A, 3>(seeds, max_width, prefix);
+        };
+        if (act == "relu") dispatch.template operator()<wn::act::relu>();
+        else dispatch.template operator()<wn::act::erf<>>();
+        return 0;
+    });
 }

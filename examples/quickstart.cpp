@@ -4,9 +4,13 @@
 
 #include <widenn/widenn.hpp>
 
+#include "cli/cli.hpp"
+
 namespace wn = widenn;
 
-int main() {
+namespace {
+
+int quickstart() {
     // The regime of a parametrization is a compile-time fact (Tensor Programs IV, Thm 3.3, Cor 3.9).
     constexpr auto info = wn::param::classify<wn::param::mup, /*hidden layers*/ 3>();
     static_assert(info.stable && info.regime == wn::regime::feature_learning && info.r == wn::rational{0});
@@ -47,4 +51,17 @@ int main() {
     std::printf("width-1024 net vs its NTK limit after 50 SGD steps: max |f_net - f_limit| = %.3f (the outputs moved by up to %.3f)\n",
                 gap, scale);
     return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    return widenn::cli::run_program("quickstart",
+                                    "usage: quickstart\n"
+                                    "The README's example: a width-1024 NTK-parametrized ReLU MLP trained by SGD for 50 steps, and the same\n"
+                                    "run predicted by its infinite-width NTK limit, on synthetic data. No options; about a second.\n",
+                                    argc, argv, [](widenn::cli::args& a) {
+                                        a.reject_unknown();
+                                        return quickstart();
+                                    });
 }

@@ -18,7 +18,6 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -26,6 +25,8 @@
 #include <widenn/core/rng.hpp>
 #include <widenn/io/plot.hpp>
 #include <widenn/limit/mup_linear.hpp>
+
+#include "cli/cli.hpp"
 
 namespace {
 
@@ -207,42 +208,10 @@ double neighbour_overlap(const net_t& net, const net_t& limit, const corpus& c) 
     return sum / static_cast<double>(words);
 }
 
-std::string option(int argc, char** argv, const std::string& name, const std::string& fallback) {
-    for (int i = 1; i + 1 < argc; ++i)
-        if (argv[i] == name) return argv[i + 1];
-    return fallback;
-}
-
-std::vector<std::size_t> parse_widths(const std::string& text) {
-    std::vector<std::size_t> out;
-    std::stringstream in(text);
-    std::string item;
-    while (std::getline(in, item, ',')) {
-        const long v = std::stol(item);
-        widenn::require(v > 0, "word_embeddings: --widths must be positive integers, got ", v);
-        out.push_back(static_cast<std::size_t>(v));
-    }
-    return out;
-}
-
-}  // namespace
-
-int main(int argc, char** argv) try {
-    for (int i = 1; i < argc; ++i)
-        if (std::string(argv[i]) == "--help") {
-            std::cout << "usage: word_embeddings [--text FILE] [--widths 16,64,256,1024] [--epochs 3] [--lr 0.1] [--window 4]\n"
-                         "                       [--negative 5] [--max-vocab 2000] [--min-count 3] [--out-dir .] [--seed 0]\n";
-            return 0;
-        }
-    const std::string text = option(argc, argv, "--text", "");
-    const std::string dir = option(argc, argv, "--out-dir", ".");
-    const auto widths = parse_widths(option(argc, argv, "--widths", "16,64,256,1024"));
-    const settings s{std::stoi(option(argc, argv, "--epochs", "3")), std::stoi(option(argc, argv, "--window", "4")),
-                     std::stoi(option(argc, argv, "--negative", "5")), std::stod(option(argc, argv, "--lr", "0.1")),
-                     std::stoull(option(argc, argv, "--seed", "0"))};
-    widenn::require(s.epochs >= 1 && s.window >= 1 && s.negative >= 0 && s.lr > 0, "word_embeddings: need --epochs >= 1, --window >= 1, --negative >= 0, --lr > 0");
-    const corpus c = text.empty() ? generated(s.seed)
-                                  : from_text(text, std::stoul(option(argc, argv, "--max-vocab", "2000")), std::stoul(option(argc, argv, "--min-count", "3")));
+int run(const std::string& text, const std::string& dir, const std::vector<std::size_t>& widths, const settings& s,
+        std::size_t max_vocab, std::size_t min_count) {
+    widenn::io::require_writable(dir + "/word_embeddings.csv", "--out-dir");
+    const corpus c = text.empty() ? generated(s.seed) : from_text(text, max_vocab, min_count);
     std::size_t tokens = 0;
     for (const auto& sentence : c.sentences) tokens += sentence.size();
     const std::size_t v = c.words.size();
@@ -287,6 +256,7 @@ int main(int argc, char** argv) try {
         for (auto n : neighbours(nets[0], norm, word, 5)) std::cout << ' ' << c.words[n];
         std::cout << '\n';
     }
+    csv.close();  // the CSV appears whole here, before gnuplot reads it
     std::string reason;
     const std::string data = widenn::io::gnuplot_quote(csv.path());
     const std::string script = "set terminal pngcairo size 700,450\nset output " + widenn::io::gnuplot_quote(dir + "/word_embeddings.png") +
@@ -304,7 +274,28 @@ int main(int argc, char** argv) try {
         std::cout << "no plot: " << reason << '\n';
     std::cout << "wrote " << csv.path() << '\n';
     return 0;
-} catch (const std::exception& e) {
-    std::cerr << e.what() << '\n';
-    return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string usage =
+        "usage: word_embeddings [--text FILE] [--widths 16,64,256,1024] [--epochs 3] [--lr 0.1] [--window 4]\n"
+        "                       [--negative 5] [--max-vocab 2000] [--min-count 3] [--out-dir .] [--seed 0]\n"
+        "CBOW word embeddings with negative sampling at finite muP widths and in the exact infinite-width muP limit, on\n"
+        "FILE or (without --text) a generated 10-topic corpus. Writes DIR/word_embeddings.csv and, with gnuplot,\n"
+        "DIR/word_embeddings.png.\n";
+    return widenn::cli::run_program("word_embeddings", usage, argc, argv, [](widenn::cli::args& a) {
+        const std::string text = a.text("text", "");
+        const std::string dir = a.text("out-dir", ".");
+        const auto widths = a.integers<std::size_t>("widths", {16, 64, 256, 1024}, 1, std::size_t{1} << 24);
+        const settings s{a.integer<int>("epochs", 3, 1, 1000000), a.integer<int>("window", 4, 1, 1000000),
+                         a.integer<int>("negative", 5, 0, 1000000), a.real("lr", 0.1, 0.0, 1e6),
+                         a.integer<std::uint64_t>("seed", 0)};
+        const std::size_t max_vocab = a.count("max-vocab", 2000), min_count = a.count("min-count", 3, 0);
+        a.reject_unknown();
+        if (!(s.lr > 0)) throw widenn::cli::usage_error("--lr must be positive, got " + std::to_string(s.lr));
+        if (dir.empty()) throw widenn::cli::usage_error("--out-dir needs a directory");
+        return run(text, dir, widths, s, max_vocab, min_count);
+    });
 }

@@ -102,6 +102,22 @@ public:
         }
         return out;
     }
+    // A comma-separated list of finite numbers in [min, max], e.g. --degrees 0,15,22.5.
+    std::vector<double> reals(const std::string& key, std::vector<double> fallback, double min = -std::numeric_limits<double>::max(),
+                              double max = std::numeric_limits<double>::max()) {
+        if (!has(key)) return fallback;
+        std::vector<double> out;
+        const std::string& v = values_.at(key);
+        for (std::size_t start = 0; start <= v.size();) {
+            const auto comma = std::min(v.find(',', start), v.size());
+            const std::string item = v.substr(start, comma - start);
+            out.push_back(parse_real(key, item));
+            if (!(out.back() >= min && out.back() <= max))
+                throw usage_error("--" + key + " must be in [" + format(min) + ", " + format(max) + "], got " + item);
+            start = comma + 1;
+        }
+        return out;
+    }
     // Call after reading every option: an option the command did not read is a typo.
     void reject_unknown() const {
         for (const auto& [key, value] : values_)
