@@ -20,8 +20,9 @@
 //                    2020), ℓ_σ a smooth ramp from 0 (t <= −σ) to 1 (t >= σ): widenn uses the C¹ ramp
 //                    ℓ_σ(t) = 3s² − 2s³, s = (t + σ)/(2σ) on [−σ, σ]. Only samples in the band |⟨w, x⟩| <= σ
 //                    move w, which is why the band is what the testers check. Warm start: the normalised
-//                    Chow vector E[y x].
-//   tester_learner   moment test, learner, band test and band moment test, each at δ/3; accepts iff all pass.
+//                    Chow vector E[y x]. Step size lr/(1 + e) in epoch e = 0, 1, ... (Robbins–Monro).
+//   tester_learner   moment test (all samples), learner (first half), band test and band moment test (second
+//                    half, independent of the learned w), each test at δ/3; accepts iff all pass.
 //
 // Guarantee stated by the paper (Massart noise, which includes random classification noise at rate η < 1/2):
 // when the tester accepts, the returned halfspace has error opt + ε with probability 1 − δ (and O(opt) + ε
@@ -35,6 +36,7 @@
 #include <vector>
 
 #include <xtensor/xtensor.hpp>
+#include <xtensor/xview.hpp>
 
 #include "../core/errors.hpp"
 #include "../core/rng.hpp"
@@ -245,7 +247,7 @@ struct halfspace {
 
 struct learner_config {
     double sigma = 0.1;        // band width of the surrogate ℓ_σ
-    double lr = 0.05;          // step size of projected SGD
+    double lr = 0.05;          // step size of projected SGD in the first epoch; epoch e (from 0) uses lr/(1 + e)
     std::size_t epochs = 20;   // passes over the samples
     std::size_t batch = 64;
     std::uint64_t seed = 0;    // sample order
@@ -320,7 +322,7 @@ inline halfspace learn_halfspace(const matrix<double>& x, const xt::xtensor<int,
                 // ∇_w ℓ_σ(−y⟨w, x⟩/‖w‖) at ‖w‖ = 1: −ℓ' y (x − ⟨w, x⟩ w), already tangent to the sphere.
                 for (std::size_t i = 0; i < d; ++i) g[i] -= slope * y(s) * (x(s, i) - p * w[i]);
             }
-            const double scale = c.lr / static_cast<double>(end - start);
+            const double scale = c.lr / (1.0 + static_cast<double>(epoch)) / static_cast<double>(end - start);
             double norm2 = 0;
             for (std::size_t i = 0; i < d; ++i) {
                 w[i] -= scale * g[i];
@@ -361,15 +363,21 @@ inline tester_learner_result tester_learner(const matrix<double>& x, const xt::x
                    " standard errors from the Gaussian's (threshold " + std::to_string(r.moments.threshold) + ")";
         return r;
     }
-    r.h = learn_halfspace(x, y, c.learner);
-    r.training_error = r.h.error(x, y);
-    r.band = band_test(x, r.h.w, c.learner.sigma, c.delta / 3);
+    // The learner sees the first half of the samples, the band testers the second: their thresholds assume
+    // samples independent of the direction w they are centred on.
+    const std::size_t n = x.shape(0), half = n / 2, d = x.shape(1);
+    require(half >= 2, "learn::tester_learner: need at least 4 samples, got ", n);
+    const matrix<double> learn_x = xt::view(x, xt::range(0, half), xt::all()), test_x = xt::view(x, xt::range(half, n), xt::all());
+    const xt::xtensor<int, 1> learn_y = xt::view(y, xt::range(0, half));
+    r.h = learn_halfspace(learn_x, learn_y, c.learner);
+    r.training_error = r.h.error(learn_x, learn_y);
+    r.band = band_test(test_x, r.h.w, c.learner.sigma, c.delta / 3);
     if (!r.band.pass) {
         r.reason = "band test: P(|<w, x>| <= sigma) = " + std::to_string(r.band.empirical) + ", Gaussian " + std::to_string(r.band.expected);
         return r;
     }
-    if (x.shape(1) >= 2) {
-        r.band_moments = band_moment_test(x, r.h.w, c.learner.sigma, c.delta / 3);
+    if (d >= 2) {
+        r.band_moments = band_moment_test(test_x, r.h.w, c.learner.sigma, c.delta / 3);
         if (!r.band_moments.pass) {
             r.reason = "band moment test: second moments orthogonal to w inside the band differ from the Gaussian's";
             return r;
