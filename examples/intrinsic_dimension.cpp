@@ -31,13 +31,14 @@ namespace {
 
 const char* usage =
     "usage: intrinsic_dimension [--widths 32,64,128] [--steps 300] [--batch 64] [--lr 0.02] [--baseline-lr 0.001]\n"
-    "                           [--d-min 16] [--d-max 2048] [--tolerance 0.5] [--train 10000] [--test 2000] [--seed 1]\n"
+    "                           [--d-min 16] [--d-max 2048] [--tolerance 0.5] [--train 10000] [--test 2000] [--seed 1] [--seeds 1]\n"
     "                           [--synthetic] [--csv intrinsic_dimension.csv] [--plot intrinsic_dimension.png]\n\n"
     "Trains ReLU MLPs 784 -> n -> n -> 10 (2 hidden layers) with Adam for --steps steps of --batch examples, in SP and muP\n"
     "(base width = the smallest width), ordinarily (the baseline, rate --baseline-lr) and inside random Fastfood subspaces of\n"
     "dimension d (rate --lr on theta_d, per-layer muP/SP Adam factors moved into the map). d_int90 is searched in\n"
     "[--d-min, --d-max] until the bracket is within a factor 1 + --tolerance. Prints progress, a table of d_int90 per\n"
-    "width, and writes the CSV and the plot.\n";
+    "width, and writes the CSV and the plot. With --seeds k every accuracy (baseline and subspace) is the mean over k\n"
+    "initialisations, projections and batch orders (seeds --seed .. --seed + k - 1).\n";
 
 struct dataset {
     wn::matrix<float> x;
@@ -88,17 +89,18 @@ struct settings {
     std::size_t steps, batch, base_width;
     double lr, baseline_lr;
     std::uint64_t seed;
+    std::size_t seeds;
 };
 
 // Trains a fresh network (seed fixed, so θ₀ is the same for every d) ordinarily (d = 0) or in a d-dimensional
 // Fastfood subspace, and returns its test accuracy (0 if the run diverges).
 template <class Net>
-double train(const dataset& data, const dataset& test, std::size_t width, std::size_t d, const settings& s) {
-    Net net({.d_in = data.x.shape(1), .width = width, .d_out = 10, .base_width = s.base_width, .seed = s.seed});
+double train_seed(const dataset& data, const dataset& test, std::size_t width, std::size_t d, const settings& s, std::uint64_t seed) {
+    Net net({.d_in = data.x.shape(1), .width = width, .d_out = 10, .base_width = s.base_width, .seed = seed});
     const std::size_t n = data.x.shape(0), dim = data.x.shape(1), batch = std::min(s.batch, n);
     wn::matrix<float> xb = xt::empty<float>({batch, dim}), dout;
     xt::xtensor<int, 1> yb = xt::empty<int>({batch});
-    wn::rng order(1000 + s.seed);
+    wn::rng order(1000 + seed);
     std::vector<std::size_t> perm(n);
     std::iota(perm.begin(), perm.end(), std::size_t{0});
     std::size_t cursor = n;
@@ -122,7 +124,7 @@ double train(const dataset& data, const dataset& test, std::size_t width, std::s
                 opt.step(net.backward(xb, dout));
             }
         } else {
-            wn::nn::subspace<Net> sub(net, wn::nn::make_projection(wn::nn::projection_kind::fastfood, net.parameter_count(), d, 77 + d),
+            wn::nn::subspace<Net> sub(net, wn::nn::make_projection(wn::nn::projection_kind::fastfood, net.parameter_count(), d, 77 + d + 100003 * seed),
                                       wn::nn::subspace_scaling::adam);
             wn::nn::adam<wn::nn::subspace<Net>> opt(sub, {.lr = s.lr});
             for (std::size_t step = 0; step < s.steps; ++step) {
@@ -134,6 +136,14 @@ double train(const dataset& data, const dataset& test, std::size_t width, std::s
     } catch (const wn::error&) {  // non-finite outputs: the run diverged
         return 0.0;
     }
+}
+
+// The mean test accuracy over s.seeds seeds.
+template <class Net>
+double train(const dataset& data, const dataset& test, std::size_t width, std::size_t d, const settings& s) {
+    double sum = 0;
+    for (std::size_t k = 0; k < s.seeds; ++k) sum += train_seed<Net>(data, test, width, d, s, s.seed + k);
+    return sum / static_cast<double>(s.seeds);
 }
 
 }  // namespace
@@ -148,6 +158,7 @@ int main(int argc, char** argv) {
         s.lr = a.real("lr", 0.02, 1e-8, 10);
         s.baseline_lr = a.real("baseline-lr", 0.001, 1e-8, 10);
         s.seed = a.integer<std::uint64_t>("seed", 1);
+        s.seeds = a.count("seeds", 1, 1, 1000);
         s.base_width = widths.front();
         const std::size_t d_min = a.count("d-min", 16), d_max = a.count("d-max", 2048);
         const double tolerance = a.real("tolerance", 0.5, 1e-6, 100);
@@ -174,7 +185,7 @@ int main(int argc, char** argv) {
         }
         std::cout << "intrinsic_dimension: " << source << ", " << data.x.shape(0) << " train / " << test.x.shape(0)
                   << " test; ReLU MLP 784 -> n -> n -> 10, Adam, " << s.steps << " steps of " << s.batch << "; Fastfood subspaces, d in ["
-                  << d_min << ", " << d_max << "], tolerance " << tolerance << "\n";
+                  << d_min << ", " << d_max << "], tolerance " << tolerance << "; mean over " << s.seeds << " seed(s)\n";
 
         using relu = wn::act::relu;
         using sp_net = wn::nn::mlp<wn::param::allow_unstable<wn::param::standard>, relu, 2, float>;
