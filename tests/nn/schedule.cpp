@@ -1,5 +1,5 @@
 // Learning-rate schedules at their ends and turning points, cosine power annealing against sharpDARTS'
-// definition (Hundt, Jain & Hager 2019, §3) to 1e-12, bad bounds, and driving an optimiser from outside.
+// definition (Hundt, Jain & Hager 2019) to 1e-12, bad bounds, and driving an optimiser from outside.
 #include <doctest/doctest.h>
 
 #include <algorithm>

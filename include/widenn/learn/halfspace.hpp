@@ -16,7 +16,7 @@
 //                    under the Gaussian are again N(0, I_{d−1}) (independent of ⟨w, x⟩): moment_test of
 //                    degree 2 on them (GKSV test the band's conditional low-degree moments).
 //   learn_halfspace  projected SGD on the unit sphere on the non-convex surrogate
-//                    L_σ(w) = E[ℓ_σ(−y ⟨w, x⟩/‖w‖)] (GKSV §3, after Diakonikolas, Kontonis, Tzamos & Zarifis
+//                    L_σ(w) = E[ℓ_σ(−y ⟨w, x⟩/‖w‖)] (GKSV, after Diakonikolas, Kontonis, Tzamos & Zarifis
 //                    2020), ℓ_σ a smooth ramp from 0 (t <= −σ) to 1 (t >= σ): widenn uses the C¹ ramp
 //                    ℓ_σ(t) = 3s² − 2s³, s = (t + σ)/(2σ) on [−σ, σ]. Only samples in the band |⟨w, x⟩| <= σ
 //                    move w, which is why the band is what the testers check. Warm start: the normalised

@@ -11,8 +11,8 @@
 //   step           lr = max(max_lr·γ^⌊(e'−1)/s⌋, min_lr)             (step every s epochs by the factor γ)
 //   cosine         lr = min_lr + (max_lr − min_lr)·(1 + cos(π (e'−1)/(E'−1)))/2   (max_lr at e' = 1,
 //                  min_lr at e' = E'; Loshchilov & Hutter 2017, without restarts; E' = 1 gives max_lr)
-//   cosine_power   sharpDARTS' cosine power annealing (Hundt, Jain & Hager 2019, §3, "Cosine Power
-//                  Annealing", Eq. 1), below.
+//   cosine_power   sharpDARTS' cosine power annealing (Hundt, Jain & Hager 2019, section "Cosine Power
+//                  Annealing"), below.
 //
 // Cosine power annealing with exponent p >= 1. With c(e') = (1 + cos(π e'/E'))/2 (the first half of a
 // cosine, from 1 at e' = 0 to 0 at e' = E') and
