@@ -1,6 +1,6 @@
 #pragma once
 // Umbrella header: everything public in widenn, in dependency order
-// (core -> param, act -> nn, limit, lie -> equivariant -> io).
+// (core -> param, act -> nn, learn, limit, lie -> equivariant -> io).
 #include "core/blas.hpp"
 #include "core/concepts.hpp"
 #include "core/errors.hpp"
@@ -20,7 +20,11 @@
 #include "nn/mlp.hpp"
 #include "nn/ntk.hpp"
 #include "nn/optim.hpp"
+#include "nn/schedule.hpp"
+#include "nn/subspace.hpp"
 #include "nn/train.hpp"
+
+#include "learn/halfspace.hpp"
 
 #include "limit/depth.hpp"
 #include "limit/feature_learning.hpp"
