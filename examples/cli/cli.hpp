@@ -36,7 +36,13 @@ public:
         : command_(std::move(command)), invocation_(invocation.empty() ? "widenn " + command_ : std::move(invocation)) {
         for (std::size_t i = 0; i < tokens.size(); ++i) {
             const std::string& t = tokens[i];
-            if (t.rfind("--", 0) != 0) throw usage_error("unexpected argument '" + t + "' (see " + invocation_ + " --help)");
+            if (t.rfind("--", 0) != 0) {
+                // Leading words before the first option are positional (`widenn geometry cka --a A.npy`); a command that
+                // does not read them with positional() gets "unexpected argument" from reject_unknown().
+                if (!values_.empty()) throw unexpected(t);
+                positionals_.push_back(t);
+                continue;
+            }
             const std::string key = t.substr(2);
             const auto eq = key.find('=');
             if (eq != std::string::npos) {
@@ -100,13 +106,26 @@ public:
         }
         return out;
     }
+    // The i-th leading positional word, or "" when there are fewer.
+    std::string positional(std::size_t i) {
+        positionals_used_ = std::max(positionals_used_, i + 1);
+        return i < positionals_.size() ? positionals_[i] : std::string();
+    }
+
     // Call after reading every option: an option the command did not read is a typo.
     void reject_unknown() const {
+        if (positionals_used_ < positionals_.size())
+            throw unexpected(positionals_[positionals_used_]);
         for (const auto& [key, value] : values_)
             if (!used_.count(key)) throw usage_error("unknown option --" + key + " (see " + invocation_ + " --help)");
     }
 
 private:
+    usage_error unexpected(const std::string& token) const {
+        std::string message = "unexpected argument '";
+        message.append(token).append("' (see ").append(invocation_).append(" --help)");
+        return usage_error(message);
+    }
     static bool is_number(const std::string& s) {
         return s.size() > 1 && s[0] == '-' && (std::isdigit(static_cast<unsigned char>(s[1])) || s[1] == '.');
     }
@@ -127,7 +146,8 @@ private:
         // Parsed as the widest signed type, then range-checked: no wrap-around, no narrowing.
         long long wide = 0;
         const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), wide);
-        const auto range = "[" + std::to_string(min) + ", " + std::to_string(max) + "]";
+        std::string range = "[";  // appended, not "[" + to_string(..): GCC 12 reports a false -Wrestrict on that form
+        range.append(std::to_string(min)).append(", ").append(std::to_string(max)).append("]");
         if (ec == std::errc::result_out_of_range) throw usage_error("--" + key + " must be an integer in " + range + ", got " + v);
         if (ec != std::errc() || end != v.data() + v.size() || v.empty())
             throw usage_error("--" + key + " expects an integer, got '" + v + "'");
@@ -139,6 +159,8 @@ private:
     std::string command_, invocation_;
     std::map<std::string, std::string> values_;
     std::set<std::string> used_;
+    std::vector<std::string> positionals_;
+    std::size_t positionals_used_ = 0;
 };
 
 struct command {
