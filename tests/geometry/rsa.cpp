@@ -62,7 +62,8 @@ TEST_CASE("RSA is 1 under rotation, scaling and translation (Euclidean) and unde
 
 TEST_CASE("streamed rsa() equals compare_rdms of the dense RDMs (several row blocks)") {
     const matrix<double> x = wn::normal_matrix(1200, 4, 3);
-    const matrix<double> y = xt::tanh(x) + 0.3 * wn::normal_matrix(1200, 4, 4);
+    matrix<double> y = 0.3 * wn::normal_matrix(1200, 4, 4);
+    for (std::size_t i = 0; i < y.size(); ++i) y.data()[i] += std::tanh(x.data()[i]);  // std::, not xsimd (see cka.cpp)
     for (auto metric : {rdm_metric::correlation, rdm_metric::euclidean})
         for (auto how : {rdm_comparison::pearson, rdm_comparison::spearman})
             CHECK(geo::rsa(x, y, {.metric = metric, .comparison = how}) ==
