@@ -168,36 +168,41 @@ std::vector<std::size_t> class_balanced_anchors(const Labels& labels, std::size_
 // limit::of<Net> with `config` (weight_var, bias_var as the network's). N x k.
 template <class Net, class E, class A>
 matrix<double> infinite_width_relative(const E& inputs, const A& anchor_inputs, limit::kernel_config config = {}) {
-    static_assert(limit::detail::regime_of<Net>() == regime::kernel,
+    constexpr bool kernel_regime = limit::detail::regime_of<Net>() == regime::kernel;
+    static_assert(kernel_regime,
                   "widenn: geometry::infinite_width_relative<Net> needs a network in the kernel regime (param::ntk, or a stable "
                   "standard parametrization): its relative representation at initialisation is its normalised NNGP");
-    constexpr std::string_view where = "geometry::infinite_width_relative";
-    require(config.weight_var > 0 && std::isfinite(config.weight_var), where, ": weight_var must be positive and finite, got ",
-            config.weight_var);
-    const matrix<double> x = detail::to_matrix(inputs, where, "inputs");
-    const matrix<double> a = detail::to_matrix(anchor_inputs, where, "anchor inputs");
-    require<shape_error>(x.shape()[1] == a.shape()[1], where, ": inputs and anchor inputs must have the same number of features, got ",
-                         detail::shape_text(x), " and ", detail::shape_text(a));
-    config.compute_ntk = false;
-    config.progress = {};
-    using lim = limit::of<Net>;
-    const auto plan = lim::template plan<double>(x, a, config);
-    matrix<double> k = plan.compute().nngp;
-    const std::size_t top = static_cast<std::size_t>(lim::depth);  // row L of the variances: Σ^{L+1}(x, x)
-    const double wv = config.weight_var, bv = config.bias_var;
-    const auto post = [&](double sigma) { return (sigma - bv) / wv; };  // T(Σ^L) from Σ^{L+1} = σw² T(Σ^L) + σb²
-    const std::size_t n = x.shape()[0], m = a.shape()[0];
-    std::vector<double> rx(n), ra(m);
-    for (std::size_t i = 0; i < n; ++i) rx[i] = post(plan.row_variances()(top, i));
-    for (std::size_t j = 0; j < m; ++j) ra[j] = post(plan.col_variances()(top, j));
-    for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t j = 0; j < m; ++j) {
-            const double denominator = std::sqrt(rx[i] * ra[j]);
-            require<numerical_error>(denominator > 0, where, ": the post-activation variance of input ", i, " or anchor ", j,
-                                     " is zero, so the cosine is undefined (a zero input without biases?)");
-            k(i, j) = std::clamp(post(k(i, j)) / denominator, -1.0, 1.0);
-        }
-    return k;
+    if constexpr (!kernel_regime) {
+        return {};
+    } else {
+        constexpr std::string_view where = "geometry::infinite_width_relative";
+        require(config.weight_var > 0 && std::isfinite(config.weight_var), where, ": weight_var must be positive and finite, got ",
+                config.weight_var);
+        const matrix<double> x = detail::to_matrix(inputs, where, "inputs");
+        const matrix<double> a = detail::to_matrix(anchor_inputs, where, "anchor inputs");
+        require<shape_error>(x.shape()[1] == a.shape()[1], where, ": inputs and anchor inputs must have the same number of features, got ",
+                             detail::shape_text(x), " and ", detail::shape_text(a));
+        config.compute_ntk = false;
+        config.progress = {};
+        using lim = limit::of<Net>;
+        const auto plan = lim::template plan<double>(x, a, config);
+        matrix<double> k = plan.compute().nngp;
+        const std::size_t top = static_cast<std::size_t>(lim::depth);  // row L of the variances: Σ^{L+1}(x, x)
+        const double wv = config.weight_var, bv = config.bias_var;
+        const auto post = [&](double sigma) { return (sigma - bv) / wv; };  // T(Σ^L) from Σ^{L+1} = σw² T(Σ^L) + σb²
+        const std::size_t n = x.shape()[0], m = a.shape()[0];
+        std::vector<double> rx(n), ra(m);
+        for (std::size_t i = 0; i < n; ++i) rx[i] = post(plan.row_variances()(top, i));
+        for (std::size_t j = 0; j < m; ++j) ra[j] = post(plan.col_variances()(top, j));
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < m; ++j) {
+                const double denominator = std::sqrt(rx[i] * ra[j]);
+                require<numerical_error>(denominator > 0, where, ": the post-activation variance of input ", i, " or anchor ", j,
+                                         " is zero, so the cosine is undefined (a zero input without biases?)");
+                k(i, j) = std::clamp(post(k(i, j)) / denominator, -1.0, 1.0);
+            }
+        return k;
+    }
 }
 
 }  // namespace widenn::geometry
