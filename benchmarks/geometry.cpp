@@ -1,7 +1,7 @@
 // Representation geometry at N = 10,000 rows, d = 1,024 features (double): linear CKA and relative representations
 // against the GEMMs they consist of (issue #13's goal: both within 1.5x of those GEMMs), with 1 and 2 BLAS threads.
-//   linear CKA  = centring + XᵀY, XᵀX, YᵀY (three d x d GEMMs over N rows) + O(N + d²) sums;
-//                 a second baseline does the least BLAS work: one GEMM and two SYRKs (half of each symmetric product);
+//   linear CKA  = centring + XᵀY (GEMM) and the upper triangles of XᵀX, YᵀY (SYRK) + O(N + d²) sums;
+//                 baselines: those BLAS calls alone (one GEMM, two SYRKs), and three full GEMMs;
 //   relative    = row normalisation of E and the anchors + one GEMM E·Aᵀ (N x k, k = 300 and 1,024 anchors).
 #include <benchmark/benchmark.h>
 
@@ -32,7 +32,7 @@ void bm_linear_cka(benchmark::State& state) {
     state.SetLabel(state.range(1) ? "debiased" : "biased");
 }
 
-// The three GEMMs linear_cka runs (on already centred data: centring is part of what is measured above).
+// Three full GEMMs (what the feature-space CKA would cost without SYRK).
 void bm_cka_three_gemms(benchmark::State& state) {
     widenn::blas::set_threads(static_cast<int>(state.range(0)));
     std::vector<double> xy(d * d), xx(d * d), yy(d * d);
@@ -46,7 +46,7 @@ void bm_cka_three_gemms(benchmark::State& state) {
     }
 }
 
-// The least BLAS work for the same sums: XᵀY by GEMM, XᵀX and YᵀY by SYRK (one triangle each).
+// The BLAS calls linear_cka makes: XᵀY by GEMM, XᵀX and YᵀY by SYRK (one triangle each); centring is not included.
 void bm_cka_gemm_two_syrk(benchmark::State& state) {
     widenn::blas::set_threads(static_cast<int>(state.range(0)));
     std::vector<double> xy(d * d), xx(d * d), yy(d * d);

@@ -11,7 +11,7 @@
 //
 // Linear CKA (k(x, x') = x·x') runs in feature space when a + b <= N: with centred X and Y,
 //   tr(KHLH) = ‖XᵀY‖²_F  and  K1 = 0,
-// so it costs three GEMMs (XᵀY, XᵀX, YᵀY): O(N(a+b)²) time, O((a+b)²) memory; both estimators are invariant to
+// so it costs one GEMM (XᵀY) and two SYRKs (XᵀX, YᵀY): O(N(a+b)²) time, O((a+b)²) memory; both estimators are invariant to
 // centring, so the debiased one uses the same products plus the row norms. Otherwise (and for the RBF kernel) the
 // Gram matrices are streamed in row blocks: O(N²(a+b)) time, O(N · block) memory, never N x N.
 #include <algorithm>
@@ -88,6 +88,19 @@ inline double frobenius2(const matrix<double>& m) {
     double s = 0;
     for (double v : m) s += v * v;
     return s;
+}
+
+// ‖XᵀX‖²_F from the upper triangle of XᵀX (one SYRK).
+inline double gram_of_columns_frobenius2(const matrix<double>& x) {
+    const std::size_t d = x.shape()[1];
+    std::vector<double> c(d * d);
+    syrk_upper_transposed(x, c.data());
+    double diagonal = 0, upper = 0;
+    for (std::size_t i = 0; i < d; ++i) {
+        diagonal += c[i * d + i] * c[i * d + i];
+        for (std::size_t j = i + 1; j < d; ++j) upper += c[i * d + j] * c[i * d + j];
+    }
+    return diagonal + 2 * upper;
 }
 
 // Xᵀ Y for row-major X (N x a), Y (N x b).
@@ -258,7 +271,7 @@ double kernel_cka(const E1& x, const E2& y, const kernel_spec& k, hsic_estimator
     return kernel_cka(x, y, k, k, est);
 }
 
-// Linear CKA between the rows of X (N x a) and Y (N x b): feature space (three GEMMs) when a + b <= N, streamed
+// Linear CKA between the rows of X (N x a) and Y (N x b): feature space (one GEMM, two SYRKs) when a + b <= N, streamed
 // Gram matrices otherwise.
 template <class E1, class E2>
 double linear_cka(const E1& x, const E2& y, hsic_estimator est = hsic_estimator::biased) {
@@ -278,8 +291,8 @@ double linear_cka(const E1& x, const E2& y, hsic_estimator est = hsic_estimator:
     detail::hsic_sums kl, kk, ll;
     const std::vector<double> zero(n, 0.0), ka = detail::squared_row_norms(a), lb = detail::squared_row_norms(b);
     kl.trace_kl = detail::frobenius2(detail::cross_product(a, b));
-    kk.trace_kl = detail::frobenius2(detail::cross_product(a, a));
-    ll.trace_kl = detail::frobenius2(detail::cross_product(b, b));
+    kk.trace_kl = detail::gram_of_columns_frobenius2(a);
+    ll.trace_kl = detail::gram_of_columns_frobenius2(b);
     kl.k1 = kl.l1 = kk.k1 = kk.l1 = ll.k1 = ll.l1 = zero;
     kl.kd = kk.kd = kk.ld = ka;
     kl.ld = ll.kd = ll.ld = lb;

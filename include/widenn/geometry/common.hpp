@@ -73,6 +73,14 @@ inline void squared_distance_rows(const matrix<double>& x, const std::vector<dou
     }
 }
 
+// The upper triangle of C = Xᵀ X (d x d) for row-major X (N x d): one SYRK with the transposed operand, half the work of a
+// GEMM. (core/blas.hpp wraps only the non-transposed SYRK; this is the one place geometry/ needs the other.)
+inline void syrk_upper_transposed(const matrix<double>& x, double* c) {
+    const std::size_t n = x.shape()[0], d = x.shape()[1];
+    const auto i = [](std::size_t v) { return static_cast<CBLAS_INT>(v); };
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, i(d), i(n), 1.0, x.data(), i(d), 0.0, c, i(d));
+}
+
 // Row blocks of about `target` entries (at least one row), for streaming N x N matrices.
 inline std::size_t block_rows(std::size_t n, std::size_t target = std::size_t{1} << 20) {
     return std::clamp<std::size_t>(target / std::max<std::size_t>(n, 1), 1, std::max<std::size_t>(n, 1));
