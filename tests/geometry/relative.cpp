@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <set>
 #include <vector>
@@ -172,6 +173,11 @@ TEST_CASE("relative representation errors") {
     matrix<double> z = e;
     xt::view(z, 2, xt::all()) = 0.0;
     CHECK_THROWS_WITH(geo::relative(z, e), doctest::Contains("embeddings row 2 is zero"));
+    matrix<double> bad = e;
+    bad(3, 1) = std::numeric_limits<double>::infinity();
+    CHECK_THROWS_WITH(geo::relative(bad, e), doctest::Contains("embeddings has a non-finite value (inf) at flat index 10"));
+    CHECK_THROWS_WITH(geo::relative(e, bad), doctest::Contains("anchors has a non-finite value"));
+    CHECK_THROWS_WITH(geo::relative(1e200 * e, std::vector<std::size_t>{0}), doctest::Contains("overflows"));
     CHECK_THROWS_AS(geo::random_anchors(5, 6, 1), wn::error);
     CHECK_THROWS_AS(geo::random_anchors(5, 0, 1), wn::error);
     using net = wn::nn::mlp<wn::param::ntk, wn::act::relu, 1, double>;

@@ -6,7 +6,8 @@
 //   r(e_i) = ( cos(e_i, a_1), ..., cos(e_i, a_k) ),
 //
 // which does not change when the latent space is rotated, reflected or rescaled. Computed as one GEMM of the
-// row-normalised embeddings against the row-normalised anchors; cosines are clamped to [-1, 1].
+// embeddings (not copied when they are a matrix<double>) against the row-normalised anchors, each output row then
+// scaled by 1/‖e_i‖; cosines are clamped to [-1, 1].
 //
 // Anchor selection: uniform random, farthest-point (greedy k-centre, Gonzalez 1985) and class-balanced.
 //
@@ -22,6 +23,7 @@
 #include <map>
 #include <numeric>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "../core/blas.hpp"
@@ -49,12 +51,50 @@ inline void normalise_rows(matrix<double>& x, std::string_view where, std::strin
     }
 }
 
-// Cosines of the rows of unit-row matrices u (N x d) and v (k x d): N x k, clamped to [-1, 1].
-inline matrix<double> cosines(const matrix<double>& u, const matrix<double>& v) {
+// The input itself when it already is a matrix<double> (no copy: relative representations are one GEMM, and a copy
+// of a large N x d input would cost a good part of it), else a converted copy in `holder`; rank and size checked
+// (finite values are checked by inverse_row_norms).
+template <class E>
+const matrix<double>& borrow_matrix(const E& e, matrix<double>& holder, std::string_view where, std::string_view what) {
+    if constexpr (std::is_same_v<E, matrix<double>>) {
+        require_shape(e, any_size, any_size, where, what);
+        require<shape_error>(e.shape()[0] > 0 && e.shape()[1] > 0, where, ": ", what, " must have at least one row and one column, got ",
+                             shape_text(e));
+        return e;
+    } else {
+        holder = to_matrix(e, where, what);
+        return holder;
+    }
+}
+
+// 1/‖x_i‖ for every row, checking in the same pass that the row is finite and not zero.
+inline std::vector<double> inverse_row_norms(const matrix<double>& x, std::string_view where, std::string_view what) {
+    const std::size_t n = x.shape()[0], d = x.shape()[1];
+    std::vector<double> out(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const double* row = x.data() + i * d;
+        double s = 0;
+        for (std::size_t k = 0; k < d; ++k) s += row[k] * row[k];
+        if (!std::isfinite(s)) {
+            for (std::size_t k = 0; k < d; ++k)
+                if (!std::isfinite(row[k])) fail(where, ": ", what, " has a non-finite value (", row[k], ") at flat index ", i * d + k);
+            fail(where, ": ", what, " row ", i, " has a norm that overflows double");
+        }
+        require(s > 0, where, ": ", what, " row ", i, " is zero, so its cosine similarity is undefined");
+        out[i] = 1.0 / std::sqrt(s);
+    }
+    return out;
+}
+
+// Cosines of the rows of u (N x d, inverse row norms given) and of unit rows v (k x d): N x k, clamped to [-1, 1].
+inline matrix<double> cosines(const matrix<double>& u, const std::vector<double>& inverse_norms, const matrix<double>& v) {
     const std::size_t n = u.shape()[0], k = v.shape()[0], d = u.shape()[1];
     matrix<double> out = matrix<double>::from_shape({n, k});
     blas::gemm(false, true, n, k, d, 1.0, u.data(), d, v.data(), d, 0.0, out.data(), k);
-    for (auto& c : out) c = std::clamp(c, -1.0, 1.0);
+    for (std::size_t i = 0; i < n; ++i) {
+        double* row = out.data() + i * k;
+        for (std::size_t j = 0; j < k; ++j) row[j] = std::clamp(row[j] * inverse_norms[i], -1.0, 1.0);
+    }
     return out;
 }
 
@@ -70,26 +110,29 @@ inline void require_indices(const std::vector<std::size_t>& idx, std::size_t n, 
 template <class E, class A>
 matrix<double> relative(const E& embeddings, const A& anchors) {
     constexpr std::string_view where = "geometry::relative";
-    matrix<double> u = detail::to_matrix(embeddings, where, "embeddings");
+    matrix<double> holder;
+    const matrix<double>& u = detail::borrow_matrix(embeddings, holder, where, "embeddings");
     matrix<double> v = detail::to_matrix(anchors, where, "anchors");
     require<shape_error>(u.shape()[1] == v.shape()[1], where, ": embeddings and anchors must have the same number of columns, got ",
                          detail::shape_text(u), " and ", detail::shape_text(v));
-    detail::normalise_rows(u, where, "embeddings");
+    const auto inverse_norms = detail::inverse_row_norms(u, where, "embeddings");
     detail::normalise_rows(v, where, "anchors");
-    return detail::cosines(u, v);
+    return detail::cosines(u, inverse_norms, v);
 }
 
 // The same with the anchors given as row indices of `embeddings` (N x k; column j is the similarity to row anchor_rows[j]).
 template <class E>
 matrix<double> relative(const E& embeddings, const std::vector<std::size_t>& anchor_rows) {
     constexpr std::string_view where = "geometry::relative";
-    matrix<double> u = detail::to_matrix(embeddings, where, "embeddings");
+    matrix<double> holder;
+    const matrix<double>& u = detail::borrow_matrix(embeddings, holder, where, "embeddings");
     detail::require_indices(anchor_rows, u.shape()[0], where);
-    detail::normalise_rows(u, where, "embeddings");
+    const auto inverse_norms = detail::inverse_row_norms(u, where, "embeddings");
     const std::size_t d = u.shape()[1];
     matrix<double> v = matrix<double>::from_shape({anchor_rows.size(), d});
-    for (std::size_t j = 0; j < anchor_rows.size(); ++j) std::copy_n(u.data() + anchor_rows[j] * d, d, v.data() + j * d);
-    return detail::cosines(u, v);
+    for (std::size_t j = 0; j < anchor_rows.size(); ++j)
+        for (std::size_t c = 0; c < d; ++c) v(j, c) = u(anchor_rows[j], c) * inverse_norms[anchor_rows[j]];
+    return detail::cosines(u, inverse_norms, v);
 }
 
 // ---- anchor selection ----
