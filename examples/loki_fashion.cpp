@@ -186,8 +186,8 @@ int main(int argc, char** argv) {
             std::vector<std::size_t> pred;
         };
         const std::vector<method> methods{{"argmax", argmax},
-                                          {"frechet hierarchy", geo::frechet_predict(p, tree, observed)},
-                                          {"frechet hierarchy+order", geo::frechet_predict(p, ordered, observed)}};
+                                          {"frechet tree", geo::frechet_predict(p, tree, observed)},
+                                          {"frechet tree+order", geo::frechet_predict(p, ordered, observed)}};
         wn::io::csv_writer out(csv, {"method", "accuracy_all", "accuracy_unseen", "esd_hierarchy_all", "esd_hierarchy_unseen",
                                      "esd_order_all", "esd_order_unseen", "unseen_predictions"});
         std::vector<std::size_t> unseen_rows;
@@ -226,11 +226,11 @@ int main(int argc, char** argv) {
             std::size_t total = 0, hit = 0;
             for (auto i : unseen_rows)
                 if (test.y(i) == c) ++total, hit += methods[2].pred[i] == static_cast<std::size_t>(c) ? 1 : 0;
-            std::printf("  unseen %-10s: %4zu / %4zu correct with hierarchy+order\n", class_names[c], hit, total);
+            std::printf("  unseen %-10s: %4zu / %4zu correct with tree+order\n", class_names[c], hit, total);
         }
         const std::string data_path = plot + ".dat";
         if (FILE* f = std::fopen(data_path.c_str(), "w")) {
-            std::fprintf(f, "method all unseen\n%s", data_rows.c_str());
+            std::fputs(data_rows.c_str(), f);
             std::fclose(f);
         }
         std::string reason;
