@@ -1,4 +1,4 @@
-// Tour section: representation geometry (geometry.md): a random ReLU layer's relative representation against its
+// Tour section: representation geometry (docs/geometry.md): a random ReLU layer's relative representation against its
 // infinite-width value 1/π, invariances of relative representations and CKA, and Loki's Fréchet-mean rule predicting a
 // label it never saw.
 #include <cmath>
