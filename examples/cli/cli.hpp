@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cctype>
 #include <concepts>
 #include <functional>
 #include <iostream>
@@ -15,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -106,6 +108,22 @@ public:
         }
         return out;
     }
+    // A comma-separated list of finite numbers in [min, max], e.g. --degrees 0,15,22.5.
+    std::vector<double> reals(const std::string& key, std::vector<double> fallback, double min = -std::numeric_limits<double>::max(),
+                              double max = std::numeric_limits<double>::max()) {
+        if (!has(key)) return fallback;
+        std::vector<double> out;
+        const std::string& v = values_.at(key);
+        for (std::size_t start = 0; start <= v.size();) {
+            const auto comma = std::min(v.find(',', start), v.size());
+            const std::string item = v.substr(start, comma - start);
+            out.push_back(parse_real(key, item));
+            if (!(out.back() >= min && out.back() <= max))
+                throw usage_error("--" + key + " must be in [" + format(min) + ", " + format(max) + "], got " + item);
+            start = comma + 1;
+        }
+        return out;
+    }
     // The i-th leading positional word, or "" when there are fewer.
     std::string positional(std::size_t i) {
         positionals_used_ = std::max(positionals_used_, i + 1);
@@ -114,8 +132,7 @@ public:
 
     // Call after reading every option: an option the command did not read is a typo.
     void reject_unknown() const {
-        if (positionals_used_ < positionals_.size())
-            throw unexpected(positionals_[positionals_used_]);
+        if (positionals_used_ < positionals_.size()) throw unexpected(positionals_[positionals_used_]);
         for (const auto& [key, value] : values_)
             if (!used_.count(key)) throw usage_error("unknown option --" + key + " (see " + invocation_ + " --help)");
     }
@@ -143,16 +160,22 @@ private:
     }
     template <std::integral I>
     I parse_integer(const std::string& key, const std::string& v, I min, I max) const {
-        // Parsed as the widest signed type, then range-checked: no wrap-around, no narrowing.
-        long long wide = 0;
+        // Parsed as the widest type of the same signedness, then range-checked: no wrap-around, no narrowing.
+        std::string range = "[";
+        range += std::to_string(min);
+        range += ", ";
+        range += std::to_string(max);
+        range += "]";
+        auto out_of_range = [&] { return usage_error("--" + key + " must be an integer in " + range + ", got " + v); };
+        using wide_t = std::conditional_t<std::is_signed_v<I>, long long, unsigned long long>;
+        wide_t wide = 0;
+        const bool negative = !v.empty() && v[0] == '-';
+        if (std::is_unsigned_v<I> && negative && v.size() > 1 && std::isdigit(static_cast<unsigned char>(v[1]))) throw out_of_range();
         const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), wide);
-        std::string range = "[";  // appended, not "[" + to_string(..): GCC 12 reports a false -Wrestrict on that form
-        range.append(std::to_string(min)).append(", ").append(std::to_string(max)).append("]");
-        if (ec == std::errc::result_out_of_range) throw usage_error("--" + key + " must be an integer in " + range + ", got " + v);
+        if (ec == std::errc::result_out_of_range) throw out_of_range();
         if (ec != std::errc() || end != v.data() + v.size() || v.empty())
             throw usage_error("--" + key + " expects an integer, got '" + v + "'");
-        if (std::cmp_less(wide, min) || std::cmp_greater(wide, max))
-            throw usage_error("--" + key + " must be an integer in " + range + ", got " + v);
+        if (std::cmp_less(wide, min) || std::cmp_greater(wide, max)) throw out_of_range();
         return static_cast<I>(wide);
     }
 
