@@ -59,6 +59,11 @@ public:
 
     const std::string& command() const { return command_; }
     bool has(const std::string& key) { used_.insert(key); return values_.count(key) != 0; }
+    // The i-th leading positional word, or "" when there are fewer.
+    std::string positional(std::size_t i) {
+        positionals_used_ = std::max(positionals_used_, i + 1);
+        return i < positionals_.size() ? positionals_[i] : std::string();
+    }
 
     std::string text(const std::string& key, const std::string& fallback) {
         return has(key) ? values_.at(key) : fallback;
@@ -124,12 +129,6 @@ public:
         }
         return out;
     }
-    // The i-th leading positional word, or "" when there are fewer.
-    std::string positional(std::size_t i) {
-        positionals_used_ = std::max(positionals_used_, i + 1);
-        return i < positionals_.size() ? positionals_[i] : std::string();
-    }
-
     // Call after reading every option: an option the command did not read is a typo.
     void reject_unknown() const {
         if (positionals_used_ < positionals_.size()) throw unexpected(positionals_[positionals_used_]);
