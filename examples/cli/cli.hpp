@@ -38,7 +38,13 @@ public:
         : command_(std::move(command)), invocation_(invocation.empty() ? "widenn " + command_ : std::move(invocation)) {
         for (std::size_t i = 0; i < tokens.size(); ++i) {
             const std::string& t = tokens[i];
-            if (t.rfind("--", 0) != 0) throw usage_error("unexpected argument '" + t + "' (see " + invocation_ + " --help)");
+            if (t.rfind("--", 0) != 0) {
+                // Leading words before the first option are positional (`widenn geometry cka --a A.npy`); a command that
+                // does not read them with positional() gets "unexpected argument" from reject_unknown().
+                if (!values_.empty()) throw unexpected(t);
+                positionals_.push_back(t);
+                continue;
+            }
             const std::string key = t.substr(2);
             const auto eq = key.find('=');
             if (eq != std::string::npos) {
@@ -53,6 +59,11 @@ public:
 
     const std::string& command() const { return command_; }
     bool has(const std::string& key) { used_.insert(key); return values_.count(key) != 0; }
+    // The i-th leading positional word, or "" when there are fewer.
+    std::string positional(std::size_t i) {
+        positionals_used_ = std::max(positionals_used_, i + 1);
+        return i < positionals_.size() ? positionals_[i] : std::string();
+    }
 
     std::string text(const std::string& key, const std::string& fallback) {
         return has(key) ? values_.at(key) : fallback;
@@ -120,11 +131,17 @@ public:
     }
     // Call after reading every option: an option the command did not read is a typo.
     void reject_unknown() const {
+        if (positionals_used_ < positionals_.size()) throw unexpected(positionals_[positionals_used_]);
         for (const auto& [key, value] : values_)
             if (!used_.count(key)) throw usage_error("unknown option --" + key + " (see " + invocation_ + " --help)");
     }
 
 private:
+    usage_error unexpected(const std::string& token) const {
+        std::string message = "unexpected argument '";
+        message.append(token).append("' (see ").append(invocation_).append(" --help)");
+        return usage_error(message);
+    }
     static bool is_number(const std::string& s) {
         return s.size() > 1 && s[0] == '-' && (std::isdigit(static_cast<unsigned char>(s[1])) || s[1] == '.');
     }
@@ -164,6 +181,8 @@ private:
     std::string command_, invocation_;
     std::map<std::string, std::string> values_;
     std::set<std::string> used_;
+    std::vector<std::string> positionals_;
+    std::size_t positionals_used_ = 0;
 };
 
 struct command {

@@ -1,6 +1,6 @@
 #pragma once
 // Umbrella header: everything public in widenn, in dependency order
-// (core -> param, act -> nn, learn, limit, lie -> equivariant -> io).
+// (core -> param, act -> nn, learn, limit, lie -> equivariant, geometry -> io).
 #include "core/blas.hpp"
 #include "core/concepts.hpp"
 #include "core/errors.hpp"
@@ -42,6 +42,13 @@
 #include "equivariant/model.hpp"
 #include "equivariant/ops.hpp"
 #include "equivariant/siren.hpp"
+
+#include "geometry/abstraction.hpp"
+#include "geometry/cka.hpp"
+#include "geometry/common.hpp"
+#include "geometry/frechet.hpp"
+#include "geometry/relative.hpp"
+#include "geometry/rsa.hpp"
 
 #include "io/idx.hpp"
 #include "io/plot.hpp"
