@@ -2,18 +2,20 @@
 // on .npy arrays.
 #include <cmath>
 #include <cstdint>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <limits>
 #include <string>
 #include <vector>
 
-#include <xtensor/xnpy.hpp>
 
 #include <widenn/geometry/cka.hpp>
 #include <widenn/geometry/relative.hpp>
 #include <widenn/geometry/rsa.hpp>
+
+#include <widenn/io/files.hpp>
+#include <widenn/io/npy.hpp>
 
 #include "cli.hpp"
 
@@ -23,59 +25,23 @@ using widenn::matrix;
 using widenn::cli::usage_error;
 namespace geo = widenn::geometry;
 
-// A 2-D float64 or float32 .npy array as double (the reader the other commands use).
+// A 2-D .npy array (any numeric dtype) as double, through widenn's checked reader.
 matrix<double> load_matrix(const std::string& path) {
-    std::ifstream probe(path, std::ios::binary);
-    if (!probe) throw widenn::error("cannot open '" + path + "'");
-    probe.close();
-    xt::xarray<double> raw;
-    try {
-        raw = xt::load_npy<double>(path);
-    } catch (const std::exception&) {
-        try {
-            raw = xt::cast<double>(xt::load_npy<float>(path));
-        } catch (const std::exception& e) {
-            throw widenn::error("'" + path + "' is not a float64 or float32 .npy array (" + e.what() + ")");
-        }
-    }
-    if (raw.dimension() != 2)
-        throw widenn::shape_error("'" + path + "' must hold a 2-D array N x d (one input per row), got rank " +
-                                  std::to_string(raw.dimension()));
-    return matrix<double>(raw);
+    const widenn::io::npy_header h = widenn::io::read_npy_header(path);
+    if (h.shape.size() != 2)
+        throw widenn::shape_error("'" + path + "' must hold a 2-D array N x d (one row per input), got rank " + std::to_string(h.shape.size()));
+    return widenn::io::read_npy_matrix<double>(path);
 }
 
-// Row indices from an integer .npy array (int64 or int32, any shape; float64 accepted when every entry is integral).
+// Row indices from an integer .npy array (any shape; float arrays accepted when every entry is an integer).
 std::vector<std::size_t> load_indices(const std::string& path) {
-    std::ifstream probe(path, std::ios::binary);
-    if (!probe) throw widenn::error("cannot open '" + path + "'");
-    probe.close();
-    std::vector<long long> values;
-    auto take = [&](const auto& a) { values.assign(a.begin(), a.end()); };
-    try {
-        take(xt::load_npy<std::int64_t>(path));
-    } catch (const std::exception&) {
-        try {
-            take(xt::load_npy<std::int32_t>(path));
-        } catch (const std::exception&) {
-            xt::xarray<double> d;
-            try {
-                d = xt::load_npy<double>(path);
-            } catch (const std::exception& e) {
-                throw widenn::error("'" + path + "' is not an int64, int32 or float64 .npy array (" + e.what() + ")");
-            }
-            for (double v : d) {
-                if (!(std::isfinite(v) && v == std::floor(v) && std::abs(v) < 9e15))
-                    throw widenn::error("'" + path + "' holds a non-integer index " + std::to_string(v));
-                values.push_back(static_cast<long long>(v));
-            }
-        }
-    }
+    const xt::xarray<double> values = widenn::io::read_npy<double>(path);
     std::vector<std::size_t> out;
-    for (std::size_t i = 0; i < values.size(); ++i) {
-        if (values[i] < 0)
-            throw widenn::error("anchor index " + std::to_string(values[i]) + " (entry " + std::to_string(i) + ") of '" +
-                                path + "' is negative");
-        out.push_back(static_cast<std::size_t>(values[i]));
+    out.reserve(values.size());
+    for (const double v : values) {
+        if (!(std::isfinite(v) && v == std::floor(v) && v >= 0 && v < 9e15))
+            throw widenn::error("'" + path + "' holds " + std::to_string(v) + ", not a row index (a non-negative integer)");
+        out.push_back(static_cast<std::size_t>(v));
     }
     return out;
 }
@@ -143,6 +109,9 @@ int run_relative(widenn::cli::args& a) {
     a.reject_unknown();
     if (anchors_path.empty() == !choose) throw usage_error("give either --anchors I.npy (row indices of A) or --k N (with --select)");
     if (!choose && (a.has("select") || a.has("seed"))) throw usage_error("--select and --seed go with --k");
+    widenn::io::require_distinct_outputs({{"--a", a_path}, {"--anchors", anchors_path}}, {{"--out", out_path}}, "");
+    std::optional<widenn::io::output_file> out_file;
+    out_file.emplace(out_path, "--out");  // an unwritable path fails now, before the work
     const matrix<double> x = load_matrix(a_path);
     std::vector<std::size_t> anchors;
     if (!anchors_path.empty()) {
@@ -155,7 +124,7 @@ int run_relative(widenn::cli::args& a) {
         throw usage_error("--select must be random or farthest, got '" + select + "'");
     }
     const matrix<double> r = geo::relative(x, anchors);
-    xt::dump_npy(out_path, r);
+    widenn::io::write_npy(*out_file, r);
     std::cout << "widenn geometry relative: " << r.shape()[0] << " x " << r.shape()[1] << " cosines to anchor rows of '" << a_path
               << "' written to '" << out_path << "'\n";
     return 0;

@@ -32,7 +32,8 @@ void print(const S& s) {
 }
 
 int run(widenn::cli::args& a) {
-    const std::string name = a.required_text("name");
+    const std::string name = a.positional(0);
+    if (name.empty()) throw widenn::cli::usage_error("name the schedule: widenn schedule constant|step|cosine|cosine-power --epochs E ...");
     nn::schedule_config c;
     c.epochs = a.count("epochs", 100, 1, nn::max_schedule_epochs);
     c.max_lr = a.real("max-lr", 0.1);
@@ -47,14 +48,14 @@ int run(widenn::cli::args& a) {
     else if (name == "step") print(nn::step_schedule(c, step_epochs, gamma));
     else if (name == "cosine") print(nn::cosine_schedule(c));
     else if (name == "cosine-power") print(nn::cosine_power_schedule(c, exponent));
-    else throw widenn::cli::usage_error("--name must be constant, step, cosine or cosine-power, got '" + name + "'");
+    else throw widenn::cli::usage_error("the schedule must be constant, step, cosine or cosine-power, got '" + name + "'");
     return 0;
 }
 
 const bool registered = widenn::cli::add_command({
     "schedule",
     "learning rate of each epoch under a schedule (constant, step, cosine, cosine power annealing)",
-    "usage: widenn schedule --name constant|step|cosine|cosine-power --epochs E --max-lr X --min-lr Y\n"
+    "usage: widenn schedule constant|step|cosine|cosine-power --epochs E --max-lr X --min-lr Y\n"
     "                       [--exponent P] [--warmup W] [--step-epochs S] [--gamma G]\n\n"
     "Prints the learning rate of epochs 1..E, one number a line (17 significant digits). Every schedule warms up\n"
     "linearly from --min-lr to --max-lr over the first W epochs (default 0), then runs over the remaining E - W\n"
@@ -62,7 +63,7 @@ const bool registered = widenn::cli::add_command({
     "G = 0.1), cosine (from --max-lr to --min-lr), cosine-power (sharpDARTS' cosine power annealing with exponent P,\n"
     "default 10; P = 1 is cosine annealing). Bounds: 0 <= min-lr <= max-lr, max-lr > 0, W < E.\n"
     "Defaults: --epochs 100 --max-lr 0.1 --min-lr 0. See docs/subspace.md for the formulas.\n"
-    "Example: widenn schedule --name cosine-power --epochs 100 --max-lr 0.8 --min-lr 0.02 --warmup 5\n",
+    "Example: widenn schedule cosine-power --epochs 100 --max-lr 0.8 --min-lr 0.02 --warmup 5\n",
     run,
 });
 
