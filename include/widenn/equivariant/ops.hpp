@@ -16,7 +16,8 @@
 #include "../act/activations.hpp"
 #include "../core/errors.hpp"
 #include "../core/rng.hpp"
-#include "blas.hpp"
+#include "../core/blas.hpp"
+#include "../core/parallel.hpp"
 #include "siren.hpp"
 
 namespace widenn::equivariant {
@@ -39,7 +40,7 @@ public:
         normalised_.resize(x.size());
         rstd_.resize(B);
         xt::xtensor<T, N> y = xt::empty<T>(x.shape());
-        detail::parallel_for(B, [&](int, std::size_t b) {
+        parallel_for(B, [&](int, std::size_t b) {
             const T* in = x.data() + b * S;
             double mean = 0, var = 0;
             for (std::size_t i = 0; i < S; ++i) mean += in[i];
@@ -65,7 +66,7 @@ public:
                 " values, the last output had ", normalised_.size());
         xt::xtensor<T, N> dx = xt::empty<T>(dy.shape());
         // samples in parallel unless they add into the shared gain and shift gradients
-        std::vector<std::vector<double>> scratch(F ? 1 : static_cast<std::size_t>(detail::threads_for(B)), std::vector<double>(S));
+        std::vector<std::vector<double>> scratch(F ? 1 : static_cast<std::size_t>(threads_for(B)), std::vector<double>(S));
         const auto sample = [&](int thread, std::size_t b) {
             std::vector<double>& dn = scratch[static_cast<std::size_t>(thread)];
             const T* g = dy.data() + b * S;
@@ -87,7 +88,7 @@ public:
         if (F)
             for (std::size_t b = 0; b < B; ++b) sample(0, b);
         else
-            detail::parallel_for(B, sample);
+            parallel_for(B, sample);
         return dx;
     }
 
@@ -129,7 +130,7 @@ private:
     template <class F>
     static void for_each_chunk(std::size_t size, F&& f) {
         constexpr std::size_t chunk = 16384;
-        detail::parallel_for((size + chunk - 1) / chunk, [&](int, std::size_t c) {
+        parallel_for((size + chunk - 1) / chunk, [&](int, std::size_t c) {
             for (std::size_t i = c * chunk, end = std::min(size, i + chunk); i < end; ++i) f(i);
         });
     }
@@ -299,17 +300,17 @@ public:
         const std::size_t B = x.shape()[0];
         xt::xtensor<T, 2> y = xt::zeros<T>(std::array<std::size_t, 2>{B, out_});
         for (std::size_t b = 0; b < B && bias_.size(); ++b) std::copy(bias_.value.begin(), bias_.value.end(), y.data() + b * out_);
-        detail::gemm<T>(false, true, B, out_, in_, T(1), x.data(), weight_.value.data(), T(1), y.data());
+        blas::gemm<T>(false, true, B, out_, in_, T(1), x.data(), weight_.value.data(), T(1), y.data());
         return y;
     }
     xt::xtensor<T, 2> backward(const xt::xtensor<T, 2>& dy) {
         const std::size_t B = input_.shape()[0];
         if (dy.shape()[0] != B || dy.shape()[1] != out_) fail<shape_error>("widenn::equivariant::linear::backward: gradient must be ", B, " x ", out_);
-        detail::gemm<T>(true, false, out_, in_, B, T(1), dy.data(), input_.data(), T(1), weight_.grad.data());
+        blas::gemm<T>(true, false, out_, in_, B, T(1), dy.data(), input_.data(), T(1), weight_.grad.data());
         for (std::size_t b = 0; b < B && bias_.size(); ++b)
             for (std::size_t o = 0; o < out_; ++o) bias_.grad[o] += dy.data()[b * out_ + o];
         xt::xtensor<T, 2> dx = xt::zeros<T>(std::array<std::size_t, 2>{B, in_});
-        detail::gemm<T>(false, false, B, in_, out_, T(1), dy.data(), weight_.value.data(), T(0), dx.data());
+        blas::gemm<T>(false, false, B, in_, out_, T(1), dy.data(), weight_.value.data(), T(0), dx.data());
         return dx;
     }
     std::vector<parameter<T>*> parameters() {

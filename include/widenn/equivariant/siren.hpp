@@ -13,7 +13,8 @@
 
 #include "../core/errors.hpp"
 #include "../core/rng.hpp"
-#include "blas.hpp"
+#include "../core/blas.hpp"
+#include "../core/parallel.hpp"
 
 namespace widenn::equivariant {
 
@@ -89,7 +90,7 @@ public:
             auto& s = phase_[l];
             s.resize(points * config_.hidden);
             for (std::size_t p = 0; p < points; ++p) std::copy(biases_[l].value.begin(), biases_[l].value.end(), s.begin() + static_cast<std::ptrdiff_t>(p * config_.hidden));
-            detail::gemm<T>(false, true, points, config_.hidden, fan, T(1), x, weights_[l].value.data(), T(1), s.data());
+            blas::gemm<T>(false, true, points, config_.hidden, fan, T(1), x, weights_[l].value.data(), T(1), s.data());
             auto& a = hidden_[l];
             a.resize(s.size());
             for (std::size_t i = 0; i < s.size(); ++i) a[i] = std::sin(omega * s[i]);
@@ -98,7 +99,7 @@ public:
         }
         output_.resize(points * config_.out);
         for (std::size_t p = 0; p < points; ++p) std::copy(readout_b_.value.begin(), readout_b_.value.end(), output_.begin() + static_cast<std::ptrdiff_t>(p * config_.out));
-        detail::gemm<T>(false, true, points, config_.out, config_.hidden, T(1), x, readout_w_.value.data(), T(1), output_.data());
+        blas::gemm<T>(false, true, points, config_.out, config_.hidden, T(1), x, readout_w_.value.data(), T(1), output_.data());
         return output_;
     }
 
@@ -109,23 +110,23 @@ public:
         const std::size_t P = points_, H = config_.hidden;
         const T omega = static_cast<T>(config_.omega0);
         const T* last = hidden_.back().data();
-        detail::gemm<T>(true, false, config_.out, H, P, T(1), d_out.data(), last, T(1), readout_w_.grad.data());
+        blas::gemm<T>(true, false, config_.out, H, P, T(1), d_out.data(), last, T(1), readout_w_.grad.data());
         for (std::size_t p = 0; p < P; ++p)
             for (std::size_t o = 0; o < config_.out; ++o) readout_b_.grad[o] += d_out[p * config_.out + o];
         std::vector<T> d_hidden(P * H);
-        detail::gemm<T>(false, false, P, H, config_.out, T(1), d_out.data(), readout_w_.value.data(), T(0), d_hidden.data());
+        blas::gemm<T>(false, false, P, H, config_.out, T(1), d_out.data(), readout_w_.value.data(), T(0), d_hidden.data());
         for (std::size_t l = config_.layers; l-- > 0;) {
             // d phase = d hidden · ω₀ cos(ω₀ s)
             const auto& s = phase_[l];
             for (std::size_t i = 0; i < d_hidden.size(); ++i) d_hidden[i] *= omega * std::cos(omega * s[i]);
             const std::size_t fan = l == 0 ? config_.in : H;
             const T* x = l == 0 ? input_.data() : hidden_[l - 1].data();
-            detail::gemm<T>(true, false, H, fan, P, T(1), d_hidden.data(), x, T(1), weights_[l].grad.data());
+            blas::gemm<T>(true, false, H, fan, P, T(1), d_hidden.data(), x, T(1), weights_[l].grad.data());
             for (std::size_t p = 0; p < P; ++p)
                 for (std::size_t j = 0; j < H; ++j) biases_[l].grad[j] += d_hidden[p * H + j];
             if (l > 0) {
                 std::vector<T> d_prev(P * H);
-                detail::gemm<T>(false, false, P, H, H, T(1), d_hidden.data(), weights_[l].value.data(), T(0), d_prev.data());
+                blas::gemm<T>(false, false, P, H, H, T(1), d_hidden.data(), weights_[l].value.data(), T(0), d_prev.data());
                 d_hidden.swap(d_prev);
             }
         }

@@ -32,12 +32,10 @@
 #ifdef WIDENN_USE_XSIMD
 #include <xsimd/xsimd.hpp>
 #endif
-#ifdef WIDENN_USE_OPENMP
-#include <omp.h>
-#endif
 
 #include "../act/dual.hpp"
 #include "../core/blas.hpp"
+#include "../core/parallel.hpp"
 #include "../core/concepts.hpp"
 #include "../core/errors.hpp"
 #include "../core/tensor.hpp"
@@ -87,12 +85,6 @@ struct kernel_pair {
 };
 
 namespace detail {
-
-// C = alpha·A·Bᵀ for row-major A (m×k), B (n×k), C (m×n, leading dimension ldc).
-template <class T>
-inline void gemm_nt(std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, const T* b, T* c, std::size_t ldc) {
-    blas::gemm(false, true, m, n, k, alpha, a, k, b, k, T(0), c, ldc);
-}
 
 // The dual of A: the closed form where act/ has one (called directly: the recursion only produces covariances,
 // so act::dual's per-entry check is skipped in the hot loop), Gauss–Hermite quadrature otherwise.
@@ -362,24 +354,18 @@ public:
         if (out.nngp.shape()[0] != n1 || out.nngp.shape()[1] != n2) out.nngp = matrix<T>::from_shape({n1, n2});
         if (config_.compute_ntk && (out.ntk.shape()[0] != n1 || out.ntk.shape()[1] != n2)) out.ntk = matrix<T>::from_shape({n1, n2});
         if (!config_.compute_ntk) out.ntk = matrix<T>();
-        [[maybe_unused]] int threads = 1;
-#ifdef WIDENN_USE_OPENMP
-        threads = config_.threads > 0 ? config_.threads : omp_get_max_threads();
-#endif
+        const int threads = config_.threads > 0 ? config_.threads : max_threads();
         // Row strips: one gemm per strip (as efficient as one syrk/gemm over everything), then the layers block by
         // block; strips are short enough that every thread gets several (longest first in the triangle).
         const std::size_t strip = std::clamp<std::size_t>((n1 + 4 * threads - 1) / (4 * static_cast<std::size_t>(threads)), 16, bs);
-        const long count = static_cast<long>((n1 + strip - 1) / strip);
+        const std::size_t count = (n1 + strip - 1) / strip;
         T* nngp = out.nngp.data();
         T* ntk = config_.compute_ntk ? out.ntk.data() : nullptr;
         std::atomic<std::size_t> done{0};
         {
-            blas::single_threaded_scope guard;  // parallel over strips, never inside a BLAS call
-#ifdef WIDENN_USE_OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-#endif
-            for (long k = 0; k < count; ++k) {
-                const std::size_t r = static_cast<std::size_t>(k) * strip, r1 = std::min(r + strip, n1);
+            // parallel over strips, never inside a BLAS call
+            parallel_for_dynamic(count, threads, [&](int thread, std::size_t k) {
+                const std::size_t r = k * strip, r1 = std::min(r + strip, n1);
                 const std::size_t first = symmetric_ ? r : 0;
                 gram_into(r, r1, first, n2, nngp + r * n2 + first, n2);
                 for (std::size_t c = first; c < n2; c += bs) {
@@ -391,12 +377,8 @@ public:
                     }
                 }
                 const std::size_t finished = ++done;
-                bool main_thread = true;
-#ifdef WIDENN_USE_OPENMP
-                main_thread = omp_get_thread_num() == 0;
-#endif
-                if (config_.progress && main_thread) config_.progress(static_cast<double>(finished) / static_cast<double>(count));
-            }
+                if (config_.progress && thread == 0) config_.progress(static_cast<double>(finished) / static_cast<double>(count));
+            });
         }
         if (config_.progress) config_.progress(1.0);
     }
@@ -406,7 +388,7 @@ private:
     void gram_into(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1, T* nngp, std::size_t ld_nngp) const {
         const matrix<T>& x2 = symmetric_ ? x1_ : x2_;
         const std::size_t d = x1_.shape()[1];
-        detail::gemm_nt(r1 - r0, c1 - c0, d, T(1) / static_cast<T>(d), x1_.data() + r0 * d, x2.data() + c0 * d, nngp, ld_nngp);
+        blas::gemm(false, true, r1 - r0, c1 - c0, d, T(1) / static_cast<T>(d), x1_.data() + r0 * d, x2.data() + c0 * d, T(0), nngp, ld_nngp);
     }
     // All layers over block [r0, r1) × [c0, c1), in place: nngp holds the Gram values on entry, Σ^{L+1} on exit.
     void layers_into(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1, T* nngp, std::size_t ld_nngp, T* ntk,

@@ -207,7 +207,7 @@ public:
                 }
                 beta = T(1);
             }
-            blas::gemm<T>(false, true, batch, out, in, multiplier(l), previous, in, weights_[l - 1].data(), in, beta, h.data(), out);
+            blas::gemm<T>(false, true, batch, out, in, multiplier(l), previous, weights_[l - 1].data(), beta, h.data());
             if (l <= L) {
                 const T* hp = h.data();
                 T* xp = post_[l - 1].data();
@@ -310,7 +310,7 @@ private:
                         std::sqrt(static_cast<double>(batch)) * delta_norm * bias_scaling_[l - 1].multiplier < limit;
             const T* dh = delta_[l - 1].data();
             // ∂loss/∂w^l = m_l · (∂loss/∂h^l)ᵀ x^{l-1}
-            blas::gemm<T>(true, false, o, in, batch, multiplier(l), dh, o, previous, in, T(0), out.weights[l - 1].data(), in);
+            blas::gemm<T>(true, false, o, in, batch, multiplier(l), dh, previous, T(0), out.weights[l - 1].data());
             if (config_.bias) {
                 T* gb = out.biases[l - 1].data();
                 std::fill(gb, gb + o, T(0));
@@ -401,7 +401,7 @@ private:
         for (int l = layers; l >= 2; --l) {
             const std::size_t o = fan_out(l), in = fan_in(l);
             T* below = delta_[l - 2].data();
-            blas::gemm<T>(false, false, batch, in, o, multiplier(l), delta_[l - 1].data(), o, weights_[l - 1].data(), in, T(0), below, in);
+            blas::gemm<T>(false, false, batch, in, o, multiplier(l), delta_[l - 1].data(), weights_[l - 1].data(), T(0), below);
             const T* h = pre_[l - 2].data();
             const std::size_t n = batch * in;
             for (std::size_t i = 0; i < n; ++i) below[i] *= A::derivative(h[i]);
