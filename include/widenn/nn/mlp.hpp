@@ -34,14 +34,9 @@
 #include "../core/tensor.hpp"
 #include "../param/classify.hpp"
 #include "../core/blas.hpp"
+#include "network.hpp"
 
 namespace widenn::nn {
-
-// Where the width-independent constant σ/√base_fan_in of each weight lives.
-enum class constants_in {
-    init,        // in the initial variance of w (mup / PyTorch style)
-    multiplier,  // in the multiplier m (neural-tangents style; with param::ntk this is neural-tangents' NTK parametrization)
-};
 
 struct mlp_config {
     std::size_t d_in = 0;
