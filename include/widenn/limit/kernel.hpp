@@ -23,6 +23,7 @@
 #include <cmath>
 #include <cstddef>
 #include <functional>
+#include <limits>
 #include <numbers>
 #include <string>
 #include <type_traits>
@@ -96,10 +97,11 @@ inline act::dual_value<T> dual_of(T q11, T q12, T q22) {
         return act::dual<A>(q11, q12, q22);
 }
 
-// SIMD versions (xsimd batches) of the closed-form duals the kernel loop meets most: the ABReLU family and erf.
-// They evaluate the formulas of act/activations.hpp (same conventions: θ = atan2(Δ, q12), θ = π/2 at zero variance)
-// on a batch of entries; tests/limit/kernel.cpp checks them against act::dual. Activations not listed here run the
-// scalar closed form (or quadrature) per entry.
+// The vectorised duals of the kernel loop: the activations whose closed form act/ writes over scalars and xsimd batches
+// alike (act::detail::abrelu_dual, act::detail::erf_dual), so the batch path evaluates the very formulas of act::dual,
+// with the same Kahan discriminant (accurate for nearly parallel inputs). The batch path skips act's power-of-two
+// scaling, so it is used only while every variance of the batch is 0 or within unscaled_range (the loop falls back to
+// the scalar dual otherwise). Activations not listed here run the scalar closed form (or quadrature) per entry.
 template <class A>
 struct simd_dual {
     static constexpr bool available = false;
@@ -110,16 +112,8 @@ template <double A, double B>
 struct simd_abrelu {
     static constexpr bool available = true;
     template <class V>
-    static void eval(V q11, V q12, V q22, V& t, V& tdot) {
-        using T = typename V::value_type;
-        constexpr double kink = (A - B) * (A - B) / (2 * std::numbers::pi);
-        constexpr double mean_square = (A * A + B * B) / 2;
-        const V cc = q12 * q12;
-        const V disc = xsimd::max(q11 * q22 - cc, V(T(0)));
-        const V delta = xsimd::sqrt(disc);
-        const V theta = xsimd::select((delta == V(T(0))) & (q12 == V(T(0))), V(std::numbers::pi_v<T> / 2), xsimd::atan2(delta, q12));
-        tdot = V(static_cast<T>(mean_square)) - V(static_cast<T>(kink)) * theta;
-        t = V(static_cast<T>(kink)) * delta + tdot * q12;
+    static act::dual_value<V> eval(V q11, V q12, V q22) {
+        return act::detail::abrelu_dual<A, B>(q12, act::detail::angle_unscaled(q11, q12, q22));
     }
 };
 template <double A, double B>
@@ -135,20 +129,29 @@ template <double A, double B, double C>
 struct simd_erf {
     static constexpr bool available = true;
     template <class V>
-    static void eval(V q11, V q12, V q22, V& t, V& tdot) {
-        using T = typename V::value_type;
-        const V b2(static_cast<T>(2 * B * B));
-        const V disc = xsimd::max(q11 * q22 - q12 * q12, V(T(0)));
-        const V root = xsimd::sqrt(V(T(1)) + b2 * (q11 + q22) + b2 * b2 * disc);
-        const T a2 = static_cast<T>(A * A);
-        t = V(2 * a2 / std::numbers::pi_v<T>) * xsimd::atan2(b2 * q12, root) + V(static_cast<T>(C * C));
-        tdot = V(2 * a2) * b2 / (V(std::numbers::pi_v<T>) * root);
+    static act::dual_value<V> eval(V q11, V q12, V q22) {
+        return act::detail::erf_dual<A, B, C>(q11, q12, q22,
+                                              act::detail::clamp_nonnegative(act::detail::discriminant_unscaled(q11, q12, q22)));
     }
 };
 template <double A, double B, double C>
 struct simd_dual<act::erf<A, B, C>> : simd_erf<A, B, C> {};
 template <>
 struct simd_dual<act::sigmoid_like> : simd_erf<0.5, 1.0 / 2.4020563531719796, 0.5> {};
+
+// Variances for which the unscaled products of act::detail::discriminant_unscaled neither overflow nor lose their
+// rounding error to underflow: 0 or within [2^-(E/4), 2^(E/4)], E the largest binary exponent of T.
+template <class T>
+struct unscaled_range {
+    static constexpr int e = std::numeric_limits<T>::max_exponent / 4;
+    static T low() { return std::ldexp(T(1), -e); }
+    static T high() { return std::ldexp(T(1), e); }
+    template <class V>
+    static bool contains(V a, V b) {
+        const V lo(low()), hi(high()), zero(T(0));
+        return xsimd::all(((a >= lo) & (a <= hi)) | (a == zero)) && xsimd::all(((b >= lo) & (b <= hi)) | (b == zero));
+    }
+};
 #endif  // WIDENN_USE_XSIMD
 
 template <class E, class T>
@@ -231,8 +234,10 @@ struct recursion {
                 using V = xsimd::batch<T>;
                 const V va(a), vwv(wv), vbv(bv), vwidth(width), vb(b);
                 for (; start + V::size <= count; start += V::size) {
-                    V t, tdot;
-                    simd_dual<A>::eval(va, V::load_unaligned(sigma + start), V::load_unaligned(qb + start), t, tdot);
+                    const V vq22 = V::load_unaligned(qb + start);
+                    if (!unscaled_range<T>::contains(va, vq22)) break;  // extreme variances: the scalar loop below
+                    const auto dual = simd_dual<A>::eval(va, V::load_unaligned(sigma + start), vq22);
+                    const V t = dual.value, tdot = dual.derivative;
                     const V s_new = vwv * t + vbv;
                     s_new.store_unaligned(sigma + start);
                     if (theta) {

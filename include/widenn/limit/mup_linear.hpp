@@ -29,48 +29,16 @@
 #include "../core/rng.hpp"
 #include "../core/tensor.hpp"
 #include "../core/blas.hpp"
+#include "../nn/loss.hpp"
 
 namespace widenn::limit {
 
-// Loss of the feature-learning limits. Both are averaged over the batch (the mean of the per-example
-// updates, as in TP4's minibatch extension).
-//   mse:           L = ½‖f − y‖² per example,               ∂L/∂f = f − y
-//   cross_entropy: L = −Σ_j y_j log softmax(f)_j per example, ∂L/∂f = softmax(f) − y   (rows of y: one-hot or probabilities)
-enum class loss_kind { mse, cross_entropy };
-
-inline std::string_view to_string(loss_kind k) { return k == loss_kind::mse ? "mse" : "xent"; }
+// Loss of the feature-learning limits: nn's vocabulary (nn/loss.hpp), averaged over the batch (the mean of the
+// per-example updates, as in TP4's minibatch extension); for cross-entropy the rows of y are one-hot or probabilities.
+using nn::loss_kind;
+using nn::to_string;
 
 namespace detail {
-
-// Fills `grad` (B×d_o) with ∂(mean loss)/∂F and returns the mean loss. F and Y are B×d_o.
-template <class T>
-T loss_and_output_gradient(loss_kind kind, const matrix<T>& F, const matrix<T>& Y, matrix<T>& grad) {
-    const std::size_t batch = F.shape()[0], outputs = F.shape()[1];
-    grad.resize({batch, outputs});
-    const T inv_batch = T(1) / static_cast<T>(batch);
-    T total = 0;
-    for (std::size_t i = 0; i < batch; ++i) {
-        if (kind == loss_kind::mse) {
-            for (std::size_t j = 0; j < outputs; ++j) {
-                const T r = F(i, j) - Y(i, j);
-                total += T(0.5) * r * r;
-                grad(i, j) = r * inv_batch;
-            }
-        } else {
-            T top = F(i, 0);
-            for (std::size_t j = 1; j < outputs; ++j) top = std::max(top, F(i, j));
-            T norm = 0;
-            for (std::size_t j = 0; j < outputs; ++j) norm += std::exp(F(i, j) - top);
-            const T log_norm = top + std::log(norm);
-            for (std::size_t j = 0; j < outputs; ++j) {
-                const T log_p = F(i, j) - log_norm;
-                total -= Y(i, j) * log_p;
-                grad(i, j) = (std::exp(log_p) - Y(i, j)) * inv_batch;
-            }
-        }
-    }
-    return total * inv_batch;
-}
 
 // Shared input validation of the limits: X is B×d, Y is B×d_o, both finite and the batch is not empty.
 template <class T>
@@ -130,7 +98,7 @@ public:
         matrix<T> F = xt::empty<T>({X.shape()[0], d_out()});
         blas::gemm<T>(H, w2_, F, false, true, alpha);
         matrix<T> G;
-        const T loss = detail::loss_and_output_gradient(options_.loss, F, Y, G);
+        const T loss = nn::loss_value_and_gradient(options_.loss, F, Y, G);
         matrix<T> GW2 = xt::empty<T>({X.shape()[0], width()});  // G W_2: gradient w.r.t. H (without α)
         blas::gemm<T>(G, w2_, GW2);
         const T decay = static_cast<T>(1.0 - options_.lr * options_.weight_decay);
@@ -202,7 +170,7 @@ public:
         blas::gemm<T>(X, a_, h_, false, true);
         f_.resize({X.shape()[0], d_out_});
         blas::gemm<T>(h_, b_, f_, false, true, static_cast<T>(options_.output_multiplier));
-        const T loss = detail::loss_and_output_gradient(options_.loss, f_, Y, g_);
+        const T loss = nn::loss_value_and_gradient(options_.loss, f_, Y, g_);
         apply_output_gradient(X, g_);
         return loss;
     }
