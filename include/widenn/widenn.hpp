@@ -1,9 +1,10 @@
 #pragma once
-// Umbrella header: everything public in widenn, in dependency order
-// (core -> param, act -> nn, limit, lie -> equivariant -> io).
+// Umbrella header: the library, in dependency order (core -> param, act -> nn, limit, lie -> equivariant).
+// io/ (files, gnuplot, datasets) is not part of it: include <widenn/io/...> where a program writes or reads files.
 #include "core/blas.hpp"
 #include "core/concepts.hpp"
 #include "core/errors.hpp"
+#include "core/parallel.hpp"
 #include "core/rational.hpp"
 #include "core/rng.hpp"
 #include "core/tensor.hpp"
@@ -14,10 +15,12 @@
 #include "act/activations.hpp"
 #include "act/depth_optimal.hpp"
 #include "act/dual.hpp"
+#include "act/xtensor.hpp"
 
 #include "nn/coord_check.hpp"
 #include "nn/loss.hpp"
 #include "nn/mlp.hpp"
+#include "nn/network.hpp"
 #include "nn/ntk.hpp"
 #include "nn/optim.hpp"
 #include "nn/train.hpp"
@@ -38,6 +41,3 @@
 #include "equivariant/model.hpp"
 #include "equivariant/ops.hpp"
 #include "equivariant/siren.hpp"
-
-#include "io/idx.hpp"
-#include "io/plot.hpp"

@@ -29,8 +29,6 @@
 #include <type_traits>
 #include <utility>
 
-#include <xtensor/xmath.hpp>
-
 #include "../core/concepts.hpp"
 #include "../core/errors.hpp"
 
@@ -615,34 +613,5 @@ struct hermite {
         return {d.value * inverse, d.derivative * inverse};
     }
 };
-
-// ---------------------------------------------------------------------------------------------------------------
-// Lazy xtensor forms: act::apply<A>(e) is φ applied elementwise to the expression e, act::apply_derivative<A>(e)
-// is φ'. Both are unevaluated xfunctions (assign them, e.g. with xt::noalias, to evaluate).
-
-namespace detail {
-template <class A>
-struct value_functor {
-    template <std::floating_point T>
-    T operator()(T x) const { return A::value(x); }
-};
-template <class A>
-struct derivative_functor {
-    template <std::floating_point T>
-    T operator()(T x) const { return A::derivative(x); }
-};
-}  // namespace detail
-
-template <class A, class E>
-auto apply(E&& e) {
-    static_assert(check_activation<A>());
-    return xt::make_lambda_xfunction(detail::value_functor<A>{}, std::forward<E>(e));
-}
-
-template <class A, class E>
-auto apply_derivative(E&& e) {
-    static_assert(check_activation<A>());
-    return xt::make_lambda_xfunction(detail::derivative_functor<A>{}, std::forward<E>(e));
-}
 
 }  // namespace widenn::act
