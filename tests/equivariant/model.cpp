@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <widenn/equivariant/model.hpp>
+#include <widenn/nn/optim.hpp>
 
 #include "helpers.hpp"
 
@@ -35,7 +36,7 @@ TEST_CASE("layer_norm, gelu, max_pool2, group_pool and linear: gradients match c
         for (auto* p : ln.parameters()) check_gradient(loss, p->value.data(), p->grad.data(), p->size(), p->name);
     }
     SUBCASE("gelu") {
-        eq::gelu<double> g;
+        eq::pointwise<widenn::act::gelu, double> g;
         auto loss = [&] { return xt::sum(g.forward(x) * probe5)(); };
         g.forward(x);
         auto dx = g.backward(probe5);
@@ -186,9 +187,9 @@ TEST_CASE("bad input: wrong image size, channel mismatch, zero samples, grid mis
 }
 
 TEST_CASE("adam: minimises a quadratic; coupled weight decay shifts the minimum to w/(1+wd)") {
-    eq::parameter<double> p("w", 3);
+    widenn::nn::parameter<double> p("w", 3);
     p.value = {1.0, -2.0, 3.0};
-    eq::adam<double> opt({&p}, {.lr = 0.05, .weight_decay = 0.5});
+    widenn::nn::adam<widenn::nn::parameter_list<double>> opt({&p}, {.lr = 0.05, .weight_decay = 0.5});
     for (int step = 0; step < 4000; ++step) {
         opt.zero_grad();
         for (std::size_t i = 0; i < 3; ++i) p.grad[i] = p.value[i] - 2.0;  // d/dw ½(w − 2)²
@@ -202,11 +203,11 @@ TEST_CASE("adam: minimises a quadratic; coupled weight decay shifts the minimum 
 
 TEST_CASE("adam: a parameter's lr_scale multiplies its step; the models give their SIRENs the configured factors") {
     // Adam's first step is lr·g/(|g| + ε) per coordinate: exactly lr·lr_scale for |g| ≫ ε.
-    eq::parameter<double> a("a", 2), b("b", 2);
+    widenn::nn::parameter<double> a("a", 2), b("b", 2);
     b.lr_scale = 0.25;
     a.grad = {3.0, -5.0};
     b.grad = {3.0, -5.0};
-    eq::adam<double> opt({&a, &b}, {.lr = 0.1});
+    widenn::nn::adam<widenn::nn::parameter_list<double>> opt({&a, &b}, {.lr = 0.1});
     opt.step();
     CHECK(a.value[0] == doctest::Approx(-0.1).epsilon(1e-9));
     CHECK(a.value[1] == doctest::Approx(0.1).epsilon(1e-9));

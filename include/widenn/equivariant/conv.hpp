@@ -169,7 +169,7 @@ public:
         return dx;
     }
 
-    std::vector<parameter<T>*> parameters() {
+    std::vector<nn::parameter<T>*> parameters() {
         if (config_.bias) return {&weight_, &bias_};
         return {&weight_};
     }
@@ -185,7 +185,7 @@ private:
     }
 
     conv2d_config config_;
-    parameter<T> weight_, bias_;
+    nn::parameter<T> weight_, bias_;
     detail::conv_geometry geometry_;
     xt::xtensor<T, 4> input_;
 };

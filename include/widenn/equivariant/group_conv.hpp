@@ -189,7 +189,7 @@ public:
                                                 "widenn::equivariant::lifting::backward");
     }
 
-    std::vector<parameter<T>*> parameters() { return kernel_.net().parameters(); }
+    std::vector<nn::parameter<T>*> parameters() { return kernel_.net().parameters(); }
     const group_conv_config& config() const { return config_; }
 
 private:
@@ -262,7 +262,7 @@ public:
                                                 "widenn::equivariant::group_conv::backward");
     }
 
-    std::vector<parameter<T>*> parameters() { return kernel_.net().parameters(); }
+    std::vector<nn::parameter<T>*> parameters() { return kernel_.net().parameters(); }
     const group_conv_config& config() const { return config_; }
 
 private:

@@ -92,23 +92,24 @@ public:
         return dx;
     }
 
-    std::vector<parameter<T>*> parameters() {
+    std::vector<nn::parameter<T>*> parameters() {
         if (gain_.size() == 0) return {};
         return {&gain_, &shift_};
     }
 
 private:
-    parameter<T> gain_, shift_;
+    nn::parameter<T> gain_, shift_;
     std::vector<T> normalised_;
     std::vector<double> rstd_;
 };
 
-// GELU(x) = x Φ(x) (exact, erf form, as torch.nn.GELU()), from act::gelu.
-template <class T>
-class gelu {
+// An activation policy A of act/ applied entrywise as a layer (forward and backward); the models use
+// pointwise<act::gelu, T>: GELU(x) = x Φ(x), exact erf form, as torch.nn.GELU().
+template <class A, class T>
+class pointwise {
 public:
-    static T value(T x) { return act::gelu::value(x); }
-    static T derivative(T x) { return act::gelu::derivative(x); }
+    static T value(T x) { return A::value(x); }
+    static T derivative(T x) { return A::derivative(x); }
     template <std::size_t N>
     xt::xtensor<T, N> forward(const xt::xtensor<T, N>& x) {
         input_.assign(x.begin(), x.end());
@@ -118,7 +119,7 @@ public:
     }
     template <std::size_t N>
     xt::xtensor<T, N> backward(const xt::xtensor<T, N>& dy) {
-        require(dy.size() == input_.size(), "widenn::equivariant::gelu::backward: the output gradient has ", dy.size(), " values, the last input had ",
+        require(dy.size() == input_.size(), "widenn::equivariant::pointwise::backward: the output gradient has ", dy.size(), " values, the last input had ",
                 input_.size());
         xt::xtensor<T, N> dx = xt::empty<T>(dy.shape());
         for_each_chunk(dy.size(), [&](std::size_t i) { dx.data()[i] = dy.data()[i] * derivative(input_[i]); });
@@ -313,14 +314,14 @@ public:
         blas::gemm<T>(false, false, B, in_, out_, T(1), dy.data(), weight_.value.data(), T(0), dx.data());
         return dx;
     }
-    std::vector<parameter<T>*> parameters() {
+    std::vector<nn::parameter<T>*> parameters() {
         if (bias_.size()) return {&weight_, &bias_};
         return {&weight_};
     }
 
 private:
     std::size_t in_, out_;
-    parameter<T> weight_, bias_;
+    nn::parameter<T> weight_, bias_;
     xt::xtensor<T, 2> input_;
 };
 

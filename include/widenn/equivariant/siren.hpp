@@ -13,21 +13,11 @@
 
 #include "../core/errors.hpp"
 #include "../core/rng.hpp"
+#include "../nn/trainable.hpp"
 #include "../core/blas.hpp"
 #include "../core/parallel.hpp"
 
 namespace widenn::equivariant {
-
-// A trainable tensor: values and the gradient of the loss with respect to them (flat, row major).
-template <class T>
-struct parameter {
-    std::string name;
-    std::vector<T> value, grad;
-    double lr_scale = 1.0;  // multiplies the optimiser's learning rate for this tensor (see siren)
-    explicit parameter(std::string n = {}, std::size_t size = 0) : name(std::move(n)), value(size, T(0)), grad(size, T(0)) {}
-    std::size_t size() const { return value.size(); }
-    void zero_grad() { std::fill(grad.begin(), grad.end(), T(0)); }
-};
 
 // Fills `p` with U(−bound, bound).
 template <class T>
@@ -67,8 +57,8 @@ public:
             }
             weights_.back().lr_scale = biases_.back().lr_scale = c.sine_lr_scale;
         }
-        readout_w_ = parameter<T>("siren.readout_w", c.out * c.hidden);
-        readout_b_ = parameter<T>("siren.readout_b", c.out);
+        readout_w_ = nn::parameter<T>("siren.readout_w", c.out * c.hidden);
+        readout_b_ = nn::parameter<T>("siren.readout_b", c.out);
         fill_uniform(readout_w_.value, std::sqrt(6.0 / static_cast<double>(c.hidden)) / std::sqrt(c.readout_fan), r);
         readout_w_.lr_scale = readout_b_.lr_scale = c.readout_lr_scale;
     }
@@ -132,8 +122,8 @@ public:
         }
     }
 
-    std::vector<parameter<T>*> parameters() {
-        std::vector<parameter<T>*> out;
+    std::vector<nn::parameter<T>*> parameters() {
+        std::vector<nn::parameter<T>*> out;
         for (std::size_t l = 0; l < config_.layers; ++l) {
             out.push_back(&weights_[l]);
             out.push_back(&biases_[l]);
@@ -145,8 +135,8 @@ public:
 
 private:
     siren_config config_;
-    std::vector<parameter<T>> weights_, biases_;
-    parameter<T> readout_w_, readout_b_;
+    std::vector<nn::parameter<T>> weights_, biases_;
+    nn::parameter<T> readout_w_, readout_b_;
     std::size_t points_ = 0;
     std::vector<T> input_, output_;
     std::vector<std::vector<T>> phase_, hidden_;

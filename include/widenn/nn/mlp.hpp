@@ -35,6 +35,7 @@
 #include "../param/classify.hpp"
 #include "../core/blas.hpp"
 #include "network.hpp"
+#include "trainable.hpp"
 
 namespace widenn::nn {
 
@@ -49,20 +50,6 @@ struct mlp_config {
     double bias_var = 0.0;       // σ_b²; 0 keeps trainable zero-initialised biases
     constants_in constants = constants_in::init;
     std::uint64_t seed = 0;
-};
-
-// How one trainable tensor is scaled: effective tensor = multiplier · w, w ~ N(0, init_std²) at
-// initialisation; an optimizer with base rate η uses η·sgd_lr (SGD) or η·adam_lr (Adam) on w.
-// gradient_scale = ñ^{-g}, the width dependence of the typical per-entry gradient of w (nn/optim.hpp
-// scales Adam's ε and measures the clipping norm with it); l2_scale = ñ^{-2a} weights Adam's L2 term.
-// All factors are 1 at ñ = 1 except init_std and multiplier.
-struct tensor_scaling {
-    double init_std = 0.0;
-    double multiplier = 1.0;
-    double sgd_lr = 1.0;
-    double adam_lr = 1.0;
-    double gradient_scale = 1.0;
-    double l2_scale = 1.0;
 };
 
 // Gradients of a loss with respect to the trainable tensors w (not W = m·w); index l-1 for layer l.
