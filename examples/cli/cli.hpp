@@ -127,7 +127,7 @@ private:
         // Parsed as the widest signed type, then range-checked: no wrap-around, no narrowing.
         long long wide = 0;
         const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), wide);
-        const auto range = "[" + std::to_string(min) + ", " + std::to_string(max) + "]";
+        const std::string range = std::string("[") + std::to_string(min) + ", " + std::to_string(max) + "]";  // not "[" + string: GCC 12 -Wrestrict false positive
         if (ec == std::errc::result_out_of_range) throw usage_error("--" + key + " must be an integer in " + range + ", got " + v);
         if (ec != std::errc() || end != v.data() + v.size() || v.empty())
             throw usage_error("--" + key + " expects an integer, got '" + v + "'");
