@@ -18,12 +18,14 @@
 #include "act/xtensor.hpp"
 
 #include "nn/coord_check.hpp"
+#include "nn/linear.hpp"
 #include "nn/loss.hpp"
 #include "nn/mlp.hpp"
 #include "nn/network.hpp"
 #include "nn/ntk.hpp"
 #include "nn/optim.hpp"
 #include "nn/train.hpp"
+#include "nn/trainable.hpp"
 
 #include "limit/depth.hpp"
 #include "limit/feature_learning.hpp"

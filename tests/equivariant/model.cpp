@@ -28,7 +28,7 @@ TEST_CASE("layer_norm, gelu, max_pool2, group_pool and linear: gradients match c
         auto h = random_tensor<double, 2>({3, 6}, 23);
         auto probe = random_tensor<double, 2>({3, 6}, 24);
         widenn::rng init(3);
-        for (auto* p : ln.parameters()) eq::fill_uniform(p->value, 1.0, init);
+        for (auto* p : ln.parameters()) widenn::nn::fill_uniform(p->value, 1.0, init);
         auto loss = [&] { return xt::sum(ln.forward(h) * probe)(); };
         ln.forward(h);
         auto dh = ln.backward(probe);
@@ -63,7 +63,7 @@ TEST_CASE("layer_norm, gelu, max_pool2, group_pool and linear: gradients match c
             }
     }
     SUBCASE("linear") {
-        eq::linear<double> fc(5, 4, true, 9);
+        widenn::nn::linear<double> fc(5, 4, true, 9);
         auto h = random_tensor<double, 2>({3, 5}, 27);
         auto probe = random_tensor<double, 2>({3, 4}, 28);
         auto loss = [&] { return xt::sum(fc.forward(h) * probe)(); };

@@ -135,8 +135,8 @@ public:
         require(c.in_channels > 0 && c.out_channels > 0 && c.kernel > 0, "widenn::equivariant::conv2d: channels and kernel size must be positive");
         rng r = rng::stream(c.seed, 0xC0);
         const double bound = 1.0 / std::sqrt(static_cast<double>(c.in_channels * c.kernel * c.kernel));
-        fill_uniform(weight_.value, bound, r);
-        fill_uniform(bias_.value, bound, r);
+        nn::fill_uniform(weight_.value, bound, r);
+        nn::fill_uniform(bias_.value, bound, r);
     }
 
     xt::xtensor<T, 4> forward(const xt::xtensor<T, 4>& x) {

@@ -69,7 +69,7 @@ inline void require_images(const std::array<std::size_t, 4>& shape, const model_
 // The shared head: linear (no bias) · LayerNorm (affine) · GELU · dropout · linear.
 template <class T>
 struct head {
-    linear<T> fc1, fc2;
+    nn::linear<T> fc1, fc2;
     layer_norm<T> norm;
     pointwise<act::gelu, T> act;
     dropout<T> drop;

@@ -19,12 +19,6 @@
 
 namespace widenn::equivariant {
 
-// Fills `p` with U(−bound, bound).
-template <class T>
-void fill_uniform(std::vector<T>& p, double bound, rng& r) {
-    for (auto& v : p) v = static_cast<T>(bound * (2.0 * r.uniform() - 1.0));
-}
-
 struct siren_config {
     std::size_t in = 2, out = 1;
     std::size_t hidden = 60, layers = 3;
@@ -50,16 +44,16 @@ public:
             weights_.emplace_back("siren.w" + std::to_string(l + 1), c.hidden * fan);
             biases_.emplace_back("siren.b" + std::to_string(l + 1), c.hidden);
             if (l == 0) {
-                fill_uniform(weights_.back().value, 1.0 / static_cast<double>(fan), r);
-                fill_uniform(biases_.back().value, 1.0 / std::sqrt(static_cast<double>(fan)), r);
+                nn::fill_uniform(weights_.back().value, 1.0 / static_cast<double>(fan), r);
+                nn::fill_uniform(biases_.back().value, 1.0 / std::sqrt(static_cast<double>(fan)), r);
             } else {
-                fill_uniform(weights_.back().value, std::sqrt(6.0 / static_cast<double>(fan)) / c.omega0, r);
+                nn::fill_uniform(weights_.back().value, std::sqrt(6.0 / static_cast<double>(fan)) / c.omega0, r);
             }
             weights_.back().lr_scale = biases_.back().lr_scale = c.sine_lr_scale;
         }
         readout_w_ = nn::parameter<T>("siren.readout_w", c.out * c.hidden);
         readout_b_ = nn::parameter<T>("siren.readout_b", c.out);
-        fill_uniform(readout_w_.value, std::sqrt(6.0 / static_cast<double>(c.hidden)) / std::sqrt(c.readout_fan), r);
+        nn::fill_uniform(readout_w_.value, std::sqrt(6.0 / static_cast<double>(c.hidden)) / std::sqrt(c.readout_fan), r);
         readout_w_.lr_scale = readout_b_.lr_scale = c.readout_lr_scale;
     }
 

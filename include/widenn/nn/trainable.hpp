@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "../core/rng.hpp"
+
 namespace widenn::nn {
 
 // How one trainable tensor is scaled: effective tensor = multiplier · w, w ~ N(0, init_std²) at
@@ -76,6 +78,12 @@ public:
 private:
     std::vector<parameter<T>*> params_;
 };
+
+// Fills `p` with U(−bound, bound).
+template <class T>
+void fill_uniform(std::vector<T>& p, double bound, rng& r) {
+    for (auto& v : p) v = static_cast<T>(bound * (2.0 * r.uniform() - 1.0));
+}
 
 template <class>
 inline constexpr bool is_parameter_list = false;
