@@ -143,12 +143,16 @@ struct simd_dual<act::sigmoid_like> : simd_erf<0.5, 1.0 / 2.4020563531719796, 0.
 // rounding error to underflow: 0 or within [2^-(E/4), 2^(E/4)], E the largest binary exponent of T.
 template <class T>
 struct unscaled_range {
-    static constexpr int e = std::numeric_limits<T>::max_exponent / 4;
-    static T low() { return std::ldexp(T(1), -e); }
-    static T high() { return std::ldexp(T(1), e); }
+    static constexpr T power_of_two(int k) {
+        T r = 1;
+        for (int i = 0; i < k; ++i) r *= 2;
+        return r;
+    }
+    static constexpr T high = power_of_two(std::numeric_limits<T>::max_exponent / 4);
+    static constexpr T low = T(1) / high;
     template <class V>
     static bool contains(V a, V b) {
-        const V lo(low()), hi(high()), zero(T(0));
+        const V lo(low), hi(high), zero(T(0));
         return xsimd::all(((a >= lo) & (a <= hi)) | (a == zero)) && xsimd::all(((b >= lo) & (b <= hi)) | (b == zero));
     }
 };
