@@ -129,9 +129,9 @@ TEST_CASE("one trainable-tensor vocabulary: adam on nn::parameter copies of a ne
     net_t net({.d_in = 3, .width = 8, .d_out = 2, .bias_var = 0.1, .seed = 4});
     std::vector<nn::parameter<double>> copies;
     for (int l = 1; l <= net_t::layers; ++l) {
-        copies.emplace_back("w" + std::to_string(l), net.weight(l).size());
+        copies.emplace_back(std::string("w") + std::to_string(l), net.weight(l).size());
         std::copy(net.weight(l).begin(), net.weight(l).end(), copies.back().value.begin());
-        copies.emplace_back("b" + std::to_string(l), net.bias(l).size());
+        copies.emplace_back(std::string("b") + std::to_string(l), net.bias(l).size());
         std::copy(net.bias(l).begin(), net.bias(l).end(), copies.back().value.begin());
     }
     std::vector<nn::parameter<double>*> pointers;
