@@ -148,6 +148,21 @@ void near_parallel_against_long_double(double tolerance) {
 }
 }  // namespace
 
+TEST_CASE("kernel: variances outside the vector path's range (1e-200) take the scalar duals and give the same kernel") {
+    // ReLU without biases is positively homogeneous: scaling the inputs by s scales Σ and Θ (NTK parametrization) by s².
+    const auto x = widenn::normal_matrix(6, 4, 21);
+    const double s = 1e-100;
+    const wn::matrix<double> tiny = x * s;
+    const lim::kernel_config c{.weight_var = 2.0, .bias_var = 0.0};
+    const auto [n1, t1] = lim::kernel<wn::param::ntk, act::relu, 3>::kernels(x, c);
+    const auto [n2, t2] = lim::kernel<wn::param::ntk, act::relu, 3>::kernels(tiny, c);
+    for (std::size_t i = 0; i < 6; ++i)
+        for (std::size_t j = 0; j < 6; ++j) {
+            CHECK(n2(i, j) / (s * s) == doctest::Approx(n1(i, j)).epsilon(1e-13));
+            CHECK(t2(i, j) / (s * s) == doctest::Approx(t1(i, j)).epsilon(1e-13));
+        }
+}
+
 TEST_CASE("kernel: nearly parallel inputs (angle ~1e-8) keep full precision in the vector path, against long double") {
     near_parallel_against_long_double<act::relu>(4e-16);
     near_parallel_against_long_double<act::abs>(4e-16);

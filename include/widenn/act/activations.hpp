@@ -92,8 +92,14 @@ inline V product_error(V x, V y, V p) {
 // power of two first, the vector loop checks the range).
 template <class V>
 inline V discriminant_unscaled(V a, V c, V b) {
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
+    using std::fma;
+    const V cc = c * c;
+    return fma(a, b, -cc) - fma(c, c, -cc);  // a·b − cc rounded once, minus the exact error of cc
+#else
     const V ab = a * b, cc = c * c;
     return ((ab - cc) + product_error(a, b, ab)) - product_error(c, c, cc);
+#endif
 }
 
 template <class V>

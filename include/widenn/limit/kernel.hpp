@@ -100,8 +100,8 @@ inline act::dual_value<T> dual_of(T q11, T q12, T q22) {
 // The vectorised duals of the kernel loop: the activations whose closed form act/ writes over scalars and xsimd batches
 // alike (act::detail::abrelu_dual, act::detail::erf_dual), so the batch path evaluates the very formulas of act::dual,
 // with the same Kahan discriminant (accurate for nearly parallel inputs). The batch path skips act's power-of-two
-// scaling, so it is used only while every variance of the batch is 0 or within unscaled_range (the loop falls back to
-// the scalar dual otherwise). Activations not listed here run the scalar closed form (or quadrature) per entry.
+// scaling, so it is used only when every variance of the plan is 0 or within unscaled_range (the scalar dual
+// otherwise). Activations not listed here run the scalar closed form (or quadrature) per entry.
 template <class A>
 struct simd_dual {
     static constexpr bool available = false;
@@ -139,8 +139,11 @@ struct simd_dual<act::erf<A, B, C>> : simd_erf<A, B, C> {};
 template <>
 struct simd_dual<act::sigmoid_like> : simd_erf<0.5, 1.0 / 2.4020563531719796, 0.5> {};
 
+#endif  // WIDENN_USE_XSIMD
+
 // Variances for which the unscaled products of act::detail::discriminant_unscaled neither overflow nor lose their
-// rounding error to underflow: 0 or within [2^-(E/4), 2^(E/4)], E the largest binary exponent of T.
+// rounding error to underflow: 0 or within [2^-(E/4), 2^(E/4)], E the largest binary exponent of T. A kernel_plan
+// checks its per-point variances once; the vector path runs only when all of them are in range.
 template <class T>
 struct unscaled_range {
     static constexpr T power_of_two(int k) {
@@ -150,13 +153,8 @@ struct unscaled_range {
     }
     static constexpr T high = power_of_two(std::numeric_limits<T>::max_exponent / 4);
     static constexpr T low = T(1) / high;
-    template <class V>
-    static bool contains(V a, V b) {
-        const V lo(low), hi(high), zero(T(0));
-        return xsimd::all(((a >= lo) & (a <= hi)) | (a == zero)) && xsimd::all(((b >= lo) & (b <= hi)) | (b == zero));
-    }
+    static bool contains(T v) { return v == T(0) || (v >= low && v <= high); }
 };
-#endif  // WIDENN_USE_XSIMD
 
 template <class E, class T>
 matrix<T> to_matrix(const E& x, const char* where, const char* what) {
@@ -214,7 +212,7 @@ struct recursion {
     // The layer loop is outside the entry loop, so the entry loop is a vector loop over a short, cached segment.
     template <class T>
     static void fused_row(std::size_t count, T d, int depth, const T* q1, std::size_t s1, const T* q2, std::size_t ld2, T* sigma,
-                          T* theta, const kernel_config& c) {
+                          T* theta, const kernel_config& c, bool vector_path = true) {
         const T wv = static_cast<T>(c.weight_var), bv = static_cast<T>(c.bias_var);
         const T width = static_cast<T>(c.width), b = c.bias ? T(1) : T(0);
         if (theta) {
@@ -237,10 +235,8 @@ struct recursion {
             if constexpr (simd_dual<A>::available) {
                 using V = xsimd::batch<T>;
                 const V va(a), vwv(wv), vbv(bv), vwidth(width), vb(b);
-                for (; start + V::size <= count; start += V::size) {
-                    const V vq22 = V::load_unaligned(qb + start);
-                    if (!unscaled_range<T>::contains(va, vq22)) break;  // extreme variances: the scalar loop below
-                    const auto dual = simd_dual<A>::eval(va, V::load_unaligned(sigma + start), vq22);
+                for (; vector_path && start + V::size <= count; start += V::size) {
+                    const auto dual = simd_dual<A>::eval(va, V::load_unaligned(sigma + start), V::load_unaligned(qb + start));
                     const V t = dual.value, tdot = dual.derivative;
                     const V s_new = vwv * t + vbv;
                     s_new.store_unaligned(sigma + start);
@@ -410,7 +406,7 @@ private:
             // exact diagonal: the same norm the variances were computed from (cosine exactly 1)
             if (symmetric_ && i >= c0 && i < c1) s[i - c0] = norms1_[i];
             recursion::fused_row(c1 - c0, static_cast<T>(d), depth_, q1_.data() + i, n1, q2.data() + c0, n2, s,
-                                 want_ntk ? ntk + (i - r0) * ld_ntk : static_cast<T*>(nullptr), config_);
+                                 want_ntk ? ntk + (i - r0) * ld_ntk : static_cast<T*>(nullptr), config_, vector_path_);
         }
     }
 
@@ -438,6 +434,10 @@ private:
         norms1_ = norms(x1_);
         q1_ = recursion::variances(norms1_, d, depth_, config_);
         if (!symmetric_) q2_ = recursion::variances(norms(x2_), d, depth_, config_);
+        const auto in_range = [&](const matrix<T>& q) {  // rows 0..L-1: the variances the layer loop reads
+            return std::all_of(q.data(), q.data() + static_cast<std::size_t>(depth_) * q.shape()[1], detail::unscaled_range<T>::contains);
+        };
+        vector_path_ = in_range(q1_) && (symmetric_ || in_range(q2_));
     }
     static vector<T> norms(const matrix<T>& x) {
         const std::size_t n = x.shape()[0], d = x.shape()[1];
@@ -454,6 +454,7 @@ private:
     kernel_config config_;
     int depth_;
     bool symmetric_;
+    bool vector_path_ = true;  // every variance in detail::unscaled_range: the vectorised duals apply
     matrix<T> x1_, x2_, q1_, q2_;
     vector<T> norms1_;
 };
