@@ -4,6 +4,7 @@
 
 #include <widenn/equivariant/model.hpp>
 #include <widenn/nn/loss.hpp>
+#include <widenn/nn/optim.hpp>
 
 namespace eq = widenn::equivariant;
 namespace lie = widenn::lie;
@@ -33,7 +34,7 @@ xt::xtensor<int, 1> labels() {
 template <class H>
 void affine_training_step(benchmark::State& state) {
     eq::affine_model<H, float> net(example_config());
-    eq::adam<float> opt(net.parameters(), {.lr = 1e-3});
+    widenn::nn::adam opt(net.parameters(), {.lr = 1e-3});
     const auto x = images();
     const auto y = labels();
     widenn::rng draws(4);
@@ -52,7 +53,7 @@ void cnn_training_step(benchmark::State& state) {
     auto config = example_config();
     config.channels = static_cast<std::size_t>(state.range(0));
     eq::cnn_model<float> net(config);
-    eq::adam<float> opt(net.parameters(), {.lr = 1e-3});
+    widenn::nn::adam opt(net.parameters(), {.lr = 1e-3});
     const auto x = images();
     const auto y = labels();
     widenn::matrix<float> grad;

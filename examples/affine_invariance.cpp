@@ -34,6 +34,7 @@
 #include <widenn/lie/affine.hpp>
 #include <widenn/lie/image.hpp>
 #include <widenn/nn/loss.hpp>
+#include <widenn/nn/optim.hpp>
 
 #include "cli/cli.hpp"
 
@@ -281,7 +282,7 @@ result train_and_test(const std::string& name, Net& net, StepForward&& step_forw
     std::cout << "\n[" << name << "] " << res.parameters << " parameters; training on " << train.images.shape()[0] << " images for " << o.epochs
               << " epochs\n"
               << std::flush;
-    eq::adam<float> opt(params, {.lr = o.lr, .weight_decay = o.weight_decay});
+    widenn::nn::adam opt(params, {.lr = o.lr, .weight_decay = o.weight_decay});
     widenn::rng shuffle = widenn::rng::stream(o.seed, 5);
     const std::size_t n = train.images.shape()[0], steps_per_epoch = (n + o.batch - 1) / o.batch, total = steps_per_epoch * o.epochs;
     std::vector<std::size_t> order(n);

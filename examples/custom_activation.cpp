@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include <widenn/act/dual.hpp>
+#include <widenn/act/xtensor.hpp>
 
 #include "cli/cli.hpp"
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include <widenn/act/activations.hpp>
+#include <widenn/io/coord_check.hpp>
 #include <widenn/nn/coord_check.hpp>
 
 #include <widenn/io/files.hpp>
@@ -96,14 +97,14 @@ int run_coord_check(wn::cli::args& a) {
               << " seed(s)\n"
               << result.table();
     if (!csv.empty()) {
-        result.write_csv(csv);
+        wn::io::write_coord_check_csv(result, csv);
         std::cout << "wrote " << csv << " (columns width,seed,step,layer,l1)\n";
     }
     if (!png.empty()) {
         std::string reason;
         std::ostringstream title;
         title << "coord check: " << c.preset << ", " << c.activation << ", L = " << c.depth << ", " << optimizer << " lr " << config.lr;
-        if (result.plot(png, title.str(), &reason))
+        if (wn::io::plot_coord_check(result, png, title.str(), &reason))
             std::cout << "wrote " << png << '\n';
         else
             std::cerr << "coord-check: no plot: " << reason << '\n';

@@ -130,7 +130,7 @@ int run_mup_limit(widenn::cli::args& a) {
             if (loss == lim::loss_kind::mse) {
                 widenn::nn::mse::value_and_gradient(nets[k].forward(xb), yb, grad);
             } else {
-                widenn::limit::detail::loss_and_output_gradient(loss, nets[k].forward(xb), yb, grad);
+                widenn::nn::loss_value_and_gradient(loss, nets[k].forward(xb), yb, grad);
             }
             optimizers[k].step(nets[k].backward(xb, grad));
         }

@@ -1,9 +1,10 @@
 #pragma once
-// Umbrella header: everything public in widenn, in dependency order
-// (core -> param, act -> nn, learn, limit, lie -> equivariant, geometry -> io).
+// Umbrella header: the library, in dependency order (core -> param, act -> nn, learn, limit, lie -> equivariant,
+// geometry). io/ (files, gnuplot, datasets) is not part of it: include <widenn/io/...> where a program reads or writes files.
 #include "core/blas.hpp"
 #include "core/concepts.hpp"
 #include "core/errors.hpp"
+#include "core/parallel.hpp"
 #include "core/rational.hpp"
 #include "core/rng.hpp"
 #include "core/tensor.hpp"
@@ -14,15 +15,19 @@
 #include "act/activations.hpp"
 #include "act/depth_optimal.hpp"
 #include "act/dual.hpp"
+#include "act/xtensor.hpp"
 
 #include "nn/coord_check.hpp"
+#include "nn/linear.hpp"
 #include "nn/loss.hpp"
 #include "nn/mlp.hpp"
+#include "nn/network.hpp"
 #include "nn/ntk.hpp"
 #include "nn/optim.hpp"
 #include "nn/schedule.hpp"
 #include "nn/subspace.hpp"
 #include "nn/train.hpp"
+#include "nn/trainable.hpp"
 
 #include "learn/halfspace.hpp"
 
@@ -50,5 +55,3 @@
 #include "geometry/relative.hpp"
 #include "geometry/rsa.hpp"
 
-#include "io/idx.hpp"
-#include "io/plot.hpp"

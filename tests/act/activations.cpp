@@ -10,6 +10,7 @@
 #include <xtensor/xtensor.hpp>
 
 #include <widenn/act/dual.hpp>
+#include <widenn/act/xtensor.hpp>
 
 #include "test_lists.hpp"
 

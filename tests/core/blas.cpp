@@ -1,9 +1,14 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
+#include <vector>
 
 // widenn's BLAS header and xtensor-blas coexist in one translation unit (they share declarations).
 #include <widenn/core/blas.hpp>
+#include <widenn/core/parallel.hpp>
+#include <widenn/core/tensor.hpp>
 #include <xtensor-blas/xlinalg.hpp>
 
 TEST_CASE("gemm, syrk_upper and axpy compute exact small products in float and double") {
@@ -33,4 +38,27 @@ TEST_CASE("the OpenBLAS thread scope restores the thread count") {
         CHECK(widenn::blas::threads() == 1);
     }
     CHECK(widenn::blas::threads() == before);
+}
+
+TEST_CASE("the contiguous and xtensor forms of gemm equal the strided one; a shape mismatch is a shape_error") {
+    const widenn::matrix<double> a = {{1.0, 2.0, -1.0}, {0.5, 3.0, 4.0}}, b = {{2.0, -1.0}, {1.0, 0.0}, {3.0, 5.0}};
+    widenn::matrix<double> c1 = xt::zeros<double>({2, 2}), c2 = xt::zeros<double>({2, 2}), c3 = xt::zeros<double>({2, 2});
+    widenn::blas::gemm(false, false, 2, 2, 3, 1.0, a.data(), 3, b.data(), 2, 0.0, c1.data(), 2);
+    widenn::blas::gemm(false, false, 2, 2, 3, 1.0, a.data(), b.data(), 0.0, c2.data());
+    widenn::blas::gemm(a, b, c3);
+    CHECK(std::equal(c1.begin(), c1.end(), c2.begin()));
+    CHECK(std::equal(c1.begin(), c1.end(), c3.begin()));
+    CHECK(c1(0, 0) == 1.0);   // 2 + 2 − 3
+    CHECK(c1(1, 1) == 19.5);  // −0.5 + 0 + 20
+    widenn::matrix<double> wrong = xt::zeros<double>({3, 3});
+    CHECK_THROWS_AS(widenn::blas::gemm(a, b, wrong), widenn::shape_error);
+}
+
+TEST_CASE("parallel_for and parallel_for_dynamic visit every index once") {
+    for (std::size_t count : {0, 1, 7, 1000}) {
+        std::vector<std::atomic<int>> seen(count);
+        widenn::parallel_for(count, [&](int, std::size_t i) { ++seen[i]; });
+        widenn::parallel_for_dynamic(count, 0, [&](int, std::size_t i) { ++seen[i]; });
+        for (auto& s : seen) CHECK(s.load() == 2);
+    }
 }

@@ -284,3 +284,14 @@ TEST_CASE_TEMPLATE("bad input: exp of a non-finite tangent vector raises instead
         CHECK_THROWS_AS(G::exp(v), widenn::error);
     }
 }
+
+TEST_CASE_TEMPLATE("derived operations of group_base: rplus, rminus and between round trip", G, ALL_GROUPS) {
+    widenn::rng r(17);
+    for (int trial = 0; trial < 5; ++trial) {
+        const G g = random_element<G>(r, 0.4), h = random_element<G>(r, 0.4);
+        const auto v = random_vector<typename G::tangent>(r, 0.3);
+        CHECK(matrix_err(g.rplus(v), g * G::exp(v)) < tol<G>());
+        CHECK(vec_err(g.rplus(v).rminus(g), v) < 10 * tol<G>());
+        CHECK(matrix_err(g * g.between(h), h) < 10 * tol<G>());
+    }
+}

@@ -96,8 +96,8 @@ TEST_CASE("kernel: SIMD duals equal act::dual (ReLU family, erf), including |rho
         using V = xsimd::batch<double>;
         for (const auto& q : cases) {
             const auto ref = act::dual<A>(q[0], q[1], q[2]);
-            V t, td;
-            lim::detail::simd_dual<A>::eval(V(q[0]), V(q[1]), V(q[2]), t, td);
+            const auto simd = lim::detail::simd_dual<A>::eval(V(q[0]), V(q[1]), V(q[2]));
+            const V t = simd.value, td = simd.derivative;
             const double scale = std::max({1.0, std::abs(ref.value), std::abs(ref.derivative)});
             CHECK(std::abs(t.get(0) - ref.value) <= 1e-14 * scale);
             CHECK(std::abs(td.get(0) - ref.derivative) <= 1e-14 * scale);
@@ -109,6 +109,66 @@ TEST_CASE("kernel: SIMD duals equal act::dual (ReLU family, erf), including |rho
     check(act::abrelu<-0.5, 2.0>{});
     check(act::erf<2.0, 0.5, 0.3>{});
     check(act::sigmoid_like{});
+}
+
+namespace {
+// A kernel whose first layer is exact in double: x = (m1, m2), x' = (m1 + k, m2 − 2k) for k = 1..8 with m1, m2 ~ 2^24.5
+// (angles 4e-8 .. 3e-7), integer Gram values below 2^52 halved, σw² = 2 and σb² = 0, so Σ¹ is exact and its
+// discriminant has ~104-bit products. The reference is the same one-hidden-layer recursion in long double (64-bit
+// significand) from act's duals. The naive discriminant q11 q22 − q12² in double is the formula the vector path used
+// before, kept here to show that the test can fail (it loses the angle, and Ṫ = (π − θ)/2π with it: relative errors
+// near 1e-8 in Ṫ and the NTK).
+template <class A>
+void near_parallel_against_long_double(double tolerance) {
+    using R = long double;
+    const double m1 = 23456789.0, m2 = 19876543.0;
+    wn::matrix<double> x1 = {{m1, m2}};
+    wn::matrix<double> x2 = xt::zeros<double>({std::size_t{8}, std::size_t{2}});
+    for (std::size_t k = 0; k < 8; ++k) x2(k, 0) = m1 + double(k + 1), x2(k, 1) = m2 - 2.0 * double(k + 1);
+    const lim::kernel_config c{.weight_var = 2.0, .bias_var = 0.0};
+    const auto [nngp, ntk] = lim::kernel<wn::param::ntk, A, 1>::kernels(x1, x2, c);
+    double worst = 0, worst_naive = 0;
+    for (std::size_t k = 0; k < 8; ++k) {
+        const R q11 = (R(m1) * m1 + R(m2) * m2) / 2, q22 = (R(x2(k, 0)) * x2(k, 0) + R(x2(k, 1)) * x2(k, 1)) / 2;
+        const R q12 = (R(m1) * x2(k, 0) + R(m2) * x2(k, 1)) / 2;
+        const R s11 = 2 * q11, s22 = 2 * q22, s12 = 2 * q12;  // Σ¹ = Θ¹
+        const auto d = act::dual<A>(s11, s12, s22);
+        const R sigma = 2 * d.value, theta = sigma + 2 * d.derivative * s12;
+        worst = std::max({worst, double(std::abs((R(nngp(0, k)) - sigma) / sigma)), double(std::abs((R(ntk(0, k)) - theta) / theta))});
+        // the naive discriminant in double, through the same closed form
+        const double a = double(s11), b = double(s22), q = double(s12);
+        const double delta = std::sqrt(std::max(a * b - q * q, 0.0));
+        const double angle = std::atan2(delta, q);
+        if constexpr (std::is_same_v<A, act::relu>) {
+            const double naive_tdot = (std::numbers::pi - angle) / (2 * std::numbers::pi);  // Ṫ, linear in θ
+            worst_naive = std::max(worst_naive, double(std::abs((R(naive_tdot) - d.derivative) / d.derivative)));
+        }
+    }
+    MESSAGE("worst relative error against long double, θ ~ 1e-8: ", worst);
+    CHECK(worst < tolerance);
+    if constexpr (std::is_same_v<A, act::relu>) CHECK(worst_naive > 100 * tolerance);
+}
+}  // namespace
+
+TEST_CASE("kernel: variances outside the vector path's range (1e-200) take the scalar duals and give the same kernel") {
+    // ReLU without biases is positively homogeneous: scaling the inputs by s scales Σ and Θ (NTK parametrization) by s².
+    const auto x = widenn::normal_matrix(6, 4, 21);
+    const double s = 1e-100;
+    const wn::matrix<double> tiny = x * s;
+    const lim::kernel_config c{.weight_var = 2.0, .bias_var = 0.0};
+    const auto [n1, t1] = lim::kernel<wn::param::ntk, act::relu, 3>::kernels(x, c);
+    const auto [n2, t2] = lim::kernel<wn::param::ntk, act::relu, 3>::kernels(tiny, c);
+    for (std::size_t i = 0; i < 6; ++i)
+        for (std::size_t j = 0; j < 6; ++j) {
+            CHECK(n2(i, j) / (s * s) == doctest::Approx(n1(i, j)).epsilon(1e-13));
+            CHECK(t2(i, j) / (s * s) == doctest::Approx(t1(i, j)).epsilon(1e-13));
+        }
+}
+
+TEST_CASE("kernel: nearly parallel inputs (angle ~1e-8) keep full precision in the vector path, against long double") {
+    near_parallel_against_long_double<act::relu>(4e-16);
+    near_parallel_against_long_double<act::abs>(4e-16);
+    near_parallel_against_long_double<act::erf<>>(4e-16);
 }
 #endif
 

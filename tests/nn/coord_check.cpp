@@ -7,6 +7,7 @@
 #include <string>
 
 #include <widenn/act/activations.hpp>
+#include <widenn/io/coord_check.hpp>
 #include <widenn/nn/coord_check.hpp>
 
 namespace {
@@ -142,7 +143,7 @@ TEST_CASE("coord check writes its CSV and rejects bad configurations with clear 
     c.steps = 2;
     const auto r = wn::nn::coord_check<mup_net>(c);
     const std::string path = "widenn_test_coord_check.csv";
-    r.write_csv(path);
+    widenn::io::write_coord_check_csv(r, path);
     std::ifstream in(path);
     std::string line;
     std::getline(in, line);

@@ -1,7 +1,11 @@
 // Optimizer updates against their closed forms on one step, and clipping.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
+#include <type_traits>
+#include <vector>
 
 #include <widenn/nn/loss.hpp>
 #include <widenn/nn/mlp.hpp>
@@ -117,4 +121,49 @@ TEST_CASE("clipping scales every gradient by clip / norm when the global norm ex
     nn::sgd loose(net, {.lr = 0.05, .clip_norm = 2 * norm});
     loose.step(g);
     check_update(before, net, g, [&](double w, double gi, const nn::tensor_scaling& s) { return w - 0.05 * s.sgd_lr * gi; });
+}
+
+TEST_CASE("one trainable-tensor vocabulary: adam on nn::parameter copies of a network's tensors equals adam on the network") {
+    // At base width (ñ = 1) every tensor_scaling factor of nn::mlp is 1, like an nn::parameter with lr_scale 1, so the two
+    // optimisers run the same per-tensor rule on the same numbers and must agree exactly.
+    net_t net({.d_in = 3, .width = 8, .d_out = 2, .bias_var = 0.1, .seed = 4});
+    std::vector<nn::parameter<double>> copies;
+    for (int l = 1; l <= net_t::layers; ++l) {
+        copies.emplace_back(std::string("w") + std::to_string(l), net.weight(l).size());
+        std::copy(net.weight(l).begin(), net.weight(l).end(), copies.back().value.begin());
+        copies.emplace_back(std::string("b") + std::to_string(l), net.bias(l).size());
+        std::copy(net.bias(l).begin(), net.bias(l).end(), copies.back().value.begin());
+    }
+    std::vector<nn::parameter<double>*> pointers;
+    for (auto& p : copies) pointers.push_back(&p);
+    nn::adam on_net(net, {.lr = 1e-2, .weight_decay = 1e-3});
+    nn::adam on_list(pointers, {.lr = 1e-2, .weight_decay = 1e-3});  // deduces adam<parameter_list<double>>
+    static_assert(std::is_same_v<decltype(on_list), nn::adam<nn::parameter_list<double>>>);
+    const matrix<double> x = widenn::normal_matrix(5, 3, 1), y = widenn::normal_matrix(5, 2, 2);
+    matrix<double> dloss;
+    for (int step = 0; step < 3; ++step) {
+        nn::mse::value_and_gradient(net.forward(x), y, dloss);
+        const auto& g = net.backward(x, dloss);
+        on_list.zero_grad();
+        for (int l = 1; l <= net_t::layers; ++l) {
+            std::copy(g.weight(l).begin(), g.weight(l).end(), copies[2 * (l - 1)].grad.begin());
+            std::copy(g.bias(l).begin(), g.bias(l).end(), copies[2 * (l - 1) + 1].grad.begin());
+        }
+        on_net.step(g);
+        on_list.step();
+    }
+    for (int l = 1; l <= net_t::layers; ++l) {
+        CHECK(std::equal(net.weight(l).begin(), net.weight(l).end(), copies[2 * (l - 1)].value.begin()));
+        CHECK(std::equal(net.bias(l).begin(), net.bias(l).end(), copies[2 * (l - 1) + 1].value.begin()));
+    }
+    // the parameter list's lr_scale is its per-tensor learning-rate factor (SGD: w -= lr · lr_scale · g)
+    nn::parameter<double> p("p", 2);
+    p.lr_scale = 0.5;
+    p.grad = {1.0, -2.0};
+    nn::sgd sgd(std::vector<nn::parameter<double>*>{&p}, {.lr = 0.1});
+    sgd.step();
+    CHECK(p.value[0] == doctest::Approx(-0.05).epsilon(1e-15));
+    CHECK(p.value[1] == doctest::Approx(0.1).epsilon(1e-15));
+    p.grad[1] = std::nan("");
+    CHECK_THROWS_WITH_AS(sgd.step(), doctest::Contains("gradient of p"), widenn::error);
 }

@@ -23,12 +23,11 @@
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <limits>
 #include <numbers>
 #include <string_view>
 #include <type_traits>
 #include <utility>
-
-#include <xtensor/xmath.hpp>
 
 #include "../core/concepts.hpp"
 #include "../core/errors.hpp"
@@ -47,37 +46,132 @@ namespace detail {
 template <class T>
 inline constexpr T pi = std::numbers::pi_v<T>;
 
-// The angle between u and v, θ = atan2(√(q11 q22 − q12²), q12) ∈ [0, π], and Δ = √max(q11 q22 − q12², 0).
-// Computed on the covariance scaled by a power of two near max(q11, q22), so tiny variances neither underflow nor lose ρ, and with
-// the discriminant q11 q22 − q12² evaluated by fma with the rounding error of q12² removed (Kahan's trick), so θ
-// stays accurate as |ρ| → 1 where arccos(ρ) would not. Rounding past |ρ| = 1 clamps to θ = 0 or π, exactly 0 on the
-// diagonal (q11 = q22 = q12); zero variance gives θ = π/2 (neural-tangents' atan2(0, 0) convention).
+// ---- the dual formulas shared by the scalar duals below and the vectorised kernel loop (limit/kernel.hpp) ----
+// They are written once over V, a floating-point scalar or an xsimd batch: the math functions are found by
+// argument-dependent lookup (xsimd::sqrt, xsimd::atan2, xsimd::fma, xsimd::select for batches), the std ones by the
+// using-declarations, and `select` below is the scalar form of xsimd::select.
+
+template <class V, class = void>
+struct scalar_of {
+    using type = V;
+};
+template <class V>
+struct scalar_of<V, std::void_t<typename V::value_type>> {
+    using type = typename V::value_type;
+};
+template <class V>
+using scalar_of_t = typename scalar_of<V>::type;
+
+template <class T>
+    requires std::is_arithmetic_v<T>
+inline T select(bool condition, T if_true, T if_false) {
+    return condition ? if_true : if_false;
+}
+
+// The rounding error e of the product p = fl(x·y), so that x·y = p + e exactly (barring under- and overflow):
+// by fma where the target has a fused multiply-add, else by Dekker's splitting (exact with plain products).
+template <class V>
+inline V product_error(V x, V y, V p) {
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
+    using std::fma;
+    return fma(x, y, -p);
+#else
+    using T = scalar_of_t<V>;
+    constexpr int half = (std::numeric_limits<T>::digits + 1) / 2;
+    const V split(static_cast<T>((1ULL << half) + 1));  // 2^⌈digits/2⌉ + 1
+    const V tx = split * x, ty = split * y;
+    const V xh = tx - (tx - x), yh = ty - (ty - y);
+    const V xl = x - xh, yl = y - yh;
+    return ((xh * yh - p) + xh * yl + xl * yh) + xl * yl;
+#endif
+}
+
+// a·b − c², rounded about once: both products' rounding errors are removed (Kahan's discriminant), so it stays
+// accurate relative to a·b as |ρ| = |c|/√(ab) → 1, where the plain expression loses everything. Not clamped; the
+// operands must be in a range where their products neither overflow nor underflow (the scalar callers scale by a
+// power of two first, the vector loop checks the range).
+template <class V>
+inline V discriminant_unscaled(V a, V c, V b) {
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
+    using std::fma;
+    const V cc = c * c;
+    return fma(a, b, -cc) - fma(c, c, -cc);  // a·b − cc rounded once, minus the exact error of cc
+#else
+    const V ab = a * b, cc = c * c;
+    return ((ab - cc) + product_error(a, b, ab)) - product_error(c, c, cc);
+#endif
+}
+
+template <class V>
+inline V clamp_nonnegative(V x) {
+    return select(x > V(scalar_of_t<V>(0)), x, V(scalar_of_t<V>(0)));
+}
+
+// The angle between u and v, θ = atan2(Δ, q12) ∈ [0, π], and Δ = √max(q11 q22 − q12², 0). Rounding past |ρ| = 1
+// clamps to θ = 0 or π, exactly 0 on the diagonal (q11 = q22 = q12); zero variance gives θ = π/2 (neural-tangents'
+// atan2(0, 0) convention).
 template <class T>
 struct angle_t {
     T delta;
     T theta;
 };
 
+// The angle of an unscaled covariance (operands in the range of discriminant_unscaled).
+template <class V>
+inline angle_t<V> angle_unscaled(V q11, V q12, V q22) {
+    using std::atan2;
+    using std::sqrt;
+    using T = scalar_of_t<V>;
+    const V zero(T(0));
+    const V d = sqrt(clamp_nonnegative(discriminant_unscaled(q11, q12, q22)));
+    const V theta = select((d == zero) & (q12 == zero), V(std::numbers::pi_v<T> / 2), atan2(d, q12));
+    return {d, theta};
+}
+
+// The same for any covariance: computed on the covariance scaled by a power of two near max(q11, q22) (exact, unlike
+// a division by the largest, whose rounding would undo the care above), so tiny variances neither underflow nor lose ρ.
 template <class T>
 inline angle_t<T> angle(T q11, T q12, T q22) {
     const T largest = std::max(q11, q22);
     if (!(largest > T(0))) return {T(0), pi<T> / 2};
-    // Scale by a power of two (exact, unlike a division by largest, whose rounding would undo the care below).
     const int exponent = std::ilogb(largest);
-    const T a = std::scalbn(q11, -exponent), b = std::scalbn(q22, -exponent), c = std::scalbn(q12, -exponent);
-    const T cc = c * c;
-    const T cc_error = std::fma(c, c, -cc);                      // exact c² − cc
-    const T discriminant = std::fma(a, b, -cc) - cc_error;       // a·b − c², rounded about once
-    const T d = std::sqrt(std::max(discriminant, T(0)));
-    const T theta = (d == T(0) && c == T(0)) ? pi<T> / 2 : std::atan2(d, c);
+    const auto [d, theta] = angle_unscaled(std::scalbn(q11, -exponent), std::scalbn(q12, -exponent), std::scalbn(q22, -exponent));
     return {std::scalbn(d, exponent), theta};
 }
 
-// q11 q22 − q12², clamped at 0 (the clamp only removes rounding past |ρ| = 1).
+// q11 q22 − q12², clamped at 0 (the clamp only removes rounding past |ρ| = 1), for any covariance.
 template <class T>
 inline T discriminant(T q11, T q12, T q22) {
-    const T cc = q12 * q12;
-    return std::max(std::fma(q11, q22, -cc) - std::fma(q12, q12, -cc), T(0));
+    const T largest = std::max({std::abs(q11), std::abs(q22), std::abs(q12)});
+    if (!(largest > T(0)) || !std::isfinite(largest)) return clamp_nonnegative(q11 * q22 - q12 * q12);
+    const int exponent = std::ilogb(largest);
+    const T d = discriminant_unscaled(std::scalbn(q11, -exponent), std::scalbn(q12, -exponent), std::scalbn(q22, -exponent));
+    return std::scalbn(clamp_nonnegative(d), 2 * exponent);
+}
+
+// The ABReLU dual (φ(x) = A·min(x, 0) + B·max(x, 0)) from the angle: T = kink·Δ + slope·q12, Ṫ = slope with
+// kink = (A−B)²/2π and slope = (A²+B²)/2 − kink·θ.
+template <double A, double B, class V>
+inline dual_value<V> abrelu_dual(V q12, const angle_t<V>& angle) {
+    using T = scalar_of_t<V>;
+    constexpr double kink = (A - B) * (A - B) / (2 * std::numbers::pi);
+    constexpr double mean_square = (A * A + B * B) / 2;
+    const V slope = V(static_cast<T>(mean_square)) - V(static_cast<T>(kink)) * angle.theta;
+    return {V(static_cast<T>(kink)) * angle.delta + slope * q12, slope};
+}
+
+// The dual of φ(x) = A·erf(B x) + C (Williams 1997) from the clamped discriminant q11 q22 − q12²:
+//   T = (2A²/π) atan2(2B²q12, √(1 + 2B²(q11+q22) + 4B⁴ disc)) + C²,  Ṫ = 4A²B²/(π √(...)).
+template <double A, double B, double C, class V>
+inline dual_value<V> erf_dual(V q11, V q12, V q22, V disc) {
+    using std::atan2;
+    using std::sqrt;
+    using T = scalar_of_t<V>;
+    const V b2(static_cast<T>(2 * B * B));  // 2B²
+    const V root = sqrt(V(T(1)) + b2 * (q11 + q22) + b2 * b2 * disc);
+    const T a2 = static_cast<T>(A * A);
+    return {V(2 * a2 / std::numbers::pi_v<T>) * atan2(b2 * q12, root) + V(static_cast<T>(C * C)),
+            V(2 * a2) * b2 / (V(std::numbers::pi_v<T>) * root)};
 }
 
 constexpr double factorial(int n) {
@@ -173,11 +267,7 @@ struct abrelu {
     static T derivative(T x) { return x > T(0) ? static_cast<T>(B) : static_cast<T>(A); }
     template <class T>
     static dual_value<T> dual(T q11, T q12, T q22) {
-        constexpr double kink = (A - B) * (A - B) / (2 * std::numbers::pi);
-        constexpr double mean_square = (A * A + B * B) / 2;
-        const auto [delta, theta] = detail::angle(q11, q12, q22);
-        const T slope = static_cast<T>(mean_square) - static_cast<T>(kink) * theta;
-        return {static_cast<T>(kink) * delta + slope * q12, slope};
+        return detail::abrelu_dual<A, B>(q12, detail::angle(q11, q12, q22));
     }
 };
 
@@ -190,9 +280,7 @@ struct relu {
     static T derivative(T x) { return x > T(0) ? T(1) : T(0); }
     template <class T>
     static dual_value<T> dual(T q11, T q12, T q22) {
-        const auto [delta, theta] = detail::angle(q11, q12, q22);
-        const T open = (detail::pi<T> - theta) / (2 * detail::pi<T>);
-        return {delta / (2 * detail::pi<T>) + open * q12, open};
+        return detail::abrelu_dual<0.0, 1.0>(q12, detail::angle(q11, q12, q22));
     }
 };
 
@@ -211,9 +299,7 @@ struct abs {
     static T derivative(T x) { return T((x > T(0)) - (x < T(0))); }
     template <class T>
     static dual_value<T> dual(T q11, T q12, T q22) {
-        const auto [delta, theta] = detail::angle(q11, q12, q22);
-        const T slope = T(1) - 2 * theta / detail::pi<T>;
-        return {2 * delta / detail::pi<T> + slope * q12, slope};
+        return detail::abrelu_dual<-1.0, 1.0>(q12, detail::angle(q11, q12, q22));
     }
 };
 
@@ -251,12 +337,7 @@ struct erf {
     }
     template <class T>
     static dual_value<T> dual(T q11, T q12, T q22) {
-        const T b2 = static_cast<T>(2 * B * B);  // 2B²
-        const T rest = T(1) + b2 * (q11 + q22) + b2 * b2 * detail::discriminant(q11, q12, q22);
-        const T root = std::sqrt(rest);
-        const T a2 = static_cast<T>(A * A);
-        return {2 * a2 / detail::pi<T> * std::atan2(b2 * q12, root) + static_cast<T>(C * C),
-                2 * a2 * b2 / (detail::pi<T> * root)};
+        return detail::erf_dual<A, B, C>(q11, q12, q22, detail::discriminant(q11, q12, q22));
     }
 };
 
@@ -538,34 +619,5 @@ struct hermite {
         return {d.value * inverse, d.derivative * inverse};
     }
 };
-
-// ---------------------------------------------------------------------------------------------------------------
-// Lazy xtensor forms: act::apply<A>(e) is φ applied elementwise to the expression e, act::apply_derivative<A>(e)
-// is φ'. Both are unevaluated xfunctions (assign them, e.g. with xt::noalias, to evaluate).
-
-namespace detail {
-template <class A>
-struct value_functor {
-    template <std::floating_point T>
-    T operator()(T x) const { return A::value(x); }
-};
-template <class A>
-struct derivative_functor {
-    template <std::floating_point T>
-    T operator()(T x) const { return A::derivative(x); }
-};
-}  // namespace detail
-
-template <class A, class E>
-auto apply(E&& e) {
-    static_assert(check_activation<A>());
-    return xt::make_lambda_xfunction(detail::value_functor<A>{}, std::forward<E>(e));
-}
-
-template <class A, class E>
-auto apply_derivative(E&& e) {
-    static_assert(check_activation<A>());
-    return xt::make_lambda_xfunction(detail::derivative_functor<A>{}, std::forward<E>(e));
-}
 
 }  // namespace widenn::act

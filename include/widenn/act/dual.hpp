@@ -22,6 +22,7 @@
 #include <sstream>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "../core/concepts.hpp"
 #include "../core/errors.hpp"
@@ -64,40 +65,6 @@ inline int eigenvalues_below(int n, double x) {
     return count;
 }
 
-template <int Degree>
-gauss_hermite_rule<Degree> compute_gauss_hermite() {
-    gauss_hermite_rule<Degree> rule;
-    const int n = Degree;
-    const double bound = 2.0 * std::sqrt(static_cast<double>(n)) + 1.0;  // Gershgorin: |z| ≤ 2√(n−1)
-    for (int j = n / 2; j < n; ++j) {                                  // the non-negative roots; mirror the rest
-        double lo = (n % 2 == 1 && j == n / 2) ? -1.0 : 0.0, hi = bound;
-        for (int it = 0; it < 200; ++it) {
-            const double mid = 0.5 * (lo + hi);
-            if (mid <= lo || mid >= hi) break;
-            (eigenvalues_below(n, mid) <= j ? lo : hi) = mid;
-        }
-        double z = 0.5 * (lo + hi);
-        if (n % 2 == 1 && j == n / 2) z = 0.0;  // the middle root of an odd rule is exactly 0
-        // Christoffel number: 1 / Σ_{k<n} ψ_k(z)², ψ_{k+1} = (z ψ_k − √k ψ_{k−1}) / √(k+1).
-        double previous = 0.0, current = 1.0, sum = 1.0;
-        for (int k = 0; k + 1 < n; ++k) {
-            const double next = (z * current - std::sqrt(static_cast<double>(k)) * previous) / std::sqrt(static_cast<double>(k + 1));
-            previous = current;
-            current = next;
-            sum += current * current;
-        }
-        rule.nodes[j] = z;
-        rule.weights[j] = 1.0 / sum;
-        rule.nodes[n - 1 - j] = -z;
-        rule.weights[n - 1 - j] = 1.0 / sum;
-    }
-    // The weights sum to 1 in exact arithmetic; renormalising removes the rounding of the Christoffel sums.
-    double total = 0.0;
-    for (double w : rule.weights) total += w;
-    for (double& w : rule.weights) w /= total;
-    return rule;
-}
-
 // Throws unless (q11, q12, q22) is a covariance: finite, q11, q22 ≥ 0 and q12² ≤ q11 q22 up to a relative slack of
 // √ε (rounding in Gram matrices gives |ρ| = 1 + O(ε); anything larger is a caller bug, not rounding).
 template <class T>
@@ -115,12 +82,73 @@ inline void require_covariance(T q11, T q12, T q22, const char* where) {
 
 }  // namespace detail
 
-// The Gauss–Hermite rule of the given degree, computed on first use (thread-safe) and kept.
+// A one-dimensional rule of run-time size: Σ_i weights[i]·f(nodes[i]) ≈ E[f(Z)], Z ~ N(0, 1), nodes ascending.
+struct quadrature_rule_1d {
+    std::vector<double> nodes;
+    std::vector<double> weights;
+};
+
+// The probabilists' Gauss–Hermite rule with `points` nodes (exact for polynomials of degree ≤ 2·points − 1), the one
+// implementation behind act::gauss_hermite<Degree>() and the feature-learning limits' grids (limit/mup_1hl.hpp).
+// Nodes: the eigenvalues of the Jacobi matrix, by Sturm-sequence bisection to full precision; weights: the Christoffel
+// numbers 1/Σ_k ψ_k(z)², with the sum rescaled by powers of two when it grows past 2^600 (outer nodes of large rules,
+// whose weights then underflow to 0 as they should), renormalised to sum to 1; exactly symmetric.
+inline quadrature_rule_1d gauss_hermite(int points) {
+    require(points >= 1 && points <= 4096, "act::gauss_hermite: the number of points must be in 1..4096, got ", points);
+    const int n = points;
+    quadrature_rule_1d rule;
+    rule.nodes.assign(static_cast<std::size_t>(n), 0.0);
+    rule.weights.assign(static_cast<std::size_t>(n), 0.0);
+    const double bound = 2.0 * std::sqrt(static_cast<double>(n)) + 1.0;  // Gershgorin: |z| ≤ 2√(n−1)
+    for (int j = n / 2; j < n; ++j) {                                  // the non-negative roots; mirror the rest
+        double lo = (n % 2 == 1 && j == n / 2) ? -1.0 : 0.0, hi = bound;
+        for (int it = 0; it < 200; ++it) {
+            const double mid = 0.5 * (lo + hi);
+            if (mid <= lo || mid >= hi) break;
+            (detail::eigenvalues_below(n, mid) <= j ? lo : hi) = mid;
+        }
+        double z = 0.5 * (lo + hi);
+        if (n % 2 == 1 && j == n / 2) z = 0.0;  // the middle root of an odd rule is exactly 0
+        // Christoffel number: 1 / Σ_{k<n} ψ_k(z)², ψ_{k+1} = (z ψ_k − √k ψ_{k−1}) / √(k+1).
+        double previous = 0.0, current = 1.0, sum = 1.0;
+        int scaled = 0;  // the true sum is sum · 2^scaled
+        for (int k = 0; k + 1 < n; ++k) {
+            const double next = (z * current - std::sqrt(static_cast<double>(k)) * previous) / std::sqrt(static_cast<double>(k + 1));
+            previous = current;
+            current = next;
+            sum += current * current;
+            if (sum > 0x1p600) {
+                previous = std::scalbn(previous, -300);
+                current = std::scalbn(current, -300);
+                sum = std::scalbn(sum, -600);
+                scaled += 600;
+            }
+        }
+        const double weight = std::scalbn(1.0 / sum, -scaled);
+        rule.nodes[static_cast<std::size_t>(j)] = z;
+        rule.weights[static_cast<std::size_t>(j)] = weight;
+        rule.nodes[static_cast<std::size_t>(n - 1 - j)] = -z;
+        rule.weights[static_cast<std::size_t>(n - 1 - j)] = weight;
+    }
+    // The weights sum to 1 in exact arithmetic; renormalising removes the rounding of the Christoffel sums.
+    double total = 0.0;
+    for (double w : rule.weights) total += w;
+    for (double& w : rule.weights) w /= total;
+    return rule;
+}
+
+// The Gauss–Hermite rule of the given degree as fixed-size arrays, computed on first use (thread-safe) and kept.
 template <int Degree>
 const gauss_hermite_rule<Degree>& gauss_hermite() {
     static_assert(Degree >= 1 && Degree <= max_quadrature_degree,
                   "widenn: the Gauss-Hermite degree must be between 1 and act::max_quadrature_degree (300)");
-    static const gauss_hermite_rule<Degree> rule = detail::compute_gauss_hermite<Degree>();
+    static const gauss_hermite_rule<Degree> rule = [] {
+        const quadrature_rule_1d r = gauss_hermite(Degree);
+        gauss_hermite_rule<Degree> out;
+        std::copy(r.nodes.begin(), r.nodes.end(), out.nodes.begin());
+        std::copy(r.weights.begin(), r.weights.end(), out.weights.begin());
+        return out;
+    }();
     return rule;
 }
 

@@ -11,6 +11,9 @@
 
 #include <xtensor-blas/xblas_config.hpp>
 #include <xflens/cxxblas/drivers/drivers.h>
+#include <xtensor/xtensor.hpp>
+
+#include "errors.hpp"
 
 namespace widenn::blas {
 
@@ -56,6 +59,32 @@ void gemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std:
         cblas_sgemm(CblasRowMajor, ta, tb, i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c, i(ldc));
     else
         cblas_dgemm(CblasRowMajor, ta, tb, i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c, i(ldc));
+}
+
+// The same for contiguous row-major operands: A is stored m×k (k×m when transposed), B k×n (n×k when transposed),
+// and C m×n with row stride ldc (0: n, i.e. C contiguous too).
+template <class T>
+void gemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, const T* b, T beta, T* c,
+          std::size_t ldc = 0) {
+    const std::size_t lda = transpose_a ? m : k, ldb = transpose_b ? k : n;
+    gemm(transpose_a, transpose_b, m, n, k, alpha, a, lda > 0 ? lda : 1, b, ldb > 0 ? ldb : 1, beta, c, ldc > 0 ? ldc : (n > 0 ? n : 1));
+}
+
+// The same on row-major xtensor matrices: C = alpha·op(A)·op(B) + beta·C, where C already has op(A)·op(B)'s shape.
+template <class T>
+void gemm(const xt::xtensor<T, 2>& a, const xt::xtensor<T, 2>& b, xt::xtensor<T, 2>& c, bool transpose_a = false, bool transpose_b = false,
+          T alpha = T(1), T beta = T(0)) {
+    const std::size_t rows = transpose_a ? a.shape()[1] : a.shape()[0], cols = transpose_b ? b.shape()[0] : b.shape()[1];
+    const std::size_t inner = transpose_a ? a.shape()[0] : a.shape()[1], inner_b = transpose_b ? b.shape()[1] : b.shape()[0];
+    if (inner != inner_b || c.shape()[0] != rows || c.shape()[1] != cols)
+        fail<shape_error>("blas::gemm: op(A) is ", rows, " x ", inner, ", op(B) ", inner_b, " x ", cols, " and C ", c.shape()[0], " x ",
+                          c.shape()[1], "; expected op(A) m x k, op(B) k x n and C m x n");
+    if (rows == 0 || cols == 0) return;
+    if (inner == 0) {
+        c *= beta;
+        return;
+    }
+    gemm(transpose_a, transpose_b, rows, cols, inner, alpha, a.data(), b.data(), beta, c.data());
 }
 
 // The upper triangle of C = alpha · A · Aᵀ + beta · C, row-major, A n×k.

@@ -14,7 +14,8 @@
 
 #include "../core/errors.hpp"
 #include "../core/rng.hpp"
-#include "blas.hpp"
+#include "../core/blas.hpp"
+#include "../core/parallel.hpp"
 #include "siren.hpp"
 
 namespace widenn::equivariant {
@@ -88,7 +89,7 @@ void conv_forward(const T* kernel, std::size_t out_channels, const T* x, std::si
     parallel_for(batch, [&](int thread, std::size_t b) {
         T* c = col[static_cast<std::size_t>(thread)].data();
         im2col(x + b * g.channels * g.height * g.width, g, c);
-        gemm<T>(false, false, out_channels, g.columns(), g.rows(), T(1), kernel, c, T(0), y + b * out_channels * g.columns());
+        blas::gemm<T>(false, false, out_channels, g.columns(), g.rows(), T(1), kernel, c, T(0), y + b * out_channels * g.columns());
     });
 }
 
@@ -105,9 +106,9 @@ void conv_backward(const T* kernel, std::size_t out_channels, const T* x, const 
         const auto t = static_cast<std::size_t>(thread);
         T* c = col[t].data();
         im2col(x + b * in_size, g, c);
-        gemm<T>(false, true, out_channels, g.rows(), g.columns(), T(1), dy + b * out_size, c, T(1), t == 0 ? d_kernel : partial[t - 1].data());
+        blas::gemm<T>(false, true, out_channels, g.rows(), g.columns(), T(1), dy + b * out_size, c, T(1), t == 0 ? d_kernel : partial[t - 1].data());
         if (dx) {
-            gemm<T>(true, false, g.rows(), g.columns(), out_channels, T(1), kernel, dy + b * out_size, T(0), d_col[t].data());
+            blas::gemm<T>(true, false, g.rows(), g.columns(), out_channels, T(1), kernel, dy + b * out_size, T(0), d_col[t].data());
             std::fill(dx + b * in_size, dx + (b + 1) * in_size, T(0));
             col2im_add(d_col[t].data(), g, dx + b * in_size);
         }
@@ -134,8 +135,8 @@ public:
         require(c.in_channels > 0 && c.out_channels > 0 && c.kernel > 0, "widenn::equivariant::conv2d: channels and kernel size must be positive");
         rng r = rng::stream(c.seed, 0xC0);
         const double bound = 1.0 / std::sqrt(static_cast<double>(c.in_channels * c.kernel * c.kernel));
-        fill_uniform(weight_.value, bound, r);
-        fill_uniform(bias_.value, bound, r);
+        nn::fill_uniform(weight_.value, bound, r);
+        nn::fill_uniform(bias_.value, bound, r);
     }
 
     xt::xtensor<T, 4> forward(const xt::xtensor<T, 4>& x) {
@@ -168,7 +169,7 @@ public:
         return dx;
     }
 
-    std::vector<parameter<T>*> parameters() {
+    std::vector<nn::parameter<T>*> parameters() {
         if (config_.bias) return {&weight_, &bias_};
         return {&weight_};
     }
@@ -184,7 +185,7 @@ private:
     }
 
     conv2d_config config_;
-    parameter<T> weight_, bias_;
+    nn::parameter<T> weight_, bias_;
     detail::conv_geometry geometry_;
     xt::xtensor<T, 4> input_;
 };

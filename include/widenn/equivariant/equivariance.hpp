@@ -19,9 +19,9 @@ namespace widenn::equivariant {
 
 // ψ(g) = exp(−½‖g − I‖²_F − ½‖g⁻¹ − I‖²_F): decays in every direction of GL⁺(2), so its Haar integrals converge.
 inline double decaying_test_function(const mat2& g) {
-    const auto gi = g.inverse();
+    const auto gi = lie::inverse(g);
     const auto sq = [](double v) { return v * v; };
-    return std::exp(-0.5 * (sq(g.a - 1) + sq(g.b) + sq(g.c) + sq(g.d - 1)) - 0.5 * (sq(gi.a - 1) + sq(gi.b) + sq(gi.c) + sq(gi.d - 1)));
+    return std::exp(-0.5 * (sq(g(0, 0) - 1) + sq(g(0, 1)) + sq(g(1, 0)) + sq(g(1, 1) - 1)) - 0.5 * (sq(gi(0, 0) - 1) + sq(gi(0, 1)) + sq(gi(1, 0)) + sq(gi(1, 1) - 1)));
 }
 
 struct equivariance_probe {
@@ -37,8 +37,8 @@ double group_conv_equivariance_error(group_conv<H, double>& layer, const mat2& a
     require(layer.config().kernel == 1 && layer.config().in_channels == 1 && layer.config().out_channels == 1,
             "widenn::equivariant::group_conv_equivariance_error: needs a 1x1 group convolution with one input and one output channel");
     require(probe.repeats > 0, "widenn::equivariant::group_conv_equivariance_error: repeats must be positive, got 0");
-    const mat2 h = mat2::rotation(0.3), ah = a * h, a_inv = a.inverse();
-    const double det_a = planar_group<H>::volume_preserving ? 1.0 : std::abs(a.det());
+    const mat2 h = rotation(0.3), ah = a * h, a_inv = lie::inverse(a);
+    const double det_a = planar_group<H>::volume_preserving ? 1.0 : std::abs(lie::det(a));
     const std::array<std::size_t, 5> shape{1, n, 1, 1, 1};
     double total = 0, scale = 0;
     for (std::size_t rep = 0; rep < probe.repeats; ++rep) {
@@ -71,9 +71,9 @@ group_conv<H, double> equivariance_probe_layer(std::uint64_t seed = 8) {
 // and rotation; det 1 for volume-preserving H, det 1.44 for GL⁺(2), a rotation by 0.9 for SO(2).
 template <class H>
 mat2 example_transformation() {
-    if constexpr (planar_group<H>::chart_dim == 1) return mat2::rotation(0.9);
-    else if constexpr (planar_group<H>::volume_preserving) return mat2{1.5, 0.4, 0.0, 1 / 1.5} * mat2::rotation(0.9);
-    else return mat2{1.8, 0.4, 0.0, 0.8} * mat2::rotation(0.9);
+    if constexpr (planar_group<H>::chart_dim == 1) return rotation(0.9);
+    else if constexpr (planar_group<H>::volume_preserving) return mat2{1.5, 0.4, 0.0, 1 / 1.5} * rotation(0.9);
+    else return mat2{1.8, 0.4, 0.0, 0.8} * rotation(0.9);
 }
 
 }  // namespace widenn::equivariant

@@ -166,12 +166,12 @@ public:
         const std::size_t N = out_grid.size(), k = config_.kernel, k2 = k * k;
         std::vector<T> points(N * k2 * 2), scale(N * k2);
         for (std::size_t i = 0; i < N; ++i) {
-            const mat2 inv = out_grid.elements[i].h.inverse();
-            const double det_factor = planar_group<H>::volume_preserving ? 1.0 : 1.0 / std::abs(out_grid.elements[i].h.det());
+            const mat2 inv = lie::inverse(out_grid.elements[i].h);
+            const double det_factor = planar_group<H>::volume_preserving ? 1.0 : 1.0 / std::abs(lie::det(out_grid.elements[i].h));
             for (std::size_t a = 0; a < k; ++a)
                 for (std::size_t b = 0; b < k; ++b) {
                     const std::size_t p = i * k2 + a * k + b;
-                    const auto z = inv.apply(detail::kernel_offset(b, k), detail::kernel_offset(a, k));  // (x, y) = (column, row)
+                    const auto z = apply(inv, detail::kernel_offset(b, k), detail::kernel_offset(a, k));  // (x, y) = (column, row)
                     points[2 * p] = static_cast<T>(z[0]);
                     points[2 * p + 1] = static_cast<T>(z[1]);
                     scale[p] = static_cast<T>(detail::kernel_mask<H>(z[0] * z[0] + z[1] * z[1], 0.0) * det_factor);
@@ -189,7 +189,7 @@ public:
                                                 "widenn::equivariant::lifting::backward");
     }
 
-    std::vector<parameter<T>*> parameters() { return kernel_.net().parameters(); }
+    std::vector<nn::parameter<T>*> parameters() { return kernel_.net().parameters(); }
     const group_conv_config& config() const { return config_; }
 
 private:
@@ -231,18 +231,18 @@ public:
         std::vector<T> points(Nout * Nin * k2 * D), scale(Nout * Nin * k2);
         double chart[planar_group<H>::chart_dim];
         for (std::size_t i = 0; i < Nout; ++i) {
-            const mat2 inv = out_grid.elements[i].h.inverse();
+            const mat2 inv = lie::inverse(out_grid.elements[i].h);
             for (std::size_t j = 0; j < Nin; ++j) {
                 const auto& g = in_grid.elements[j];
                 planar_group<H>::chart(inv * g.h, chart);
                 double chart_sq = 0;
                 for (double v : chart) chart_sq += v * v;
-                const double det_factor = planar_group<H>::volume_preserving ? 1.0 : 1.0 / std::abs(g.h.det());
+                const double det_factor = planar_group<H>::volume_preserving ? 1.0 : 1.0 / std::abs(lie::det(g.h));
                 const double weight = g.weight * det_factor / static_cast<double>(Nin);
                 for (std::size_t a = 0; a < k; ++a)
                     for (std::size_t b = 0; b < k; ++b) {
                         const std::size_t p = (i * Nin + j) * k2 + a * k + b;
-                        const auto z = inv.apply(detail::kernel_offset(b, k), detail::kernel_offset(a, k));
+                        const auto z = apply(inv, detail::kernel_offset(b, k), detail::kernel_offset(a, k));
                         T* pt = points.data() + p * D;
                         pt[0] = static_cast<T>(z[0]);
                         pt[1] = static_cast<T>(z[1]);
@@ -262,7 +262,7 @@ public:
                                                 "widenn::equivariant::group_conv::backward");
     }
 
-    std::vector<parameter<T>*> parameters() { return kernel_.net().parameters(); }
+    std::vector<nn::parameter<T>*> parameters() { return kernel_.net().parameters(); }
     const group_conv_config& config() const { return config_; }
 
 private:

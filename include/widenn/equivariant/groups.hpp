@@ -34,23 +34,17 @@
 
 namespace widenn::equivariant {
 
-// A 2×2 real matrix, row major: {a, b, c, d} = [[a, b], [c, d]].
-struct mat2 {
-    double a = 1, b = 0, c = 0, d = 1;
-    double det() const { return a * d - b * c; }
-    mat2 inverse() const {
-        const double q = det();
-        return {d / q, -b / q, -c / q, a / q};
-    }
-    std::array<double, 2> apply(double x, double y) const { return {a * x + b * y, c * x + d * y}; }
-    friend mat2 operator*(const mat2& p, const mat2& q) {
-        return {p.a * q.a + p.b * q.c, p.a * q.b + p.b * q.d, p.c * q.a + p.d * q.c, p.c * q.b + p.d * q.d};
-    }
-    static mat2 rotation(double theta) {
-        const double c = std::cos(theta), s = std::sin(theta);
-        return {c, -s, s, c};
-    }
-};
+// A 2×2 real matrix: lie's fixed-size matrix (row major, mat2{a, b, c, d} = [[a, b], [c, d]]).
+using mat2 = lie::mat<double, 2>;
+
+// The rotation by θ.
+inline mat2 rotation(double theta) {
+    const double c = std::cos(theta), s = std::sin(theta);
+    return mat2{c, -s, s, c};
+}
+
+// m·(x, y).
+inline std::array<double, 2> apply(const mat2& m, double x, double y) { return {m(0, 0) * x + m(0, 1) * y, m(1, 0) * x + m(1, 1) * y}; }
 
 // The proposal of the SPD factor exp(X) of a sampled element h = exp(X) R (see the file comment).
 struct spd_proposal {
@@ -63,7 +57,7 @@ inline spd_proposal ball_proposal(double radius) { return {spd_proposal::shape::
 
 // One sampled element h with its Haar importance weight.
 struct group_element {
-    mat2 h;
+    mat2 h = mat2::identity();
     double weight = 1.0;
 };
 
@@ -74,14 +68,12 @@ struct planar_group;
 
 namespace detail {
 
-inline lie::mat<double, 2> to_lie(const mat2& g) { return lie::mat<double, 2>{{g.a, g.b, g.c, g.d}}; }
-inline mat2 from_lie(const lie::mat<double, 2>& m) { return {m(0, 0), m(0, 1), m(1, 0), m(1, 1)}; }
 
 // The chart of lie::G, with the SO(2) angle coordinate (the last one, √2θ with θ in (−π, π]) put at +√2π when it is
 // within round-off of −√2π: a relative rotation by π computed through products then always gets one chart value.
 template <class G>
 void chart_with_tie_at_pi(const mat2& g, double* out) {
-    const auto z = G::from_matrix(to_lie(g)).chart();
+    const auto z = G::from_matrix(g).chart();
     for (std::size_t k = 0; k < G::dof; ++k) out[k] = z[k];
     constexpr double edge = std::numbers::sqrt2 * std::numbers::pi;
     if (out[G::dof - 1] <= -edge + 1e-10) out[G::dof - 1] = edge;
@@ -99,7 +91,7 @@ struct polar_planar_group {
             const typename spd::tangent zero{};
             const double at_identity = std::log(G::so_factor::volume()) - spd::log_normal_density(zero, p.scale);
             const auto s = G::sample(r, p.scale);
-            return {from_lie(s.element.matrix()), std::exp(static_cast<double>(s.log_weight) - at_identity)};
+            return {s.element.matrix(), std::exp(static_cast<double>(s.log_weight) - at_identity)};
         }
         // uniform in the ball ‖v‖ ≤ r: a Gaussian direction, radius r·U^{1/d}; q is constant, so the weight is J(X)
         typename spd::tangent v{};
@@ -114,7 +106,7 @@ struct polar_planar_group {
         const double radius = p.scale * std::pow(r.uniform(), 1.0 / static_cast<double>(spd::dof)) / std::sqrt(norm2);
         for (auto& x : v) x *= radius;
         const auto rotation = G::so_factor::sample_haar(r);
-        const mat2 h = from_lie(spd::exp(v).matrix()) * from_lie(rotation.matrix());
+        const mat2 h = spd::exp(v).matrix() * rotation.matrix();
         return {h, std::exp(static_cast<double>(spd::polar_log_density(v)))};
     }
 };
@@ -128,7 +120,7 @@ struct planar_group<lie::so<2, S>> {
     static constexpr std::size_t chart_dim = 1;
     static constexpr bool volume_preserving = true;
     static void chart(const mat2& g, double* out) { detail::chart_with_tie_at_pi<lie_group>(g, out); }
-    static group_element draw(rng& r, const spd_proposal&) { return {detail::from_lie(lie_group::sample_haar(r).matrix()), 1.0}; }
+    static group_element draw(rng& r, const spd_proposal&) { return {lie_group::sample_haar(r).matrix(), 1.0}; }
 };
 
 template <class S>
@@ -189,7 +181,7 @@ group_grid sample_grid(std::size_t n, rng& r, sampling mode = sampling::haar, co
     if (mode == sampling::equidistant) {
         require(planar_group<H>::chart_dim == 1, "widenn::equivariant::sample_grid: equidistant grids exist only for SO(2), got ",
                 planar_group<H>::name);
-        for (const auto& rotation : lie::so<2, double>::equidistant(n)) grid.elements.push_back({detail::from_lie(rotation.matrix()), 1.0});
+        for (const auto& rotation : lie::so<2, double>::equidistant(n)) grid.elements.push_back({rotation.matrix(), 1.0});
         return grid;
     }
     const double offset = mode == sampling::stratified ? 2.0 * std::numbers::pi * r.uniform() : 0.0;
@@ -199,10 +191,10 @@ group_grid sample_grid(std::size_t n, rng& r, sampling mode = sampling::haar, co
         if (mode == sampling::stratified) {
             // h = P R (left polar form, docs/theory/lie-groups.md §7): keep P and its weight, replace R
             const auto& g = e.h;
-            const double norm = std::hypot(g.a + g.d, g.c - g.b);
-            const mat2 rotation_t{(g.a + g.d) / norm, (g.c - g.b) / norm, (g.b - g.c) / norm, (g.a + g.d) / norm};  // Rᵀ
+            const double norm = std::hypot(g(0, 0) + g(1, 1), g(1, 0) - g(0, 1));
+            const mat2 rotation_t{(g(0, 0) + g(1, 1)) / norm, (g(1, 0) - g(0, 1)) / norm, (g(0, 1) - g(1, 0)) / norm, (g(0, 0) + g(1, 1)) / norm};  // Rᵀ
             const mat2 spd = g * rotation_t;
-            e.h = spd * mat2::rotation(offset + 2.0 * std::numbers::pi * static_cast<double>(k) / static_cast<double>(n));
+            e.h = spd * rotation(offset + 2.0 * std::numbers::pi * static_cast<double>(k) / static_cast<double>(n));
         }
         grid.elements.push_back(e);
     }

@@ -1,6 +1,6 @@
 #pragma once
 // rgenn's affine-equivariant classifier (Mironenco & Forré, ICLR 2024; described in docs/equivariant.md), a
-// plain CNN of the same shape as its baseline, and a minimal Adam over parameter<T> lists.
+// plain CNN of the same shape as its baseline; nn's optimisers train their parameters() (nn::adam opt(model.parameters(), ...)).
 //
 //   lifting (1 → C, k, no padding) · LN · GELU
 //   residual block: [group_conv (C → C, k, padding k/2) · LN · GELU] × 2, identity shortcut, GELU after the sum
@@ -52,7 +52,7 @@ struct model_config {
 };
 
 template <class T>
-std::size_t count_parameters(const std::vector<parameter<T>*>& params) {
+std::size_t count_parameters(const std::vector<nn::parameter<T>*>& params) {
     std::size_t n = 0;
     for (auto* p : params) n += p->size();
     return n;
@@ -69,16 +69,16 @@ inline void require_images(const std::array<std::size_t, 4>& shape, const model_
 // The shared head: linear (no bias) · LayerNorm (affine) · GELU · dropout · linear.
 template <class T>
 struct head {
-    linear<T> fc1, fc2;
+    nn::linear<T> fc1, fc2;
     layer_norm<T> norm;
-    gelu<T> act;
+    pointwise<act::gelu, T> act;
     dropout<T> drop;
     head(const model_config& c)
         : fc1(c.channels, c.head_width, false, rng::stream(c.seed, 901).next_u64()),
           fc2(c.head_width, c.classes, true, rng::stream(c.seed, 902).next_u64()), norm(c.head_width), drop(c.dropout, rng::stream(c.seed, 903).next_u64()) {}
     xt::xtensor<T, 2> forward(const xt::xtensor<T, 2>& x, bool training) { return fc2.forward(drop.forward(act.forward(norm.forward(fc1.forward(x))), training)); }
     xt::xtensor<T, 2> backward(const xt::xtensor<T, 2>& dy) { return fc1.backward(norm.backward(act.backward(drop.backward(fc2.backward(dy))))); }
-    void collect(std::vector<parameter<T>*>& out) {
+    void collect(std::vector<nn::parameter<T>*>& out) {
         for (auto* p : fc1.parameters()) out.push_back(p);
         for (auto* p : norm.parameters()) out.push_back(p);
         for (auto* p : fc2.parameters()) out.push_back(p);
@@ -144,8 +144,8 @@ public:
         lift_.backward(norm_[0].backward(act_[0].backward(dy)));
     }
 
-    std::vector<parameter<T>*> parameters() {
-        std::vector<parameter<T>*> out;
+    std::vector<nn::parameter<T>*> parameters() {
+        std::vector<nn::parameter<T>*> out;
         for (auto* p : lift_.parameters()) out.push_back(p);
         for (auto* p : conv1_.parameters()) out.push_back(p);
         for (auto* p : conv2_.parameters()) out.push_back(p);
@@ -166,7 +166,7 @@ private:
     lifting<H, T> lift_;
     group_conv<H, T> conv1_, conv2_, conv3_;
     layer_norm<T> norm_[5];
-    gelu<T> act_[6];
+    pointwise<act::gelu, T> act_[6];
     max_pool2<T> pool2_;
     group_pool<T> pool_;
     detail::head<T> head_;
@@ -212,8 +212,8 @@ public:
         conv0_.backward(norm_[0].backward(act_[0].backward(dy)));
     }
 
-    std::vector<parameter<T>*> parameters() {
-        std::vector<parameter<T>*> out;
+    std::vector<nn::parameter<T>*> parameters() {
+        std::vector<nn::parameter<T>*> out;
         for (auto* layer : {&conv0_, &conv1_, &conv2_, &conv3_})
             for (auto* p : layer->parameters()) out.push_back(p);
         head_.collect(out);
@@ -224,7 +224,7 @@ private:
     model_config config_;
     conv2d<T> conv0_, conv1_, conv2_, conv3_;
     layer_norm<T> norm_[5];
-    gelu<T> act_[6];
+    pointwise<act::gelu, T> act_[6];
     max_pool2<T> pool2_;
     group_pool<T> pool_{pool_kind::max, group_pool<T>::over::group_and_space};
     detail::head<T> head_;
@@ -241,49 +241,6 @@ inline std::size_t cnn_channels_for(std::size_t target, model_config c) {
     }
     return best;
 }
-
-struct adam_config {
-    double lr = 2e-4, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-    double weight_decay = 0;  // coupled L2 (torch.optim.Adam's weight_decay), as rgenn trains
-};
-
-// Adam on a list of parameter<T> (nn::adam updates nn::mlp's gradient struct, which these layers do not have).
-template <class T>
-class adam {
-public:
-    adam(std::vector<parameter<T>*> params, adam_config c) : params_(std::move(params)), config_(c) {
-        for (auto* p : params_) {
-            m_.emplace_back(p->size(), 0.0);
-            v_.emplace_back(p->size(), 0.0);
-        }
-    }
-    void set_lr(double lr) { config_.lr = lr; }
-    double lr() const { return config_.lr; }
-    void zero_grad() {
-        for (auto* p : params_) p->zero_grad();
-    }
-    // One step from the gradients in the parameters; non-finite gradients are an error and change nothing.
-    void step() {
-        for (auto* p : params_) require_finite(p->grad, "widenn::equivariant::adam::step", p->name);
-        ++steps_;
-        const double c1 = 1.0 - std::pow(config_.beta1, static_cast<double>(steps_)), c2 = 1.0 - std::pow(config_.beta2, static_cast<double>(steps_));
-        for (std::size_t k = 0; k < params_.size(); ++k) {
-            auto& p = *params_[k];
-            for (std::size_t i = 0; i < p.size(); ++i) {
-                const double g = p.grad[i] + config_.weight_decay * p.value[i];
-                m_[k][i] = config_.beta1 * m_[k][i] + (1 - config_.beta1) * g;
-                v_[k][i] = config_.beta2 * v_[k][i] + (1 - config_.beta2) * g * g;
-                p.value[i] -= static_cast<T>(config_.lr * p.lr_scale * (m_[k][i] / c1) / (std::sqrt(v_[k][i] / c2) + config_.eps));
-            }
-        }
-    }
-
-private:
-    std::vector<parameter<T>*> params_;
-    adam_config config_;
-    std::vector<std::vector<double>> m_, v_;
-    long long steps_ = 0;
-};
 
 // Cosine learning-rate schedule from lr0 to lr_min over total steps (rgenn: 50 epochs down to 1e-7).
 inline double cosine_lr(double lr0, double lr_min, std::size_t step, std::size_t total) {

@@ -16,7 +16,9 @@
 #include "../act/activations.hpp"
 #include "../core/errors.hpp"
 #include "../core/rng.hpp"
-#include "blas.hpp"
+#include "../core/blas.hpp"
+#include "../core/parallel.hpp"
+#include "../nn/linear.hpp"
 #include "siren.hpp"
 
 namespace widenn::equivariant {
@@ -39,7 +41,7 @@ public:
         normalised_.resize(x.size());
         rstd_.resize(B);
         xt::xtensor<T, N> y = xt::empty<T>(x.shape());
-        detail::parallel_for(B, [&](int, std::size_t b) {
+        parallel_for(B, [&](int, std::size_t b) {
             const T* in = x.data() + b * S;
             double mean = 0, var = 0;
             for (std::size_t i = 0; i < S; ++i) mean += in[i];
@@ -65,7 +67,7 @@ public:
                 " values, the last output had ", normalised_.size());
         xt::xtensor<T, N> dx = xt::empty<T>(dy.shape());
         // samples in parallel unless they add into the shared gain and shift gradients
-        std::vector<std::vector<double>> scratch(F ? 1 : static_cast<std::size_t>(detail::threads_for(B)), std::vector<double>(S));
+        std::vector<std::vector<double>> scratch(F ? 1 : static_cast<std::size_t>(threads_for(B)), std::vector<double>(S));
         const auto sample = [&](int thread, std::size_t b) {
             std::vector<double>& dn = scratch[static_cast<std::size_t>(thread)];
             const T* g = dy.data() + b * S;
@@ -87,27 +89,28 @@ public:
         if (F)
             for (std::size_t b = 0; b < B; ++b) sample(0, b);
         else
-            detail::parallel_for(B, sample);
+            parallel_for(B, sample);
         return dx;
     }
 
-    std::vector<parameter<T>*> parameters() {
+    std::vector<nn::parameter<T>*> parameters() {
         if (gain_.size() == 0) return {};
         return {&gain_, &shift_};
     }
 
 private:
-    parameter<T> gain_, shift_;
+    nn::parameter<T> gain_, shift_;
     std::vector<T> normalised_;
     std::vector<double> rstd_;
 };
 
-// GELU(x) = x Φ(x) (exact, erf form, as torch.nn.GELU()), from act::gelu.
-template <class T>
-class gelu {
+// An activation policy A of act/ applied entrywise as a layer (forward and backward); the models use
+// pointwise<act::gelu, T>: GELU(x) = x Φ(x), exact erf form, as torch.nn.GELU().
+template <class A, class T>
+class pointwise {
 public:
-    static T value(T x) { return act::gelu::value(x); }
-    static T derivative(T x) { return act::gelu::derivative(x); }
+    static T value(T x) { return A::value(x); }
+    static T derivative(T x) { return A::derivative(x); }
     template <std::size_t N>
     xt::xtensor<T, N> forward(const xt::xtensor<T, N>& x) {
         input_.assign(x.begin(), x.end());
@@ -117,7 +120,7 @@ public:
     }
     template <std::size_t N>
     xt::xtensor<T, N> backward(const xt::xtensor<T, N>& dy) {
-        require(dy.size() == input_.size(), "widenn::equivariant::gelu::backward: the output gradient has ", dy.size(), " values, the last input had ",
+        require(dy.size() == input_.size(), "widenn::equivariant::pointwise::backward: the output gradient has ", dy.size(), " values, the last input had ",
                 input_.size());
         xt::xtensor<T, N> dx = xt::empty<T>(dy.shape());
         for_each_chunk(dy.size(), [&](std::size_t i) { dx.data()[i] = dy.data()[i] * derivative(input_[i]); });
@@ -129,7 +132,7 @@ private:
     template <class F>
     static void for_each_chunk(std::size_t size, F&& f) {
         constexpr std::size_t chunk = 16384;
-        detail::parallel_for((size + chunk - 1) / chunk, [&](int, std::size_t c) {
+        parallel_for((size + chunk - 1) / chunk, [&](int, std::size_t c) {
             for (std::size_t i = c * chunk, end = std::min(size, i + chunk); i < end; ++i) f(i);
         });
     }
@@ -280,47 +283,6 @@ private:
     over axes_;
     std::array<std::size_t, 5> shape_{};
     std::vector<std::size_t> argmax_;
-};
-
-// y = x Wᵀ (+ b): B × in -> B × out; PyTorch's default init U(±1/√in).
-template <class T>
-class linear {
-public:
-    linear(std::size_t in, std::size_t out, bool bias, std::uint64_t seed)
-        : in_(in), out_(out), weight_("linear.weight", in * out), bias_("linear.bias", bias ? out : 0) {
-        require(in > 0 && out > 0, "widenn::equivariant::linear: sizes must be positive, got ", in, " -> ", out);
-        rng r = rng::stream(seed, 0x11);
-        fill_uniform(weight_.value, 1.0 / std::sqrt(static_cast<double>(in)), r);
-        fill_uniform(bias_.value, 1.0 / std::sqrt(static_cast<double>(in)), r);
-    }
-    xt::xtensor<T, 2> forward(const xt::xtensor<T, 2>& x) {
-        if (x.shape()[1] != in_) fail<shape_error>("widenn::equivariant::linear::forward: expected ", in_, " input features, got ", x.shape()[1]);
-        input_ = x;
-        const std::size_t B = x.shape()[0];
-        xt::xtensor<T, 2> y = xt::zeros<T>(std::array<std::size_t, 2>{B, out_});
-        for (std::size_t b = 0; b < B && bias_.size(); ++b) std::copy(bias_.value.begin(), bias_.value.end(), y.data() + b * out_);
-        detail::gemm<T>(false, true, B, out_, in_, T(1), x.data(), weight_.value.data(), T(1), y.data());
-        return y;
-    }
-    xt::xtensor<T, 2> backward(const xt::xtensor<T, 2>& dy) {
-        const std::size_t B = input_.shape()[0];
-        if (dy.shape()[0] != B || dy.shape()[1] != out_) fail<shape_error>("widenn::equivariant::linear::backward: gradient must be ", B, " x ", out_);
-        detail::gemm<T>(true, false, out_, in_, B, T(1), dy.data(), input_.data(), T(1), weight_.grad.data());
-        for (std::size_t b = 0; b < B && bias_.size(); ++b)
-            for (std::size_t o = 0; o < out_; ++o) bias_.grad[o] += dy.data()[b * out_ + o];
-        xt::xtensor<T, 2> dx = xt::zeros<T>(std::array<std::size_t, 2>{B, in_});
-        detail::gemm<T>(false, false, B, in_, out_, T(1), dy.data(), weight_.value.data(), T(0), dx.data());
-        return dx;
-    }
-    std::vector<parameter<T>*> parameters() {
-        if (bias_.size()) return {&weight_, &bias_};
-        return {&weight_};
-    }
-
-private:
-    std::size_t in_, out_;
-    parameter<T> weight_, bias_;
-    xt::xtensor<T, 2> input_;
 };
 
 }  // namespace widenn::equivariant

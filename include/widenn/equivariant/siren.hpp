@@ -13,26 +13,11 @@
 
 #include "../core/errors.hpp"
 #include "../core/rng.hpp"
-#include "blas.hpp"
+#include "../nn/trainable.hpp"
+#include "../core/blas.hpp"
+#include "../core/parallel.hpp"
 
 namespace widenn::equivariant {
-
-// A trainable tensor: values and the gradient of the loss with respect to them (flat, row major).
-template <class T>
-struct parameter {
-    std::string name;
-    std::vector<T> value, grad;
-    double lr_scale = 1.0;  // multiplies the optimiser's learning rate for this tensor (see siren)
-    explicit parameter(std::string n = {}, std::size_t size = 0) : name(std::move(n)), value(size, T(0)), grad(size, T(0)) {}
-    std::size_t size() const { return value.size(); }
-    void zero_grad() { std::fill(grad.begin(), grad.end(), T(0)); }
-};
-
-// Fills `p` with U(−bound, bound).
-template <class T>
-void fill_uniform(std::vector<T>& p, double bound, rng& r) {
-    for (auto& v : p) v = static_cast<T>(bound * (2.0 * r.uniform() - 1.0));
-}
 
 struct siren_config {
     std::size_t in = 2, out = 1;
@@ -59,16 +44,16 @@ public:
             weights_.emplace_back("siren.w" + std::to_string(l + 1), c.hidden * fan);
             biases_.emplace_back("siren.b" + std::to_string(l + 1), c.hidden);
             if (l == 0) {
-                fill_uniform(weights_.back().value, 1.0 / static_cast<double>(fan), r);
-                fill_uniform(biases_.back().value, 1.0 / std::sqrt(static_cast<double>(fan)), r);
+                nn::fill_uniform(weights_.back().value, 1.0 / static_cast<double>(fan), r);
+                nn::fill_uniform(biases_.back().value, 1.0 / std::sqrt(static_cast<double>(fan)), r);
             } else {
-                fill_uniform(weights_.back().value, std::sqrt(6.0 / static_cast<double>(fan)) / c.omega0, r);
+                nn::fill_uniform(weights_.back().value, std::sqrt(6.0 / static_cast<double>(fan)) / c.omega0, r);
             }
             weights_.back().lr_scale = biases_.back().lr_scale = c.sine_lr_scale;
         }
-        readout_w_ = parameter<T>("siren.readout_w", c.out * c.hidden);
-        readout_b_ = parameter<T>("siren.readout_b", c.out);
-        fill_uniform(readout_w_.value, std::sqrt(6.0 / static_cast<double>(c.hidden)) / std::sqrt(c.readout_fan), r);
+        readout_w_ = nn::parameter<T>("siren.readout_w", c.out * c.hidden);
+        readout_b_ = nn::parameter<T>("siren.readout_b", c.out);
+        nn::fill_uniform(readout_w_.value, std::sqrt(6.0 / static_cast<double>(c.hidden)) / std::sqrt(c.readout_fan), r);
         readout_w_.lr_scale = readout_b_.lr_scale = c.readout_lr_scale;
     }
 
@@ -89,7 +74,7 @@ public:
             auto& s = phase_[l];
             s.resize(points * config_.hidden);
             for (std::size_t p = 0; p < points; ++p) std::copy(biases_[l].value.begin(), biases_[l].value.end(), s.begin() + static_cast<std::ptrdiff_t>(p * config_.hidden));
-            detail::gemm<T>(false, true, points, config_.hidden, fan, T(1), x, weights_[l].value.data(), T(1), s.data());
+            blas::gemm<T>(false, true, points, config_.hidden, fan, T(1), x, weights_[l].value.data(), T(1), s.data());
             auto& a = hidden_[l];
             a.resize(s.size());
             for (std::size_t i = 0; i < s.size(); ++i) a[i] = std::sin(omega * s[i]);
@@ -98,7 +83,7 @@ public:
         }
         output_.resize(points * config_.out);
         for (std::size_t p = 0; p < points; ++p) std::copy(readout_b_.value.begin(), readout_b_.value.end(), output_.begin() + static_cast<std::ptrdiff_t>(p * config_.out));
-        detail::gemm<T>(false, true, points, config_.out, config_.hidden, T(1), x, readout_w_.value.data(), T(1), output_.data());
+        blas::gemm<T>(false, true, points, config_.out, config_.hidden, T(1), x, readout_w_.value.data(), T(1), output_.data());
         return output_;
     }
 
@@ -109,30 +94,30 @@ public:
         const std::size_t P = points_, H = config_.hidden;
         const T omega = static_cast<T>(config_.omega0);
         const T* last = hidden_.back().data();
-        detail::gemm<T>(true, false, config_.out, H, P, T(1), d_out.data(), last, T(1), readout_w_.grad.data());
+        blas::gemm<T>(true, false, config_.out, H, P, T(1), d_out.data(), last, T(1), readout_w_.grad.data());
         for (std::size_t p = 0; p < P; ++p)
             for (std::size_t o = 0; o < config_.out; ++o) readout_b_.grad[o] += d_out[p * config_.out + o];
         std::vector<T> d_hidden(P * H);
-        detail::gemm<T>(false, false, P, H, config_.out, T(1), d_out.data(), readout_w_.value.data(), T(0), d_hidden.data());
+        blas::gemm<T>(false, false, P, H, config_.out, T(1), d_out.data(), readout_w_.value.data(), T(0), d_hidden.data());
         for (std::size_t l = config_.layers; l-- > 0;) {
             // d phase = d hidden · ω₀ cos(ω₀ s)
             const auto& s = phase_[l];
             for (std::size_t i = 0; i < d_hidden.size(); ++i) d_hidden[i] *= omega * std::cos(omega * s[i]);
             const std::size_t fan = l == 0 ? config_.in : H;
             const T* x = l == 0 ? input_.data() : hidden_[l - 1].data();
-            detail::gemm<T>(true, false, H, fan, P, T(1), d_hidden.data(), x, T(1), weights_[l].grad.data());
+            blas::gemm<T>(true, false, H, fan, P, T(1), d_hidden.data(), x, T(1), weights_[l].grad.data());
             for (std::size_t p = 0; p < P; ++p)
                 for (std::size_t j = 0; j < H; ++j) biases_[l].grad[j] += d_hidden[p * H + j];
             if (l > 0) {
                 std::vector<T> d_prev(P * H);
-                detail::gemm<T>(false, false, P, H, H, T(1), d_hidden.data(), weights_[l].value.data(), T(0), d_prev.data());
+                blas::gemm<T>(false, false, P, H, H, T(1), d_hidden.data(), weights_[l].value.data(), T(0), d_prev.data());
                 d_hidden.swap(d_prev);
             }
         }
     }
 
-    std::vector<parameter<T>*> parameters() {
-        std::vector<parameter<T>*> out;
+    std::vector<nn::parameter<T>*> parameters() {
+        std::vector<nn::parameter<T>*> out;
         for (std::size_t l = 0; l < config_.layers; ++l) {
             out.push_back(&weights_[l]);
             out.push_back(&biases_[l]);
@@ -144,8 +129,8 @@ public:
 
 private:
     siren_config config_;
-    std::vector<parameter<T>> weights_, biases_;
-    parameter<T> readout_w_, readout_b_;
+    std::vector<nn::parameter<T>> weights_, biases_;
+    nn::parameter<T> readout_w_, readout_b_;
     std::size_t points_ = 0;
     std::vector<T> input_, output_;
     std::vector<std::vector<T>> phase_, hidden_;

@@ -10,7 +10,7 @@
 namespace widenn::lie {
 
 template <LieGroup H>
-class affine {
+class affine : public group_base<affine<H>> {
     static_assert(H::is_matrix_group,
                   "widenn::lie::affine<H>: H must be a matrix group (so, gl_plus, sl) whose product is the matrix product; "
                   "spd and sspd use the log-Euclidean product and do not act linearly");
@@ -92,9 +92,7 @@ public:
     }
     adjoint_matrix adjoint() const { return detail::adjoint_of<affine>(matrix(), inverse().matrix()); }
     static adjoint_matrix left_jacobian(const tangent& v) { return detail::left_jacobian_of<affine>(v); }
-    static adjoint_matrix right_jacobian(const tangent& v) { return detail::left_jacobian_of<affine>(detail::scaled<T, dof>(v, T(-1))); }
     // ad_v w = vee([hat v, hat w]); exp(ad_v) = Ad_{exp v}.
-    static adjoint_matrix ad(const tangent& v) { return detail::small_adjoint_of<affine>(v); }
 
     // The chart of R^n ⋊ H: (x, ξ⁻¹_H(h)), a global chart when H's is.
     tangent chart() const {

@@ -15,7 +15,7 @@ namespace widenn::lie {
 namespace detail {
 
 template <std::size_t N, class T, bool Special>
-class polar_group {
+class polar_group : public group_base<polar_group<N, T, Special>> {
     static_assert(N >= 2, "widenn::lie::gl_plus<N> / sl<N>: needs N >= 2");
     static_assert(std::is_floating_point_v<T>, "widenn::lie::gl_plus<N, T> / sl<N, T>: T must be float or double");
 
@@ -61,9 +61,7 @@ public:
     point act(const point& x) const { return g_ * x; }
     adjoint_matrix adjoint() const { return adjoint_of<polar_group>(g_, lie::inverse(g_, "lie::gl_plus::adjoint")); }
     static adjoint_matrix left_jacobian(const tangent& v) { return left_jacobian_of<polar_group>(v); }
-    static adjoint_matrix right_jacobian(const tangent& v) { return left_jacobian_of<polar_group>(scaled<T, dof>(v, T(-1))); }
     // ad_v w = vee([hat v, hat w]); exp(ad_v) = Ad_{exp v}.
-    static adjoint_matrix ad(const tangent& v) { return small_adjoint_of<polar_group>(v); }
 
     // The polar factors g = P R.
     std::pair<spd_factor, so_factor> polar_factors() const {

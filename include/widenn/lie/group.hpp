@@ -210,4 +210,37 @@ T log_sinhc(T x) {  // log(sinh x / x), accurate near 0 and for large |x|
 
 }  // namespace detail
 
+// The operations every group derives from its own exp, log, product, inverse and left Jacobian, written once (in the
+// manner of manif's LieGroupBase): a group G derives from group_base<G> and gets
+//   G::right_jacobian(v) = J_l(−v):  exp(v + δ) = exp(v) exp(J_r(v) δ) + O(δ²),
+//   G::ad(v) = vee([hat v, hat ·]), the bracket of the matrix Lie algebra (a group with another bracket defines its own),
+//   g.rplus(v) = g exp(v),  h.rminus(g) = log(g⁻¹ h),  g.between(h) = g⁻¹ h.
+// The default template argument only delays naming G's member types until G is complete.
+template <class G>
+struct group_base {
+    template <class D = G>
+    static typename D::adjoint_matrix right_jacobian(const typename D::tangent& v) {
+        return D::left_jacobian(detail::scaled<typename D::scalar, D::dof>(v, typename D::scalar(-1)));
+    }
+    template <class D = G>
+    static typename D::adjoint_matrix ad(const typename D::tangent& v) {
+        return detail::small_adjoint_of<D>(v);
+    }
+    template <class D = G>
+    D rplus(const typename D::tangent& v) const {
+        return self() * D::exp(v);
+    }
+    template <class D = G>
+    typename D::tangent rminus(const D& g) const {
+        return g.between(self()).log();
+    }
+    template <class D = G>
+    D between(const D& h) const {
+        return self().inverse() * h;
+    }
+
+private:
+    const G& self() const { return static_cast<const G&>(*this); }
+};
+
 }  // namespace widenn::lie

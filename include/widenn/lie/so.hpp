@@ -10,7 +10,7 @@
 namespace widenn::lie {
 
 template <std::size_t N, class T = double>
-class so {
+class so : public group_base<so<N, T>> {
     static_assert(N >= 2, "widenn::lie::so<N>: rotations need N >= 2");
     static_assert(std::is_floating_point_v<T>, "widenn::lie::so<N, T>: T must be float or double");
 
@@ -93,9 +93,7 @@ public:
             return detail::left_jacobian_of<so>(v);
         }
     }
-    static adjoint_matrix right_jacobian(const tangent& v) { return left_jacobian(detail::scaled<T, dof>(v, T(-1))); }
     // ad_v w = vee([hat v, hat w]); exp(ad_v) = Ad_{exp v}.
-    static adjoint_matrix ad(const tangent& v) { return detail::small_adjoint_of<so>(v); }
 
     // ------------------------------------------------------------ chart and matrices
     tangent chart() const { return log(); }

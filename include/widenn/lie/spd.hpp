@@ -15,7 +15,7 @@ namespace widenn::lie {
 namespace detail {
 
 template <std::size_t N, class T, bool Special>
-class spd_group {
+class spd_group : public group_base<spd_group<N, T, Special>> {
     static_assert(N >= 1 && (!Special || N >= 2), "widenn::lie::sspd<N>: needs N >= 2");
     static_assert(std::is_floating_point_v<T>, "widenn::lie::spd<N, T>: T must be float or double");
 
@@ -60,7 +60,6 @@ public:
     point act(const point& x) const { return p_ * x; }
     adjoint_matrix adjoint() const { return adjoint_matrix::identity(); }
     static adjoint_matrix left_jacobian(const tangent&) { return adjoint_matrix::identity(); }
-    static adjoint_matrix right_jacobian(const tangent&) { return adjoint_matrix::identity(); }
     static adjoint_matrix ad(const tangent&) { return adjoint_matrix::zeros(); }  // abelian
 
     tangent chart() const { return log(); }

@@ -2,8 +2,9 @@
 // Which feature-learning limit belongs to a finite network: limit::feature_learning_limit<Net>::type, used by
 // limit::of<Net> (limit/of.hpp) for parametrizations in the feature-learning regime (TP4 Cor 3.9: r = 0).
 //
-//   nn::mlp<param::mup or param::mean_field, act::identity, 1, T>  ->  limit::mup_linear<double>   (TP4 Cor 6.2, exact)
-//   nn::mlp<param::mup or param::mean_field, A (nonlinear),  1, T>  ->  limit::mup_1hl<A, double>   (TP4 Thm 6.1, quadrature)
+//   nn::mlp<P, act::identity, 1, T>  ->  limit::mup_linear<double>   (TP4 Cor 6.2, exact)
+//   nn::mlp<P, A (nonlinear),  1, T>  ->  limit::mup_1hl<A, double>   (TP4 Thm 6.1, quadrature)
+// for every P that param::classify puts in the feature-learning regime at L = 1 (μP, mean-field and their abc shifts).
 //
 // Everything else has no `type`: deep μP networks (L ≥ 2) have no finite-dimensional limit whose cost per step is
 // independent of the step count (docs/feature-learning.md: for linear φ the state grows by O(d + d_o) coordinates per
@@ -17,34 +18,35 @@
 
 #include "../core/concepts.hpp"
 #include "../act/activations.hpp"
+#include "../nn/network.hpp"
 #include "../param/abc.hpp"
+#include "../param/classify.hpp"
 #include "mup_1hl.hpp"
 #include "mup_linear.hpp"
 
 namespace widenn::limit {
 
-// The sentence limit::of and users see when no exact feature-learning limit exists.
-inline constexpr const char* feature_learning_limit_support =
-    "widenn: an exact feature-learning limit exists only for one-hidden-layer networks (L = 1) in param::mup or "
-    "param::mean_field: act::identity gives limit::mup_linear (TP4 Cor 6.2), any other activation gives limit::mup_1hl "
-    "(TP4 Thm 6.1 by Gauss-Hermite quadrature). Deep (L >= 2) muP limits have no fixed finite-dimensional form "
-    "(see docs/feature-learning.md)";
+// The sentence limit::of and users see when no exact feature-learning limit exists (a macro only so that
+// static_assert, which needs a string literal, and the constant below share one text).
+#define WIDENN_FEATURE_LEARNING_LIMIT_SUPPORT                                                                               \
+    "widenn: an exact feature-learning limit exists only for one-hidden-layer networks (L = 1) in the feature-learning "  \
+    "regime (param::mup, param::mean_field, param::mup_table3 or an abc shift of them): act::identity gives "             \
+    "limit::mup_linear (TP4 Cor 6.2), any other activation gives limit::mup_1hl (TP4 Thm 6.1 by Gauss-Hermite "          \
+    "quadrature). Deep (L >= 2) muP limits have no fixed finite-dimensional form (see docs/feature-learning.md)"
+
+inline constexpr const char* feature_learning_limit_support = WIDENN_FEATURE_LEARNING_LIMIT_SUPPORT;
 
 namespace detail {
-
-template <class P>
-inline constexpr bool is_mup_or_mean_field = std::is_same_v<P, param::mup> || std::is_same_v<P, param::mean_field> ||
-                                             std::is_same_v<P, param::mup_table3>;
 
 template <class A>
 inline constexpr bool is_identity_activation = std::is_same_v<A, act::identity>;
 
+// One hidden layer and a parametrization that TP4 classifies as feature learning (r = 0): the networks whose limit is
+// mup_linear or mup_1hl. Decided by the classification, not by the policy's name, so shifted and re-derived forms of
+// μP (param::shift<param::mup, θ>, allow_unstable wrappers of a stable policy) have the same limit.
 template <class Net>
-concept has_fl_limit_shape = requires {
-    typename Net::parametrization;
-    typename Net::activation;
-    { Net::depth } -> std::convertible_to<int>;
-} && Net::depth == 1 && is_mup_or_mean_field<typename Net::parametrization>;
+concept has_fl_limit_shape = nn::HasNetworkPolicies<Net> && nn::HasDepth<Net> && (Net::depth == 1) &&
+                             (param::classify<typename Net::parametrization, 1>().regime == regime::feature_learning);
 
 }  // namespace detail
 
@@ -64,14 +66,10 @@ struct feature_learning_limit<Net> {
                                     mup_1hl<typename Net::activation, double>>;
 };
 
-// Shorthand with the sentence as a static_assert, for code that needs a limit to exist.
+// The sentence as a static_assert, for code that needs a limit to exist (limit::of, the *_options_for functions).
 template <class Net>
 consteval bool require_feature_learning_limit() {
-    static_assert(feature_learning_limit<Net>::exists,
-                  "widenn: an exact feature-learning limit exists only for one-hidden-layer networks (L = 1) in param::mup "
-                  "or param::mean_field: act::identity gives limit::mup_linear (TP4 Cor 6.2), any other activation gives "
-                  "limit::mup_1hl (TP4 Thm 6.1 by Gauss-Hermite quadrature). Deep (L >= 2) muP limits have no fixed "
-                  "finite-dimensional form (see docs/feature-learning.md)");
+    static_assert(feature_learning_limit<Net>::exists, WIDENN_FEATURE_LEARNING_LIMIT_SUPPORT);
     return true;
 }
 
@@ -89,11 +87,7 @@ using feature_learning_limit_t = typename feature_learning_limit<Net>::type;
 namespace detail {
 template <class Net>
 void check_matchable(const Net& net, const char* where) {
-    static_assert(feature_learning_limit<Net>::exists,
-                  "widenn: an exact feature-learning limit exists only for one-hidden-layer networks (L = 1) in param::mup "
-                  "or param::mean_field: act::identity gives limit::mup_linear (TP4 Cor 6.2), any other activation gives "
-                  "limit::mup_1hl (TP4 Thm 6.1 by Gauss-Hermite quadrature). Deep (L >= 2) muP limits have no fixed "
-                  "finite-dimensional form (see docs/feature-learning.md)");
+    static_assert(require_feature_learning_limit<Net>());
     require(!net.config().bias, where, ": the feature-learning limits have no biases; build the network with bias = false");
 }
 

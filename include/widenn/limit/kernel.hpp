@@ -23,6 +23,7 @@
 #include <cmath>
 #include <cstddef>
 #include <functional>
+#include <limits>
 #include <numbers>
 #include <string>
 #include <type_traits>
@@ -32,12 +33,10 @@
 #ifdef WIDENN_USE_XSIMD
 #include <xsimd/xsimd.hpp>
 #endif
-#ifdef WIDENN_USE_OPENMP
-#include <omp.h>
-#endif
 
 #include "../act/dual.hpp"
 #include "../core/blas.hpp"
+#include "../core/parallel.hpp"
 #include "../core/concepts.hpp"
 #include "../core/checked.hpp"
 #include "../core/errors.hpp"
@@ -89,12 +88,6 @@ struct kernel_pair {
 
 namespace detail {
 
-// C = alpha·A·Bᵀ for row-major A (m×k), B (n×k), C (m×n, leading dimension ldc).
-template <class T>
-inline void gemm_nt(std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, const T* b, T* c, std::size_t ldc) {
-    blas::gemm(false, true, m, n, k, alpha, a, k, b, k, T(0), c, ldc);
-}
-
 // The dual of A: the closed form where act/ has one (called directly: the recursion only produces covariances,
 // so act::dual's per-entry check is skipped in the hot loop), Gauss–Hermite quadrature otherwise.
 template <class A, class T>
@@ -105,10 +98,11 @@ inline act::dual_value<T> dual_of(T q11, T q12, T q22) {
         return act::dual<A>(q11, q12, q22);
 }
 
-// SIMD versions (xsimd batches) of the closed-form duals the kernel loop meets most: the ABReLU family and erf.
-// They evaluate the formulas of act/activations.hpp (same conventions: θ = atan2(Δ, q12), θ = π/2 at zero variance)
-// on a batch of entries; tests/limit/kernel.cpp checks them against act::dual. Activations not listed here run the
-// scalar closed form (or quadrature) per entry.
+// The vectorised duals of the kernel loop: the activations whose closed form act/ writes over scalars and xsimd batches
+// alike (act::detail::abrelu_dual, act::detail::erf_dual), so the batch path evaluates the very formulas of act::dual,
+// with the same Kahan discriminant (accurate for nearly parallel inputs). The batch path skips act's power-of-two
+// scaling, so it is used only when every variance of the plan is 0 or within unscaled_range (the scalar dual
+// otherwise). Activations not listed here run the scalar closed form (or quadrature) per entry.
 template <class A>
 struct simd_dual {
     static constexpr bool available = false;
@@ -119,16 +113,8 @@ template <double A, double B>
 struct simd_abrelu {
     static constexpr bool available = true;
     template <class V>
-    static void eval(V q11, V q12, V q22, V& t, V& tdot) {
-        using T = typename V::value_type;
-        constexpr double kink = (A - B) * (A - B) / (2 * std::numbers::pi);
-        constexpr double mean_square = (A * A + B * B) / 2;
-        const V cc = q12 * q12;
-        const V disc = xsimd::max(q11 * q22 - cc, V(T(0)));
-        const V delta = xsimd::sqrt(disc);
-        const V theta = xsimd::select((delta == V(T(0))) & (q12 == V(T(0))), V(std::numbers::pi_v<T> / 2), xsimd::atan2(delta, q12));
-        tdot = V(static_cast<T>(mean_square)) - V(static_cast<T>(kink)) * theta;
-        t = V(static_cast<T>(kink)) * delta + tdot * q12;
+    static act::dual_value<V> eval(V q11, V q12, V q22) {
+        return act::detail::abrelu_dual<A, B>(q12, act::detail::angle_unscaled(q11, q12, q22));
     }
 };
 template <double A, double B>
@@ -144,21 +130,32 @@ template <double A, double B, double C>
 struct simd_erf {
     static constexpr bool available = true;
     template <class V>
-    static void eval(V q11, V q12, V q22, V& t, V& tdot) {
-        using T = typename V::value_type;
-        const V b2(static_cast<T>(2 * B * B));
-        const V disc = xsimd::max(q11 * q22 - q12 * q12, V(T(0)));
-        const V root = xsimd::sqrt(V(T(1)) + b2 * (q11 + q22) + b2 * b2 * disc);
-        const T a2 = static_cast<T>(A * A);
-        t = V(2 * a2 / std::numbers::pi_v<T>) * xsimd::atan2(b2 * q12, root) + V(static_cast<T>(C * C));
-        tdot = V(2 * a2) * b2 / (V(std::numbers::pi_v<T>) * root);
+    static act::dual_value<V> eval(V q11, V q12, V q22) {
+        return act::detail::erf_dual<A, B, C>(q11, q12, q22,
+                                              act::detail::clamp_nonnegative(act::detail::discriminant_unscaled(q11, q12, q22)));
     }
 };
 template <double A, double B, double C>
 struct simd_dual<act::erf<A, B, C>> : simd_erf<A, B, C> {};
 template <>
 struct simd_dual<act::sigmoid_like> : simd_erf<0.5, 1.0 / 2.4020563531719796, 0.5> {};
+
 #endif  // WIDENN_USE_XSIMD
+
+// Variances for which the unscaled products of act::detail::discriminant_unscaled neither overflow nor lose their
+// rounding error to underflow: 0 or within [2^-(E/4), 2^(E/4)], E the largest binary exponent of T. A kernel_plan
+// checks its per-point variances once; the vector path runs only when all of them are in range.
+template <class T>
+struct unscaled_range {
+    static constexpr T power_of_two(int k) {
+        T r = 1;
+        for (int i = 0; i < k; ++i) r *= 2;
+        return r;
+    }
+    static constexpr T high = power_of_two(std::numeric_limits<T>::max_exponent / 4);
+    static constexpr T low = T(1) / high;
+    static bool contains(T v) { return v == T(0) || (v >= low && v <= high); }
+};
 
 template <class E, class T>
 matrix<T> to_matrix(const E& x, const char* where, const char* what) {
@@ -216,7 +213,7 @@ struct recursion {
     // The layer loop is outside the entry loop, so the entry loop is a vector loop over a short, cached segment.
     template <class T>
     static void fused_row(std::size_t count, T d, int depth, const T* q1, std::size_t s1, const T* q2, std::size_t ld2, T* sigma,
-                          T* theta, const kernel_config& c) {
+                          T* theta, const kernel_config& c, bool vector_path = true) {
         const T wv = static_cast<T>(c.weight_var), bv = static_cast<T>(c.bias_var);
         const T width = static_cast<T>(c.width), b = c.bias ? T(1) : T(0);
         if (theta) {
@@ -239,9 +236,9 @@ struct recursion {
             if constexpr (simd_dual<A>::available) {
                 using V = xsimd::batch<T>;
                 const V va(a), vwv(wv), vbv(bv), vwidth(width), vb(b);
-                for (; start + V::size <= count; start += V::size) {
-                    V t, tdot;
-                    simd_dual<A>::eval(va, V::load_unaligned(sigma + start), V::load_unaligned(qb + start), t, tdot);
+                for (; vector_path && start + V::size <= count; start += V::size) {
+                    const auto dual = simd_dual<A>::eval(va, V::load_unaligned(sigma + start), V::load_unaligned(qb + start));
+                    const V t = dual.value, tdot = dual.derivative;
                     const V s_new = vwv * t + vbv;
                     s_new.store_unaligned(sigma + start);
                     if (theta) {
@@ -370,24 +367,18 @@ public:
         if (out.nngp.shape()[0] != n1 || out.nngp.shape()[1] != n2) out.nngp = matrix<T>::from_shape({n1, n2});
         if (config_.compute_ntk && (out.ntk.shape()[0] != n1 || out.ntk.shape()[1] != n2)) out.ntk = matrix<T>::from_shape({n1, n2});
         if (!config_.compute_ntk) out.ntk = matrix<T>();
-        [[maybe_unused]] int threads = 1;
-#ifdef WIDENN_USE_OPENMP
-        threads = config_.threads > 0 ? config_.threads : omp_get_max_threads();
-#endif
+        const int threads = config_.threads > 0 ? config_.threads : max_threads();
         // Row strips: one gemm per strip (as efficient as one syrk/gemm over everything), then the layers block by
         // block; strips are short enough that every thread gets several (longest first in the triangle).
         const std::size_t strip = std::clamp<std::size_t>((n1 + 4 * threads - 1) / (4 * static_cast<std::size_t>(threads)), 16, bs);
-        const long count = static_cast<long>((n1 + strip - 1) / strip);
+        const std::size_t count = (n1 + strip - 1) / strip;
         T* nngp = out.nngp.data();
         T* ntk = config_.compute_ntk ? out.ntk.data() : nullptr;
         std::atomic<std::size_t> done{0};
         {
-            blas::single_threaded_scope guard;  // parallel over strips, never inside a BLAS call
-#ifdef WIDENN_USE_OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-#endif
-            for (long k = 0; k < count; ++k) {
-                const std::size_t r = static_cast<std::size_t>(k) * strip, r1 = std::min(r + strip, n1);
+            // parallel over strips, never inside a BLAS call
+            parallel_for_dynamic(count, threads, [&](int thread, std::size_t k) {
+                const std::size_t r = k * strip, r1 = std::min(r + strip, n1);
                 const std::size_t first = symmetric_ ? r : 0;
                 gram_into(r, r1, first, n2, nngp + r * n2 + first, n2);
                 for (std::size_t c = first; c < n2; c += bs) {
@@ -399,12 +390,8 @@ public:
                     }
                 }
                 const std::size_t finished = ++done;
-                bool main_thread = true;
-#ifdef WIDENN_USE_OPENMP
-                main_thread = omp_get_thread_num() == 0;
-#endif
-                if (config_.progress && main_thread) config_.progress(static_cast<double>(finished) / static_cast<double>(count));
-            }
+                if (config_.progress && thread == 0) config_.progress(static_cast<double>(finished) / static_cast<double>(count));
+            });
         }
         if (config_.progress) config_.progress(1.0);
     }
@@ -414,7 +401,7 @@ private:
     void gram_into(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1, T* nngp, std::size_t ld_nngp) const {
         const matrix<T>& x2 = symmetric_ ? x1_ : x2_;
         const std::size_t d = x1_.shape()[1];
-        detail::gemm_nt(r1 - r0, c1 - c0, d, T(1) / static_cast<T>(d), x1_.data() + r0 * d, x2.data() + c0 * d, nngp, ld_nngp);
+        blas::gemm(false, true, r1 - r0, c1 - c0, d, T(1) / static_cast<T>(d), x1_.data() + r0 * d, x2.data() + c0 * d, T(0), nngp, ld_nngp);
     }
     // All layers over block [r0, r1) × [c0, c1), in place: nngp holds the Gram values on entry, Σ^{L+1} on exit.
     void layers_into(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1, T* nngp, std::size_t ld_nngp, T* ntk,
@@ -427,7 +414,7 @@ private:
             // exact diagonal: the same norm the variances were computed from (cosine exactly 1)
             if (symmetric_ && i >= c0 && i < c1) s[i - c0] = norms1_[i];
             recursion::fused_row(c1 - c0, static_cast<T>(d), depth_, q1_.data() + i, n1, q2.data() + c0, n2, s,
-                                 want_ntk ? ntk + (i - r0) * ld_ntk : static_cast<T*>(nullptr), config_);
+                                 want_ntk ? ntk + (i - r0) * ld_ntk : static_cast<T*>(nullptr), config_, vector_path_);
         }
     }
 
@@ -460,6 +447,10 @@ private:
             q2_ = recursion::variances(norms2, d, depth_, config_);
             require_finite_variances(q2_, norms2, "X2");
         }
+        const auto in_range = [&](const matrix<T>& q) {  // rows 0..L-1: the variances the layer loop reads
+            return std::all_of(q.data(), q.data() + static_cast<std::size_t>(depth_) * q.shape()[1], detail::unscaled_range<T>::contains);
+        };
+        vector_path_ = in_range(q1_) && (symmetric_ || in_range(q2_));
     }
     // Every kernel entry is bounded by its diagonals (|K(x, x')| ≤ √(K(x, x) K(x', x')), both kernels are positive
     // semi-definite), so finite per-point variances mean a finite kernel: an overflow is caught here, before the work,
@@ -501,6 +492,7 @@ private:
     kernel_config config_;
     int depth_;
     bool symmetric_;
+    bool vector_path_ = true;  // every variance in detail::unscaled_range: the vectorised duals apply
     matrix<T> x1_, x2_, q1_, q2_;
     vector<T> norms1_;
 };

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../act/dual.hpp"
 #include "../core/concepts.hpp"
 #include "../core/errors.hpp"
 #include "../core/tensor.hpp"
@@ -31,88 +32,10 @@
 
 namespace widenn::limit {
 
-// A one-dimensional quadrature rule: Σ_i weights[i]·f(nodes[i]) ≈ E[f(Z)], Z ~ N(0, 1).
-struct quadrature_rule_1d {
-    std::vector<double> nodes;
-    std::vector<double> weights;
-};
-
-// The K-point probabilists' Gauss–Hermite rule (exact for polynomials of degree ≤ 2K − 1), by the Golub–Welsch method:
-// the nodes are the eigenvalues of the Jacobi matrix of the monic Hermite recurrence He_{k+1} = x He_k − k He_{k−1}
-// (zero diagonal, off-diagonal √k), and each weight is the squared first component of its normalised eigenvector.
-// The eigenproblem is solved by the implicit QL method with Wilkinson shifts, tracking only the first components.
-inline quadrature_rule_1d gauss_hermite(int points) {
-    require(points >= 1 && points <= 4096, "limit::gauss_hermite: the number of points must be in 1..4096, got ", points);
-    const auto n = static_cast<std::size_t>(points);
-    std::vector<double> diag(n, 0.0), off(n, 0.0), first(n, 0.0);
-    for (std::size_t i = 0; i + 1 < n; ++i) off[i] = std::sqrt(static_cast<double>(i + 1));  // couples i and i + 1
-    first[0] = 1.0;
-    const double eps = std::numeric_limits<double>::epsilon();
-    for (std::size_t l = 0; l < n; ++l) {
-        for (int iteration = 0;; ++iteration) {
-            std::size_t m = l;  // the first negligible off-diagonal entry at or after l splits the matrix
-            while (m + 1 < n && std::abs(off[m]) > eps * (std::abs(diag[m]) + std::abs(diag[m + 1]))) ++m;
-            if (m == l) break;
-            if (iteration == 100) fail<numerical_error>("limit::gauss_hermite: QL iteration did not converge for ", points, " points");
-            // Wilkinson shift from the leading 2×2 block, then chase the bulge from m − 1 up to l with Givens rotations.
-            double g = (diag[l + 1] - diag[l]) / (2.0 * off[l]);
-            double r = std::hypot(g, 1.0);
-            g = diag[m] - diag[l] + off[l] / (g + std::copysign(r, g));
-            double s = 1.0, c = 1.0, p = 0.0;
-            bool deflated = false;
-            for (std::size_t i = m; i-- > l;) {
-                const double f = s * off[i], b = c * off[i];
-                r = std::hypot(f, g);
-                off[i + 1] = r;
-                if (r == 0.0) {  // an exact zero appeared: deflate and restart
-                    diag[i + 1] -= p;
-                    off[m] = 0.0;
-                    deflated = true;
-                    break;
-                }
-                s = f / r;
-                c = g / r;
-                g = diag[i + 1] - p;
-                r = (diag[i] - g) * s + 2.0 * c * b;
-                p = s * r;
-                diag[i + 1] = g + p;
-                g = c * r - b;
-                const double z = first[i + 1];  // rotate the first row of the eigenvector matrix
-                first[i + 1] = s * first[i] + c * z;
-                first[i] = c * first[i] - s * z;
-            }
-            if (deflated) continue;
-            diag[l] -= p;
-            off[l] = g;
-            off[m] = 0.0;
-        }
-    }
-    std::vector<std::size_t> order(n);
-    for (std::size_t i = 0; i < n; ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return diag[x] < diag[y]; });
-    quadrature_rule_1d rule;
-    rule.nodes.resize(n);
-    rule.weights.resize(n);
-    double total = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        rule.nodes[i] = diag[order[i]];
-        rule.weights[i] = first[order[i]] * first[order[i]];
-        total += rule.weights[i];
-    }
-    // The rule is symmetric: symmetrise to remove rounding (the middle node of an odd rule is exactly 0).
-    for (std::size_t i = 0; i < n / 2; ++i) {
-        const double x = 0.5 * (rule.nodes[n - 1 - i] - rule.nodes[i]);
-        const double w = 0.5 * (rule.weights[n - 1 - i] + rule.weights[i]) / total;
-        rule.nodes[i] = -x;
-        rule.nodes[n - 1 - i] = x;
-        rule.weights[i] = rule.weights[n - 1 - i] = w;
-    }
-    if (n % 2 == 1) {
-        rule.nodes[n / 2] = 0.0;
-        rule.weights[n / 2] /= total;
-    }
-    return rule;
-}
+// One-dimensional Gauss–Hermite rules come from act/ (act::gauss_hermite(points), one implementation for the dual
+// kernels' quadrature and these grids).
+using act::gauss_hermite;
+using act::quadrature_rule_1d;
 
 // A quadrature rule for E[f(g)], g ~ N(0, I_dim): nodes (N×dim) and weights (N); Smolyak weights may be negative.
 struct quadrature_grid {
@@ -469,7 +392,7 @@ private:
     T step_particles(particles& p, const matrix<T>& P, const matrix<T>& Y) {
         matrix<T> H, G;
         const matrix<T> F = forward(p, P, H);
-        const T loss = detail::loss_and_output_gradient(options_.loss, F, Y, G);
+        const T loss = nn::loss_value_and_gradient(options_.loss, F, Y, G);
         const std::size_t batch = P.shape()[0], count = p.weight.size(), k = span_dim();
         const auto rate_u = static_cast<T>(options_.lr * options_.lr_input_factor * options_.output_multiplier);
         const auto rate_v = static_cast<T>(options_.lr * options_.lr_output_factor * options_.output_multiplier);

@@ -29,64 +29,16 @@
 #include "../core/rng.hpp"
 #include "../core/tensor.hpp"
 #include "../core/blas.hpp"
+#include "../nn/loss.hpp"
 
 namespace widenn::limit {
 
-// Loss of the feature-learning limits. Both are averaged over the batch (the mean of the per-example
-// updates, as in TP4's minibatch extension).
-//   mse:           L = ½‖f − y‖² per example,               ∂L/∂f = f − y
-//   cross_entropy: L = −Σ_j y_j log softmax(f)_j per example, ∂L/∂f = softmax(f) − y   (rows of y: one-hot or probabilities)
-enum class loss_kind { mse, cross_entropy };
-
-inline std::string_view to_string(loss_kind k) { return k == loss_kind::mse ? "mse" : "xent"; }
+// Loss of the feature-learning limits: nn's vocabulary (nn/loss.hpp), averaged over the batch (the mean of the
+// per-example updates, as in TP4's minibatch extension); for cross-entropy the rows of y are one-hot or probabilities.
+using nn::loss_kind;
+using nn::to_string;
 
 namespace detail {
-
-// Fills `grad` (B×d_o) with ∂(mean loss)/∂F and returns the mean loss. F and Y are B×d_o.
-template <class T>
-T loss_and_output_gradient(loss_kind kind, const matrix<T>& F, const matrix<T>& Y, matrix<T>& grad) {
-    const std::size_t batch = F.shape()[0], outputs = F.shape()[1];
-    grad.resize({batch, outputs});
-    const T inv_batch = T(1) / static_cast<T>(batch);
-    T total = 0;
-    for (std::size_t i = 0; i < batch; ++i) {
-        if (kind == loss_kind::mse) {
-            for (std::size_t j = 0; j < outputs; ++j) {
-                const T r = F(i, j) - Y(i, j);
-                total += T(0.5) * r * r;
-                grad(i, j) = r * inv_batch;
-            }
-        } else {
-            T top = F(i, 0);
-            for (std::size_t j = 1; j < outputs; ++j) top = std::max(top, F(i, j));
-            T norm = 0;
-            for (std::size_t j = 0; j < outputs; ++j) norm += std::exp(F(i, j) - top);
-            const T log_norm = top + std::log(norm);
-            for (std::size_t j = 0; j < outputs; ++j) {
-                const T log_p = F(i, j) - log_norm;
-                total -= Y(i, j) * log_p;
-                grad(i, j) = (std::exp(log_p) - Y(i, j)) * inv_batch;
-            }
-        }
-    }
-    return total * inv_batch;
-}
-
-// C = alpha·op(A)·op(B) + beta·C for row-major matrices (C already has the result's shape), through core/blas.hpp.
-template <class T>
-void gemm(const matrix<T>& a, const matrix<T>& b, matrix<T>& c, bool transpose_a = false, bool transpose_b = false,
-          T alpha = T(1), T beta = T(0)) {
-    const std::size_t rows = transpose_a ? a.shape()[1] : a.shape()[0];
-    const std::size_t cols = transpose_b ? b.shape()[0] : b.shape()[1];
-    const std::size_t inner = transpose_a ? a.shape()[0] : a.shape()[1];
-    if (rows == 0 || cols == 0) return;
-    if (inner == 0) {
-        c *= beta;
-        return;
-    }
-    blas::gemm<T>(transpose_a, transpose_b, rows, cols, inner, alpha, a.data(), a.shape()[1], b.data(), b.shape()[1], beta,
-                      c.data(), c.shape()[1]);
-}
 
 // Shared input validation of the limits: X is B×d, Y is B×d_o, both finite and the batch is not empty.
 template <class T>
@@ -131,9 +83,9 @@ public:
     matrix<T> predict(const matrix<T>& X) const {
         detail::check_batch<T>("mup_linear_finite::predict", X, nullptr, d_in(), d_out());
         matrix<T> H = xt::empty<T>({X.shape()[0], width()});
-        detail::gemm<T>(X, w1_, H, false, true);
+        blas::gemm<T>(X, w1_, H, false, true);
         matrix<T> F = xt::empty<T>({X.shape()[0], d_out()});
-        detail::gemm<T>(H, w2_, F, false, true, static_cast<T>(options_.output_multiplier));
+        blas::gemm<T>(H, w2_, F, false, true, static_cast<T>(options_.output_multiplier));
         return F;
     }
 
@@ -142,17 +94,17 @@ public:
         detail::check_batch<T>("mup_linear_finite::step", X, &Y, d_in(), d_out());
         const auto alpha = static_cast<T>(options_.output_multiplier);
         matrix<T> H = xt::empty<T>({X.shape()[0], width()});
-        detail::gemm<T>(X, w1_, H, false, true);
+        blas::gemm<T>(X, w1_, H, false, true);
         matrix<T> F = xt::empty<T>({X.shape()[0], d_out()});
-        detail::gemm<T>(H, w2_, F, false, true, alpha);
+        blas::gemm<T>(H, w2_, F, false, true, alpha);
         matrix<T> G;
-        const T loss = detail::loss_and_output_gradient(options_.loss, F, Y, G);
+        const T loss = nn::loss_value_and_gradient(options_.loss, F, Y, G);
         matrix<T> GW2 = xt::empty<T>({X.shape()[0], width()});  // G W_2: gradient w.r.t. H (without α)
-        detail::gemm<T>(G, w2_, GW2);
+        blas::gemm<T>(G, w2_, GW2);
         const T decay = static_cast<T>(1.0 - options_.lr * options_.weight_decay);
         // W_2 ← decay·W_2 − η_out α Gᵀ H ;  W_1 ← decay·W_1 − η_in α (G W_2)ᵀ X  (both with time-t values)
-        detail::gemm<T>(G, H, w2_, true, false, static_cast<T>(-options_.lr * options_.lr_output_factor) * alpha, decay);
-        detail::gemm<T>(GW2, X, w1_, true, false, static_cast<T>(-options_.lr * options_.lr_input_factor) * alpha, decay);
+        blas::gemm<T>(G, H, w2_, true, false, static_cast<T>(-options_.lr * options_.lr_output_factor) * alpha, decay);
+        blas::gemm<T>(GW2, X, w1_, true, false, static_cast<T>(-options_.lr * options_.lr_input_factor) * alpha, decay);
         return loss;
     }
 
@@ -198,16 +150,16 @@ public:
     matrix<T> predict(const matrix<T>& X) const {
         detail::check_batch<T>("mup_linear::predict", X, nullptr, d_in_, d_out_);
         matrix<T> H = xt::empty<T>({X.shape()[0], coefficient_dim()});
-        detail::gemm<T>(X, a_, H, false, true);
+        blas::gemm<T>(X, a_, H, false, true);
         matrix<T> F = xt::empty<T>({X.shape()[0], d_out_});
-        detail::gemm<T>(H, b_, F, false, true, static_cast<T>(options_.output_multiplier));
+        blas::gemm<T>(H, b_, F, false, true, static_cast<T>(options_.output_multiplier));
         return F;
     }
 
     // The effective end-to-end linear map α B A (d_o×d): f̊(ξ) = M ξ.
     matrix<T> end_to_end() const {
         matrix<T> M = xt::empty<T>({d_out_, d_in_});
-        detail::gemm<T>(b_, a_, M, false, false, static_cast<T>(options_.output_multiplier));
+        blas::gemm<T>(b_, a_, M, false, false, static_cast<T>(options_.output_multiplier));
         return M;
     }
 
@@ -215,10 +167,10 @@ public:
     T step(const matrix<T>& X, const matrix<T>& Y) {
         detail::check_batch<T>("mup_linear::step", X, &Y, d_in_, d_out_);
         h_.resize({X.shape()[0], coefficient_dim()});
-        detail::gemm<T>(X, a_, h_, false, true);
+        blas::gemm<T>(X, a_, h_, false, true);
         f_.resize({X.shape()[0], d_out_});
-        detail::gemm<T>(h_, b_, f_, false, true, static_cast<T>(options_.output_multiplier));
-        const T loss = detail::loss_and_output_gradient(options_.loss, f_, Y, g_);
+        blas::gemm<T>(h_, b_, f_, false, true, static_cast<T>(options_.output_multiplier));
+        const T loss = nn::loss_value_and_gradient(options_.loss, f_, Y, g_);
         apply_output_gradient(X, g_);
         return loss;
     }
@@ -228,7 +180,7 @@ public:
     void step_with_output_gradient(const matrix<T>& X, const matrix<T>& G) {
         detail::check_batch<T>("mup_linear::step_with_output_gradient", X, &G, d_in_, d_out_);
         h_.resize({X.shape()[0], coefficient_dim()});
-        detail::gemm<T>(X, a_, h_, false, true);
+        blas::gemm<T>(X, a_, h_, false, true);
         apply_output_gradient(X, G);
     }
 
@@ -243,9 +195,9 @@ public:
         const std::size_t n = omega.shape()[0];
         const T scale = T(1) / std::sqrt(static_cast<T>(n));
         matrix<T> w1 = xt::empty<T>({n, d_in_});
-        detail::gemm<T>(omega, a_, w1, false, false, scale);
+        blas::gemm<T>(omega, a_, w1, false, false, scale);
         matrix<T> w2 = xt::empty<T>({d_out_, n});
-        detail::gemm<T>(b_, omega, w2, false, true, scale);
+        blas::gemm<T>(b_, omega, w2, false, true, scale);
         return mup_linear_finite<T>(std::move(w1), std::move(w2), options_);
     }
 
@@ -264,12 +216,12 @@ private:
     void apply_output_gradient(const matrix<T>& X, const matrix<T>& G) {
         const auto alpha = static_cast<T>(options_.output_multiplier);
         gb_.resize({X.shape()[0], coefficient_dim()});
-        detail::gemm<T>(G, b_, gb_);  // G B: ∂L/∂h without α
+        blas::gemm<T>(G, b_, gb_);  // G B: ∂L/∂h without α
         const T decay = static_cast<T>(1.0 - options_.lr * options_.weight_decay);
         // TP4 Cor 6.2 in matrix form (both updates use the time-t coefficients):
         //   B ← B − η α Gᵀ H,    A ← A − η α (G B)ᵀ X
-        detail::gemm<T>(G, h_, b_, true, false, static_cast<T>(-options_.lr * options_.lr_output_factor) * alpha, decay);
-        detail::gemm<T>(gb_, X, a_, true, false, static_cast<T>(-options_.lr * options_.lr_input_factor) * alpha, decay);
+        blas::gemm<T>(G, h_, b_, true, false, static_cast<T>(-options_.lr * options_.lr_output_factor) * alpha, decay);
+        blas::gemm<T>(gb_, X, a_, true, false, static_cast<T>(-options_.lr * options_.lr_input_factor) * alpha, decay);
         ++steps_;
     }
 

@@ -40,7 +40,7 @@ inline matrix<double> matmul(const matrix<double>& a, const matrix<double>& b) {
                          b.shape()[0], " x ", b.shape()[1]);
     const std::size_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
     matrix<double> c = xt::zeros<double>({m, n});
-    if (k) blas::gemm(false, false, m, n, k, 1.0, a.data(), k, b.data(), n, 0.0, c.data(), n);
+    if (k) blas::gemm(a, b, c);
     return c;
 }
 }  // namespace detail

@@ -18,7 +18,6 @@
 #include "../core/errors.hpp"
 #include "../core/rng.hpp"
 #include "../core/tensor.hpp"
-#include "../io/plot.hpp"
 #include "loss.hpp"
 #include "mlp.hpp"
 #include "optim.hpp"
@@ -70,12 +69,6 @@ struct coord_check_result {
         return sum / static_cast<double>(count);
     }
 
-    // CSV with columns width,seed,step,layer,l1 (one row per record).
-    void write_csv(const std::string& path) const {
-        io::csv_writer csv(path, {"width", "seed", "step", "layer", "l1"});
-        for (const auto& r : rows) csv.row(r.width, r.seed, r.step, r.layer, r.l1);
-    }
-
     // The seed-averaged table as text: one block per step, a row per layer, a column per width.
     std::string table() const {
         std::ostringstream out;
@@ -92,38 +85,6 @@ struct coord_check_result {
             }
         }
         return out.str();
-    }
-
-    // A gnuplot PNG: one panel per step, l1 (seed mean, log scale) against log2 width, one line per layer.
-    // Returns false and fills `reason` when gnuplot is unavailable or fails.
-    bool plot(const std::string& png_path, const std::string& title, std::string* reason = nullptr) const {
-        std::ostringstream s;
-        s << "set terminal pngcairo size " << 420 * steps << ",420 font ',9'\n"
-          << "set output " << io::gnuplot_quote(png_path) << '\n';
-        // One inline data block per layer: columns width, mean l1 per step (non-positive values left out of the log axis).
-        for (std::size_t k = 0; k < layers.size(); ++k) {
-            s << "$layer" << k << " << EOD\n";
-            for (auto w : widths) {
-                s << w;
-                for (std::size_t t = 1; t <= steps; ++t) {
-                    const double v = mean_l1(w, t, layers[k]);
-                    if (v > 0 && std::isfinite(v)) s << ' ' << v;
-                    else s << " NaN";
-                }
-                s << '\n';
-            }
-            s << "EOD\n";
-        }
-        s << "set multiplot layout 1," << steps << " title " << io::gnuplot_quote(title) << '\n'
-          << "set logscale x 2\nset logscale y\nset format y '%.0e'\nset xlabel 'width'\nset key top left\nset grid\n";
-        for (std::size_t t = 1; t <= steps; ++t) {
-            s << "set title 't = " << t << "'\nset ylabel " << (t == 1 ? "'mean |x|'" : "''") << "\nplot ";
-            for (std::size_t k = 0; k < layers.size(); ++k)
-                s << (k ? ", " : "") << "$layer" << k << " using 1:" << t + 1 << " with linespoints title '" << layers[k] << "'";
-            s << '\n';
-        }
-        s << "unset multiplot\n";
-        return io::run_gnuplot(s.str(), reason);
     }
 };
 

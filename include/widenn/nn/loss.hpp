@@ -3,11 +3,17 @@
 // Both are means over the batch, so the gradient carries a factor 1/B.
 //   mse:                    (1 / 2B) Σ_i ‖f_i − y_i‖²,            ∂/∂f_i = (f_i − y_i) / B
 //   softmax_cross_entropy:  (1 / B) Σ_i [logsumexp(f_i) − f_i,y_i], ∂/∂f_i = (softmax(f_i) − e_{y_i}) / B
+//   softmax_cross_entropy with a target matrix (rows: one-hot or probabilities, each summing to 1):
+//                           (1 / B) Σ_i −Σ_j y_ij log softmax(f_i)_j,   ∂/∂f_i = (softmax(f_i) − y_i) / B
 // The gradient is written into a caller-owned matrix that is reallocated only when its shape differs.
+// loss_kind names these losses for run-time options (the feature-learning limits, the widenn command), and
+// loss_value_and_gradient(kind, ...) evaluates the one named: one vocabulary for finite networks and limits.
 #include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <limits>
+#include <string_view>
 
 #include "../core/errors.hpp"
 #include "../core/tensor.hpp"
@@ -15,8 +21,13 @@
 
 namespace widenn::nn {
 
+enum class loss_kind { mse, cross_entropy };
+
+inline std::string_view to_string(loss_kind k) { return k == loss_kind::mse ? "mse" : "xent"; }
+
 struct mse {
     static constexpr const char* name = "mse";
+    static constexpr loss_kind kind = loss_kind::mse;
 
     template <class T>
     static T value(const matrix<T>& output, const matrix<T>& target) {
@@ -63,6 +74,7 @@ private:
 // Labels are integer classes in [0, k); any other value is an error naming the index and value.
 struct softmax_cross_entropy {
     static constexpr const char* name = "softmax_cross_entropy";
+    static constexpr loss_kind kind = loss_kind::cross_entropy;
 
     template <class T, std::integral I>
     static T value(const matrix<T>& output, const xt::xtensor<I, 1>& labels) {
@@ -75,6 +87,45 @@ struct softmax_cross_entropy {
         check(output, labels, "nn::softmax_cross_entropy::value_and_gradient");
         detail::ensure_shape(gradient, output.shape(0), output.shape(1));
         return accumulate(output, labels, &gradient);
+    }
+
+    // Target probabilities instead of labels: rows of `target` are one-hot or probability vectors (entries in [0, 1],
+    // summing to 1 within √ε per entry); anything else is an error naming the row.
+    template <class T>
+    static T value_and_gradient(const matrix<T>& output, const matrix<T>& target, matrix<T>& gradient) {
+        const char* where = "nn::softmax_cross_entropy::value_and_gradient";
+        require_shape(output, any_size, any_size, where, "output");
+        const std::size_t batch = output.shape(0), k = output.shape(1);
+        require(batch > 0 && k > 0, where, ": the output is empty (", batch, " x ", k, ")");
+        require_shape(target, batch, k, where, "target probabilities");
+        detail::require_finite_squared_norm(output, where, "output");
+        const double slack = std::sqrt(std::numeric_limits<T>::epsilon()) * static_cast<double>(k);
+        for (std::size_t i = 0; i < batch; ++i) {
+            double sum = 0;
+            bool in_range = true;
+            for (std::size_t j = 0; j < k; ++j) {
+                const double y = static_cast<double>(target(i, j));
+                in_range = in_range && y >= 0 && y <= 1;
+                sum += y;
+            }
+            if (!in_range || !(std::abs(sum - 1) <= slack))
+                fail(where, ": row ", i, " of the target is not a probability vector (entries in [0, 1] summing to 1); its sum is ", sum);
+        }
+        detail::ensure_shape(gradient, batch, k);
+        const double inv_batch = 1.0 / static_cast<double>(batch);
+        double total = 0;
+        for (std::size_t i = 0; i < batch; ++i) {
+            const T* f = output.data() + i * k;
+            const T* y = target.data() + i * k;
+            T* g = gradient.data() + i * k;
+            const double lse = log_sum_exp(f, k);
+            for (std::size_t j = 0; j < k; ++j) {
+                const double log_p = static_cast<double>(f[j]) - lse;
+                total -= static_cast<double>(y[j]) * log_p;
+                g[j] = static_cast<T>((std::exp(log_p) - static_cast<double>(y[j])) * inv_batch);
+            }
+        }
+        return static_cast<T>(total * inv_batch);
     }
 
     // Softmax probabilities, row-wise, stable (max subtracted before exponentiating).
@@ -132,5 +183,13 @@ private:
         return static_cast<T>(total * inv_batch);
     }
 };
+
+// The loss named by `kind` on a target matrix (for cross-entropy: rows of probabilities): mse::value_and_gradient or
+// softmax_cross_entropy::value_and_gradient.
+template <class T>
+T loss_value_and_gradient(loss_kind kind, const matrix<T>& output, const matrix<T>& target, matrix<T>& gradient) {
+    return kind == loss_kind::mse ? mse::value_and_gradient(output, target, gradient)
+                                  : softmax_cross_entropy::value_and_gradient(output, target, gradient);
+}
 
 }  // namespace widenn::nn

@@ -35,14 +35,10 @@
 #include "../core/tensor.hpp"
 #include "../param/classify.hpp"
 #include "../core/blas.hpp"
+#include "network.hpp"
+#include "trainable.hpp"
 
 namespace widenn::nn {
-
-// Where the width-independent constant σ/√base_fan_in of each weight lives.
-enum class constants_in {
-    init,        // in the initial variance of w (mup / PyTorch style)
-    multiplier,  // in the multiplier m (neural-tangents style; with param::ntk this is neural-tangents' NTK parametrization)
-};
 
 struct mlp_config {
     std::size_t d_in = 0;
@@ -55,20 +51,6 @@ struct mlp_config {
     double bias_var = 0.0;       // σ_b²; 0 keeps trainable zero-initialised biases
     constants_in constants = constants_in::init;
     std::uint64_t seed = 0;
-};
-
-// How one trainable tensor is scaled: effective tensor = multiplier · w, w ~ N(0, init_std²) at
-// initialisation; an optimizer with base rate η uses η·sgd_lr (SGD) or η·adam_lr (Adam) on w.
-// gradient_scale = ñ^{-g}, the width dependence of the typical per-entry gradient of w (nn/optim.hpp
-// scales Adam's ε and measures the clipping norm with it); l2_scale = ñ^{-2a} weights Adam's L2 term.
-// All factors are 1 at ñ = 1 except init_std and multiplier.
-struct tensor_scaling {
-    double init_std = 0.0;
-    double multiplier = 1.0;
-    double sgd_lr = 1.0;
-    double adam_lr = 1.0;
-    double gradient_scale = 1.0;
-    double l2_scale = 1.0;
 };
 
 // Gradients of a loss with respect to the trainable tensors w (not W = m·w); index l-1 for layer l.
@@ -217,7 +199,7 @@ public:
                 }
                 beta = T(1);
             }
-            blas::gemm<T>(false, true, batch, out, in, multiplier(l), previous, in, weights_[l - 1].data(), in, beta, h.data(), out);
+            blas::gemm<T>(false, true, batch, out, in, multiplier(l), previous, weights_[l - 1].data(), beta, h.data());
             if (l <= L) {
                 const T* hp = h.data();
                 T* xp = post_[l - 1].data();
@@ -320,7 +302,7 @@ private:
                         std::sqrt(static_cast<double>(batch)) * delta_norm * bias_scaling_[l - 1].multiplier < limit;
             const T* dh = delta_[l - 1].data();
             // ∂loss/∂w^l = m_l · (∂loss/∂h^l)ᵀ x^{l-1}
-            blas::gemm<T>(true, false, o, in, batch, multiplier(l), dh, o, previous, in, T(0), out.weights[l - 1].data(), in);
+            blas::gemm<T>(true, false, o, in, batch, multiplier(l), dh, previous, T(0), out.weights[l - 1].data());
             if (config_.bias) {
                 T* gb = out.biases[l - 1].data();
                 std::fill(gb, gb + o, T(0));
@@ -411,7 +393,7 @@ private:
         for (int l = layers; l >= 2; --l) {
             const std::size_t o = fan_out(l), in = fan_in(l);
             T* below = delta_[l - 2].data();
-            blas::gemm<T>(false, false, batch, in, o, multiplier(l), delta_[l - 1].data(), o, weights_[l - 1].data(), in, T(0), below, in);
+            blas::gemm<T>(false, false, batch, in, o, multiplier(l), delta_[l - 1].data(), weights_[l - 1].data(), T(0), below);
             const T* h = pre_[l - 2].data();
             const std::size_t n = batch * in;
             for (std::size_t i = 0; i < n; ++i) below[i] *= A::derivative(h[i]);

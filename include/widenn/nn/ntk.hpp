@@ -46,7 +46,7 @@ ntk_side ntk_side_of(const Net& net, const std::vector<matrix<double>>& effectiv
         const vector<double>& b = effective_b[l - 1];
         for (std::size_t r = 0; r < n; ++r)
             for (std::size_t j = 0; j < o; ++j) h(r, j) = b.size() ? b(j) : 0.0;
-        blas::gemm<double>(false, true, n, o, in, 1.0, side.inputs.back().data(), in, effective_w[l - 1].data(), in, 1.0, h.data(), o);
+        blas::gemm<double>(false, true, n, o, in, 1.0, side.inputs.back().data(), effective_w[l - 1].data(), 1.0, h.data());
         if (l < layers) {
             matrix<double> post = matrix<double>::from_shape({n, o});
             for (std::size_t i = 0; i < h.size(); ++i) post.data()[i] = A::value(h.data()[i]);
@@ -62,7 +62,7 @@ ntk_side ntk_side_of(const Net& net, const std::vector<matrix<double>>& effectiv
     for (int l = layers; l >= 2; --l) {
         const std::size_t o = net.fan_out(l), in = net.fan_in(l);
         matrix<double> below = matrix<double>::from_shape({n * k, in});
-        blas::gemm<double>(false, false, n * k, in, o, 1.0, side.deltas[l - 1].data(), o, effective_w[l - 1].data(), in, 0.0, below.data(), in);
+        blas::gemm<double>(false, false, n * k, in, o, 1.0, side.deltas[l - 1].data(), effective_w[l - 1].data(), 0.0, below.data());
         const matrix<double>& h = pre[l - 2];
         for (std::size_t i = 0; i < n; ++i)
             for (std::size_t a = 0; a < k; ++a)
@@ -97,9 +97,8 @@ matrix<double> empirical_ntk(const Net& net, const matrix<typename Net::value_ty
     matrix<double> inputs = matrix<double>::from_shape({n1, n2});
     for (int l = 1; l <= Net::layers; ++l) {
         const std::size_t o = net.fan_out(l), in = net.fan_in(l);
-        blas::gemm<double>(false, true, n1 * k, n2 * k, o, 1.0, s1.deltas[l - 1].data(), o, s2.deltas[l - 1].data(), o, 0.0, deltas.data(),
-                           n2 * k);
-        blas::gemm<double>(false, true, n1, n2, in, 1.0, s1.inputs[l - 1].data(), in, s2.inputs[l - 1].data(), in, 0.0, inputs.data(), n2);
+        blas::gemm<double>(false, true, n1 * k, n2 * k, o, 1.0, s1.deltas[l - 1].data(), s2.deltas[l - 1].data(), 0.0, deltas.data());
+        blas::gemm<double>(false, true, n1, n2, in, 1.0, s1.inputs[l - 1].data(), s2.inputs[l - 1].data(), 0.0, inputs.data());
         const double mw = net.weight_scaling(l).multiplier, mb = net.bias_scaling(l).multiplier;
         const double weight_factor = net.weight_scaling(l).sgd_lr * mw * mw;
         const double bias_factor = net.config().bias ? net.bias_scaling(l).sgd_lr * mb * mb : 0.0;

@@ -1,5 +1,9 @@
 #pragma once
-// Optimizers for nn::mlp with per-layer learning rates from the parametrization policy.
+// Optimizers for nn::mlp with per-layer learning rates from the parametrization policy, and for any model whose
+// trainable tensors are nn::parameter (nn::parameter_list, nn/trainable.hpp): both are trained through the same
+// per-tensor rules over (value, gradient, size, tensor_scaling), e.g.
+//   nn::sgd opt(net, {.lr = 0.1});  opt.step(net.backward(x, dloss));            // nn::mlp: gradients passed in
+//   nn::adam opt(model.parameters(), {.lr = 1e-3});  opt.zero_grad(); ...; opt.step();  // gradients in the parameters
 //
 // Every trainable tensor w has a scaling (nn::tensor_scaling, computed by the network from P's
 // exponents and ñ = width / base_width): SGD uses the rate η·sgd_lr = η ñ^{-c}, Adam η·adam_lr =
@@ -38,6 +42,7 @@
 #include "../core/tensor.hpp"
 #include "../core/blas.hpp"
 #include "mlp.hpp"
+#include "trainable.hpp"
 
 namespace widenn::nn {
 
@@ -122,12 +127,60 @@ void for_each_tensor(Net& net, const gradients<typename Net::value_type>& g, F&&
 template <class Net>
 std::vector<std::vector<typename Net::value_type>> zero_state(const Net& net) {
     std::vector<std::vector<typename Net::value_type>> state;
-    for (int l = 1; l <= Net::layers; ++l) {
-        state.emplace_back(net.weight(l).size());
-        state.emplace_back(net.bias(l).size());
+    if constexpr (is_parameter_list<Net>) {
+        for (const auto* p : net.parameters()) state.emplace_back(p->size());
+    } else {
+        for (int l = 1; l <= Net::layers; ++l) {
+            state.emplace_back(net.weight(l).size());
+            state.emplace_back(net.bias(l).size());
+        }
     }
     return state;
 }
+
+// Parameter lists: every gradient finite (else an error naming the tensor and the entry); returns the clipping factor.
+template <class T>
+double validate_parameters(const parameter_list<T>& list, double clip_norm, const char* where) {
+    double total = 0;
+    for (const auto* p : list.parameters()) total += sum_of_squares<T>(p->grad.data(), p->size());
+    if (!std::isfinite(total)) {
+        for (const auto* p : list.parameters()) require_finite(p->grad, where, "gradient of " + p->name);
+        fail<numerical_error>(where, ": the gradients are finite but their squared norm overflows double (is the training diverging?)");
+    }
+    const double norm = std::sqrt(total);
+    return clip_norm > 0 && norm > clip_norm ? clip_norm / norm : 1.0;
+}
+
+// Calls f(w, g, size, scaling, tensor_index) for every parameter's trainable view.
+template <class T, class F>
+void for_each_parameter(parameter_list<T>& list, F&& f) {
+    int k = 0;
+    for (auto* p : list.parameters()) {
+        const trainable<T> t = p->view();
+        f(t.value, t.gradient, t.size, t.scaling, k++);
+    }
+}
+
+// Where an optimiser keeps its model: a network by reference, a parameter list (pointers only) by value.
+template <class Net>
+class model_holder {
+public:
+    explicit model_holder(Net& net) : net_(&net) {}
+    Net& get() const { return *net_; }
+
+private:
+    Net* net_;
+};
+template <class T>
+class model_holder<parameter_list<T>> {
+public:
+    explicit model_holder(parameter_list<T> list) : list_(std::move(list)) {}
+    parameter_list<T>& get() { return list_; }
+    const parameter_list<T>& get() const { return list_; }
+
+private:
+    parameter_list<T> list_;
+};
 
 }  // namespace detail
 
@@ -137,13 +190,15 @@ class sgd {
 public:
     using T = typename Net::value_type;
 
-    sgd(Net& net, const sgd_config& config) : net_(&net), config_(config) {
-        detail::check_positive(config.lr, "nn::sgd", "lr");
-        detail::check_positive(config.momentum, "nn::sgd", "momentum", true);
-        require(config.momentum < 1, "nn::sgd: momentum must be < 1, got ", config.momentum);
-        detail::check_positive(config.weight_decay, "nn::sgd", "weight_decay", true);
-        detail::check_positive(config.clip_norm, "nn::sgd", "clip_norm", true);
-        if (config.momentum > 0) momentum_ = detail::zero_state(net);
+    sgd(Net& net, const sgd_config& config)
+        requires(!is_parameter_list<Net>)
+        : model_(net), config_(config) {
+        check(config);
+    }
+    sgd(parameter_list<T> params, const sgd_config& config)
+        requires is_parameter_list<Net>
+        : model_(std::move(params)), config_(config) {
+        check(config);
     }
 
     const sgd_config& config() const { return config_; }
@@ -151,10 +206,41 @@ public:
         detail::check_positive(lr, "nn::sgd::set_lr", "lr");
         config_.lr = lr;
     }
+    double lr() const { return config_.lr; }
 
-    void step(const gradients<T>& g) {
-        const double clip = detail::validate_gradients(*net_, g, config_.clip_norm, "nn::sgd::step");
-        detail::for_each_tensor(*net_, g, [&](T* w, const T* grad, std::size_t n, const tensor_scaling& s, int k) {
+    // One step from the gradients g of the network's trainable tensors.
+    void step(const gradients<T>& g)
+        requires(!is_parameter_list<Net>)
+    {
+        const double clip = detail::validate_gradients(model_.get(), g, config_.clip_norm, "nn::sgd::step");
+        detail::for_each_tensor(model_.get(), g, rule(clip));
+    }
+    // One step from the gradients held by the parameters.
+    void step()
+        requires is_parameter_list<Net>
+    {
+        const double clip = detail::validate_parameters(model_.get(), config_.clip_norm, "nn::sgd::step");
+        detail::for_each_parameter(model_.get(), rule(clip));
+    }
+    void zero_grad()
+        requires is_parameter_list<Net>
+    {
+        model_.get().zero_grad();
+    }
+
+private:
+    void check(const sgd_config& config) {
+        detail::check_positive(config.lr, "nn::sgd", "lr");
+        detail::check_positive(config.momentum, "nn::sgd", "momentum", true);
+        require(config.momentum < 1, "nn::sgd: momentum must be < 1, got ", config.momentum);
+        detail::check_positive(config.weight_decay, "nn::sgd", "weight_decay", true);
+        detail::check_positive(config.clip_norm, "nn::sgd", "clip_norm", true);
+        if (config.momentum > 0) momentum_ = detail::zero_state(model_.get());
+    }
+
+    // The per-tensor rule, the same for every kind of model.
+    auto rule(double clip) {
+        return [this, clip](T* w, const T* grad, std::size_t n, const tensor_scaling& s, int k) {
             const double rate = config_.lr * s.sgd_lr;
             if (config_.momentum == 0) {
                 // d = clip·g + (wd / f)·w;  w ← w − η f d = (1 − η wd) w − η f clip g
@@ -172,11 +258,10 @@ public:
                 buf[i] = mu * buf[i] + c * grad[i] + decay * w[i];
                 w[i] -= r * buf[i];
             }
-        });
+        };
     }
 
-private:
-    Net* net_;
+    detail::model_holder<Net> model_;
     sgd_config config_;
     std::vector<std::vector<T>> momentum_;
 };
@@ -189,16 +274,16 @@ class adam_impl {
 public:
     using T = typename Net::value_type;
 
-    adam_impl(Net& net, const adam_config& config, const char* name)
-        : net_(&net), config_(config), name_(name), step_name_(std::string(name) + "::step") {
+    adam_impl(model_holder<Net> model, const adam_config& config, const char* name)
+        : model_(std::move(model)), config_(config), name_(name), step_name_(std::string(name) + "::step") {
         check_positive(config.lr, name, "lr");
         check_positive(config.eps, name, "eps");
         check_positive(config.weight_decay, name, "weight_decay", true);
         check_positive(config.clip_norm, name, "clip_norm", true);
         require(config.beta1 >= 0 && config.beta1 < 1 && config.beta2 >= 0 && config.beta2 < 1, name,
                 ": beta1 and beta2 must be in [0, 1), got ", config.beta1, " and ", config.beta2);
-        first_ = zero_state(net);
-        second_ = zero_state(net);
+        first_ = zero_state(model_.get());
+        second_ = zero_state(model_.get());
     }
 
     const adam_config& config() const { return config_; }
@@ -208,12 +293,35 @@ public:
         config_.lr = lr;
     }
 
-    void step(const gradients<T>& g) {
-        const double clip = validate_gradients(*net_, g, config_.clip_norm, step_name_.c_str());
+    double lr() const { return config_.lr; }
+
+    // One step from the gradients g of the network's trainable tensors.
+    void step(const gradients<T>& g)
+        requires(!is_parameter_list<Net>)
+    {
+        const double clip = validate_gradients(model_.get(), g, config_.clip_norm, step_name_.c_str());
+        for_each_tensor(model_.get(), g, rule(clip));
+    }
+    // One step from the gradients held by the parameters.
+    void step()
+        requires is_parameter_list<Net>
+    {
+        const double clip = validate_parameters(model_.get(), config_.clip_norm, step_name_.c_str());
+        for_each_parameter(model_.get(), rule(clip));
+    }
+    void zero_grad()
+        requires is_parameter_list<Net>
+    {
+        model_.get().zero_grad();
+    }
+
+private:
+    // Counts the step and returns the per-tensor rule, the same for every kind of model.
+    auto rule(double clip) {
         ++steps_;
         const double correction1 = 1.0 - std::pow(config_.beta1, static_cast<double>(steps_));
         const double correction2 = 1.0 - std::pow(config_.beta2, static_cast<double>(steps_));
-        for_each_tensor(*net_, g, [&](T* w, const T* grad, std::size_t n, const tensor_scaling& s, int k) {
+        return [this, clip, correction1, correction2](T* w, const T* grad, std::size_t n, const tensor_scaling& s, int k) {
             T* m = first_[static_cast<std::size_t>(k)].data();
             T* v = second_[static_cast<std::size_t>(k)].data();
             const T b1 = static_cast<T>(config_.beta1), b2 = static_cast<T>(config_.beta2), c = static_cast<T>(clip);
@@ -231,11 +339,10 @@ public:
                 v[i] = b2 * v[i] + (T(1) - b2) * gi * gi;
                 w[i] -= rate * m[i] / (std::sqrt(v[i]) / root_correction2 + eps);
             }
-        });
+        };
     }
 
-private:
-    Net* net_;
+    model_holder<Net> model_;
     adam_config config_;
     const char* name_;
     std::string step_name_;
@@ -249,14 +356,34 @@ private:
 template <class Net>
 class adam : public detail::adam_impl<Net, false> {
 public:
-    adam(Net& net, const adam_config& config) : detail::adam_impl<Net, false>(net, config, "nn::adam") {}
+    using T = typename Net::value_type;
+    adam(Net& net, const adam_config& config)
+        requires(!is_parameter_list<Net>)
+        : detail::adam_impl<Net, false>(detail::model_holder<Net>(net), config, "nn::adam") {}
+    adam(parameter_list<T> params, const adam_config& config)
+        requires is_parameter_list<Net>
+        : detail::adam_impl<Net, false>(detail::model_holder<Net>(std::move(params)), config, "nn::adam") {}
 };
 
 // AdamW: decoupled decay w ← (1 − η·wd) w before the Adam step (torch.optim.AdamW with mup's default scaling).
 template <class Net>
 class adamw : public detail::adam_impl<Net, true> {
 public:
-    adamw(Net& net, const adam_config& config) : detail::adam_impl<Net, true>(net, config, "nn::adamw") {}
+    using T = typename Net::value_type;
+    adamw(Net& net, const adam_config& config)
+        requires(!is_parameter_list<Net>)
+        : detail::adam_impl<Net, true>(detail::model_holder<Net>(net), config, "nn::adamw") {}
+    adamw(parameter_list<T> params, const adam_config& config)
+        requires is_parameter_list<Net>
+        : detail::adam_impl<Net, true>(detail::model_holder<Net>(std::move(params)), config, "nn::adamw") {}
 };
+
+// A list of parameters deduces the parameter-list optimiser: nn::adam opt(model.parameters(), {.lr = 1e-3}).
+template <class T>
+sgd(std::vector<parameter<T>*>, const sgd_config&) -> sgd<parameter_list<T>>;
+template <class T>
+adam(std::vector<parameter<T>*>, const adam_config&) -> adam<parameter_list<T>>;
+template <class T>
+adamw(std::vector<parameter<T>*>, const adam_config&) -> adamw<parameter_list<T>>;
 
 }  // namespace widenn::nn

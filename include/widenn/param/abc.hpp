@@ -34,31 +34,43 @@ constexpr layer_exponents shifted(layer_exponents e, rational theta) {
 }
 }  // namespace detail
 
-// The parametrization P shifted by θ (TP4 Eq. 5): the same network function at every step.
+// The parametrization P shifted by θ (TP4 Eq. 5): the same network function at every step. A named type, so compiler
+// messages print shift<mup, rational{1, 2}> rather than its exponents.
 template <Parametrization P, rational Theta>
-using shift = abc<detail::shifted(P::input, Theta), detail::shifted(P::hidden, Theta), detail::shifted(P::output, Theta),
-                  P::max_depth>;
+struct shift : abc<detail::shifted(P::input, Theta), detail::shifted(P::hidden, Theta), detail::shifted(P::output, Theta),
+                   P::max_depth> {};
 
 // ---- presets (docs/theory/abc-parametrization.md §4 and §5) ----
 
 // Standard parametrization with a width-independent learning rate (the PyTorch default). Unstable (TP4 Thm 4.1).
-using standard = abc<layer_exponents{0, 0, 0, 0}, layer_exponents{0, {1, 2}, 0, 0}, layer_exponents{0, {1, 2}, 0, 0}>;
+struct standard : abc<layer_exponents{.a = 0, .b = 0, .c = 0, .c_adam = 0},        // input
+                     layer_exponents{.a = 0, .b = {1, 2}, .c = 0, .c_adam = 0},   // hidden
+                     layer_exponents{.a = 0, .b = {1, 2}, .c = 0, .c_adam = 0}> {};  // output
 
 // Standard parametrization with learning rate η/n (SGD and Adam): stable, kernel regime.
-using standard_lr_1_over_n = abc<layer_exponents{0, 0, 1, 1}, layer_exponents{0, {1, 2}, 1, 1}, layer_exponents{0, {1, 2}, 1, 1}>;
+struct standard_lr_1_over_n : abc<layer_exponents{.a = 0, .b = 0, .c = 1, .c_adam = 1},
+                                 layer_exponents{.a = 0, .b = {1, 2}, .c = 1, .c_adam = 1},
+                                 layer_exponents{.a = 0, .b = {1, 2}, .c = 1, .c_adam = 1}> {};
 
 // NTK parametrization (Jacot et al. 2018): multipliers n^{-1/2} past the first layer, unit init.
-using ntk = abc<layer_exponents{0, 0, 0, 0}, layer_exponents{{1, 2}, 0, 0, 0}, layer_exponents{{1, 2}, 0, 0, 0}>;
+struct ntk : abc<layer_exponents{.a = 0, .b = 0, .c = 0, .c_adam = 0},
+                layer_exponents{.a = {1, 2}, .b = 0, .c = 0, .c_adam = 0},
+                layer_exponents{.a = {1, 2}, .b = 0, .c = 0, .c_adam = 0}> {};
 
 // Mean-field parametrization, one hidden layer only (TP4 §4): readout multiplier 1/n, lr η n.
-using mean_field = abc<layer_exponents{0, 0, -1, 0}, layer_exponents{{1, 2}, 0, 0, 0}, layer_exponents{1, 0, -1, 0}, 1>;
+struct mean_field : abc<layer_exponents{.a = 0, .b = 0, .c = -1, .c_adam = 0},
+                       layer_exponents{.a = {1, 2}, .b = 0, .c = 0, .c_adam = 0},
+                       layer_exponents{.a = 1, .b = 0, .c = -1, .c_adam = 0}, /*MaxDepth=*/1> {};
 
 // Maximal update parametrization in TP4's form (Def. 5.1). Adam exponents follow from TP5 Table 3
 // by the per-layer Adam shift (a + θ, b − θ, c − θ).
-using mup = abc<layer_exponents{{-1, 2}, {1, 2}, 0, {1, 2}}, layer_exponents{0, {1, 2}, 0, 1},
-                layer_exponents{{1, 2}, {1, 2}, 0, {1, 2}}>;
+struct mup : abc<layer_exponents{.a = {-1, 2}, .b = {1, 2}, .c = 0, .c_adam = {1, 2}},
+                layer_exponents{.a = 0, .b = {1, 2}, .c = 0, .c_adam = 1},
+                layer_exponents{.a = {1, 2}, .b = {1, 2}, .c = 0, .c_adam = {1, 2}}> {};
 
 // μP in TP5 Table 3's form: no multipliers, per-layer learning rates. Equivalent to param::mup.
-using mup_table3 = abc<layer_exponents{0, 0, -1, 0}, layer_exponents{0, {1, 2}, 0, 1}, layer_exponents{0, 1, 1, 1}>;
+struct mup_table3 : abc<layer_exponents{.a = 0, .b = 0, .c = -1, .c_adam = 0},
+                       layer_exponents{.a = 0, .b = {1, 2}, .c = 0, .c_adam = 1},
+                       layer_exponents{.a = 0, .b = 1, .c = 1, .c_adam = 1}> {};
 
 }  // namespace widenn::param
