@@ -31,7 +31,9 @@
 #include <widenn/act/activations.hpp>
 #include <widenn/act/depth_optimal.hpp>
 #include <widenn/act/dual.hpp>
+#include <widenn/act/xtensor.hpp>
 #include <widenn/equivariant/model.hpp>
+#include <widenn/io/coord_check.hpp>
 #include <widenn/io/idx.hpp>
 #include <widenn/lie/lie.hpp>
 #include <widenn/limit/feature_learning.hpp>
@@ -179,7 +181,8 @@ namespace docs_activations_use {
 void run() {
     const widenn::matrix<double> x = widenn::normal_matrix(3, 4, 5);
 // BEGIN docs/activations.md block 1 (verbatim: change the page and this copy together)
-#include <widenn/act/dual.hpp>   // includes act/activations.hpp
+#include <widenn/act/dual.hpp>      // includes act/activations.hpp
+#include <widenn/act/xtensor.hpp>   // act::apply, act::apply_derivative
 namespace act = widenn::act;
 
 double y  = act::gelu::value(0.3), dy = act::gelu::derivative(0.3);
@@ -264,7 +267,7 @@ namespace docs_coord_check {
 void run() {
 // BEGIN docs/coord-check.md block 1 (verbatim: change the page and this copy together)
 #include <widenn/act/activations.hpp>
-#include <widenn/nn/coord_check.hpp>
+#include <widenn/io/coord_check.hpp>   // includes nn/coord_check.hpp
 namespace wn = widenn;
 
 wn::nn::coord_check_config c;
@@ -277,8 +280,8 @@ auto r = wn::nn::coord_check<net>(c, [](std::size_t width, std::size_t seed) {  
     std::cerr << "width " << width << ", seed " << seed << " done\n";
 });
 r.mean_l1(1024, 3, "x2");          // l1 averaged over the seeds
-r.write_csv("cc.csv");             // columns width,seed,step,layer,l1
-r.plot("cc.png", "muP");           // gnuplot: one panel per step, log2 width axis, one line per layer
+wn::io::write_coord_check_csv(r, "cc.csv");      // columns width,seed,step,layer,l1
+wn::io::plot_coord_check(r, "cc.png", "muP");     // gnuplot: one panel per step, log2 width axis; false without gnuplot
 std::cout << r.table();
 // END docs/coord-check.md block 1
     // μP: every layer's l1 stays within mup's factor 1.2 across widths at t = 3 (the readout starts at 0, so t ≥ 2).
@@ -377,10 +380,10 @@ auto eval_grid = eq::sample_grid<H>(4, fixed, eq::sampling::stratified, eq::ball
 
 eq::affine_model<H, float> paper({});                     // rgenn's default size: 339,282 parameters
 eq::affine_model<H, float> net({.channels = 8, .samples = 4, .head_width = 64});  // a small one
-eq::adam<float> opt(net.parameters(), {.lr = 2e-4, .weight_decay = 5e-3});
+widenn::nn::adam opt(net.parameters(), {.lr = 2e-4, .weight_decay = 5e-3});  // honours parameter::lr_scale
 auto logits = net.forward(images, grid, /*training=*/true);
 xt::xtensor<float, 2> dlogits = xt::ones_like(logits);   // ∂loss/∂logits, e.g. from a cross-entropy
-net.backward(dlogits); opt.step();
+opt.zero_grad(); net.backward(dlogits); opt.step();      // backward adds to the gradients
 auto eval_logits = net.forward(images, eval_grid, /*training=*/false);
 // END docs/equivariant.md block 1
     CHECK(shape_of(y) == std::vector<std::size_t>{1, 4, 8, 36, 36});
@@ -592,9 +595,12 @@ namespace docs_parametrizations {
 // BEGIN docs/parametrizations.md block 1 (verbatim: change the page and this copy together)
 namespace wn = widenn;
 using my_mup = wn::param::abc<wn::layer_exponents{{-1, 2}, {1, 2}, 0, {1, 2}},  // input
-                              wn::layer_exponents{0, {1, 2}, 0, 1},             // hidden
+                              wn::layer_exponents{0, {2, 4}, 0, 1},             // hidden
                               wn::layer_exponents{{1, 2}, {1, 2}, 0, {1, 2}}>;  // readout
-static_assert(std::is_same_v<my_mup, wn::param::mup>);   // rational{2, 4} and rational{1, 2} are one type
+// param::mup is a named type (struct mup : abc<...>): compare exponents, not types
+static_assert(my_mup::input == wn::param::mup::input && my_mup::hidden == wn::param::mup::hidden &&
+              my_mup::output == wn::param::mup::output);  // rational{2, 4} and rational{1, 2} are one value
+static_assert(wn::param::classify<my_mup, 3>().regime == wn::regime::feature_learning);
 // END docs/parametrizations.md block 1
 }  // namespace docs_parametrizations
 
