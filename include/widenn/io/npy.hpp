@@ -242,6 +242,23 @@ xt::xarray<T> from_fortran_order(const std::vector<T>& in, const std::vector<std
 
 }  // namespace detail
 
+namespace detail {
+// A file opened for reading, closed on every path out.
+class input_file {
+public:
+    explicit input_file(const std::string& path) : f_(std::fopen(path.c_str(), "rb")) {
+        if (!f_) fail("cannot open '", path, "': ", std::strerror(errno));
+    }
+    input_file(const input_file&) = delete;
+    input_file& operator=(const input_file&) = delete;
+    ~input_file() { std::fclose(f_); }
+    std::FILE* get() const { return f_; }
+
+private:
+    std::FILE* f_;
+};
+}  // namespace detail
+
 // Parses and checks the header of a .npy file of `file_size` bytes whose first bytes are `prefix` (at least the
 // whole header, or the whole file if it is shorter). `name` names the file in messages.
 inline npy_header parse_npy_header(std::string_view prefix, std::uint64_t file_size, std::string_view name) {
@@ -284,12 +301,8 @@ inline npy_header parse_npy_header(std::string_view prefix, std::uint64_t file_s
 
 // Reads only the header of a .npy file (cheap): to size a computation before loading the data.
 inline npy_header read_npy_header(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) fail("cannot open '", path, "': ", std::strerror(errno));
-    struct closer {
-        std::FILE* f;
-        ~closer() { std::fclose(f); }
-    } guard{f};
+    const detail::input_file file(path);
+    std::FILE* f = file.get();
     struct stat s {};
     if (::fstat(::fileno(f), &s) != 0 || !S_ISREG(s.st_mode)) fail("'", path, "' is not a regular file");
     const auto size = static_cast<std::uint64_t>(s.st_size);
@@ -371,12 +384,8 @@ namespace detail {
 template <class Make>
 auto with_npy_file(const std::string& path, Make&& make) {
     const npy_header h = read_npy_header(path);
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) fail("cannot open '", path, "': ", std::strerror(errno));
-    struct closer {
-        std::FILE* f;
-        ~closer() { std::fclose(f); }
-    } guard{f};
+    const input_file file(path);
+    std::FILE* f = file.get();
     if (std::fseek(f, static_cast<long>(h.data_offset), SEEK_SET) != 0) fail("reading '", path, "' failed");
     std::size_t done = 0;
     return make(h, [&](void* into, std::size_t bytes) {
