@@ -14,6 +14,7 @@
 #include <widenn/core/rng.hpp>
 #include <widenn/io/plot.hpp>
 #include <widenn/limit/kernel.hpp>
+#include <widenn/limit/of.hpp>
 #include <widenn/nn/mlp.hpp>
 #include <widenn/nn/ntk.hpp>
 
@@ -26,9 +27,12 @@ namespace {
 
 template <class A, int L>
 void run(int seeds, std::size_t max_width, const std::string& prefix) {
-    constexpr double weight_var = 2.0, bias_var = 0.1;
+    // One description of the network; its kernel limit is configured from it (limit::kernel_config_for), not by hand.
+    using net_t = wn::nn::mlp<wn::param::ntk, A, L, double>;
+    const wn::nn::mlp_config base{.d_in = 10, .width = 64, .d_out = 1, .weight_var = 2.0, .bias_var = 0.1,
+                                  .constants = wn::nn::constants_in::multiplier};
     const matrix<double> x = wn::normal_matrix(8, 10, 3);
-    const auto analytic = wn::limit::kernel<wn::param::ntk, A, L>::kernels(x, {.weight_var = weight_var, .bias_var = bias_var}).ntk;
+    const auto analytic = wn::limit::of<net_t>::kernels(x, wn::limit::kernel_config_for(net_t(base))).ntk;
     const double norm = std::sqrt(xt::sum(analytic * analytic)());
     wn::io::csv_writer csv(prefix + ".csv", {"width", "seed", "relative_error"});
     std::vector<double> log_width, log_error;
@@ -36,9 +40,10 @@ void run(int seeds, std::size_t max_width, const std::string& prefix) {
     for (std::size_t width = 64; width <= max_width; width *= 2) {
         double mean = 0;
         for (int seed = 0; seed < seeds; ++seed) {
-            wn::nn::mlp<wn::param::ntk, A, L, double> net({.d_in = 10, .width = width, .d_out = 1, .weight_var = weight_var,
-                                                           .bias_var = bias_var, .constants = wn::nn::constants_in::multiplier,
-                                                           .seed = static_cast<std::uint64_t>(100 * width + seed)});
+            wn::nn::mlp_config c = base;
+            c.width = width;
+            c.seed = static_cast<std::uint64_t>(100 * width + seed);
+            const net_t net(c);
             const matrix<double> empirical = wn::nn::empirical_ntk(net, x, x);
             const matrix<double> diff = empirical - analytic;
             const double err = std::sqrt(xt::sum(diff * diff)()) / norm;
