@@ -2,6 +2,8 @@
 
 #include <zlib.h>
 
+#include "helpers.hpp"
+
 #include <unistd.h>
 
 #include <cstdint>
@@ -63,18 +65,8 @@ void gzip_file(const std::string& plain, const std::string& gz) {
     REQUIRE(gzclose(out) == Z_OK);
 }
 
-// The message of the widenn::error thrown by f, or "" (and a failed check) if none was thrown.
-std::string error_message(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const widenn::error& e) {
-        return e.what();
-    }
-    FAIL_CHECK("expected a widenn::error");
-    return "";
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using widenn_io_test::contains;
+using widenn_io_test::error_message;
 
 // Three 2 x 3 images whose bytes cover 0, 255 and values in between.
 const bytes image_payload = {0, 1, 2, 3, 4, 5, 255, 254, 128, 127, 64, 32, 10, 20, 30, 40, 50, 60};

@@ -14,6 +14,8 @@
 #include <widenn/io/npy.hpp>
 #include <widenn/io/plot.hpp>
 
+#include "helpers.hpp"
+
 namespace {
 
 namespace io = widenn::io;
@@ -69,18 +71,8 @@ std::string read_file(const std::string& path) {
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-// The message of the widenn::error thrown by f, or "" (and a failed check) if none was thrown.
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const widenn::error& e) {
-        return e.what();
-    }
-    FAIL_CHECK("expected a widenn::error");
-    return "";
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using widenn_io_test::contains;
+const auto& error_of = widenn_io_test::error_message;
 
 }  // namespace
 
