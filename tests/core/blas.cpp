@@ -22,6 +22,10 @@ TEST_CASE("gemm, syrk_upper and axpy compute exact small products in float and d
     CHECK(upper[1] == 64);
     CHECK(upper[3] == 154);
     CHECK(upper[2] == -1);  // the lower triangle is left alone
+    // Aᵀ A (3x3) of the same 2x3 A: columns (1,4), (2,5), (3,6).
+    std::array<double, 9> gram{-1, -1, -1, -1, -1, -1, -1, -1, -1};
+    widenn::blas::syrk_upper_transposed(3, 2, 1.0, a.data(), 3, 0.0, gram.data(), 3);
+    CHECK(gram == std::array<double, 9>{17, 22, 27, -1, 29, 36, -1, -1, 45});
     std::array<float, 3> x{1, 2, 3}, y{1, 1, 1};
     widenn::blas::axpy(3, 2.0f, x.data(), y.data());
     CHECK(y == std::array<float, 3>{3, 5, 7});

@@ -99,6 +99,18 @@ void syrk_upper(std::size_t n, std::size_t k, T alpha, const T* a, std::size_t l
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, i(n), i(k), alpha, a, i(lda), beta, c, i(ldc));
 }
 
+// The upper triangle of C = alpha · Aᵀ · A + beta · C, row-major, A k×n (C n×n): Gram matrices of columns.
+template <class T>
+void syrk_upper_transposed(std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda, T beta, T* c, std::size_t ldc) {
+    static_assert(is_blas_real<T>, "widenn::blas: BLAS runs on float or double");
+    if (n == 0) return;
+    const auto i = [](std::size_t v) { return static_cast<CBLAS_INT>(v); };
+    if constexpr (std::is_same_v<T, float>)
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, i(n), i(k), alpha, a, i(lda), beta, c, i(ldc));
+    else
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, i(n), i(k), alpha, a, i(lda), beta, c, i(ldc));
+}
+
 // y = alpha · x + y.
 template <class T>
 void axpy(std::size_t n, T alpha, const T* x, T* y) {

@@ -74,11 +74,10 @@ inline void squared_distance_rows(const matrix<double>& x, const std::vector<dou
 }
 
 // The upper triangle of C = Xᵀ X (d x d) for row-major X (N x d): one SYRK with the transposed operand, half the work of a
-// GEMM. (core/blas.hpp wraps only the non-transposed SYRK; this is the one place geometry/ needs the other.)
+// GEMM.
 inline void syrk_upper_transposed(const matrix<double>& x, double* c) {
     const std::size_t n = x.shape()[0], d = x.shape()[1];
-    const auto i = [](std::size_t v) { return static_cast<CBLAS_INT>(v); };
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, i(d), i(n), 1.0, x.data(), i(d), 0.0, c, i(d));
+    blas::syrk_upper_transposed(d, n, 1.0, x.data(), d, 0.0, c, d);
 }
 
 // Row blocks of about `target` entries (at least one row), for streaming N x N matrices.
