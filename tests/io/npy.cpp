@@ -153,6 +153,9 @@ TEST_CASE("npy: every malformed file is refused with a sentence naming the file 
     // A shape whose byte count wraps: (2^62 + 1) x 4 x 8 bytes = 32 modulo 2^64 (crashed the old reader).
     CHECK(contains(error_for(npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387905, 4), }", std::string(32, '\0'))),
                    "multiply to more than 2^64"));
+    // An empty array whose other extents overflow signed strides (found by fuzz_npy): no data, yet refused.
+    CHECK(contains(error_for(npy_bytes("{'descr': '<f8', 'fortran_order': True, 'shape': (0, 6666999999999099, 6666999999999099, 62), }", "")),
+                   "non-zero entries multiply to more than 2^63"));
     // Truncated data, a header-only file, trailing bytes: the header's promise against the file size.
     CHECK(contains(error_for(good.substr(0, good.size() - 8)), "is truncated: its header promises shape (3, 4) of <f8 = 96 data bytes, the file has 88"));
     CHECK(contains(error_for(good.substr(0, 128)), "the file has 0"));

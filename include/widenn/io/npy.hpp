@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -284,6 +285,13 @@ inline npy_header parse_npy_header(std::string_view prefix, std::uint64_t file_s
     detail::npy_dict_parser(prefix.substr(8 + length_bytes, static_cast<std::size_t>(header_length)), where).parse(h);
     detail::decode_descr(h, where);
     h.count = checked_product(h.shape, widenn::detail::concat(where, ": the .npy shape"));
+    // Strides are products of the trailing extents in signed arithmetic (xtensor), so even an empty array's non-zero
+    // extents must multiply to less than 2^63: (0, 2^62, 2^62) holds no data but has no representable strides.
+    std::size_t extents = 1;
+    for (const std::size_t e : h.shape)
+        if (__builtin_mul_overflow(extents, std::max<std::size_t>(e, 1), &extents) ||
+            extents > static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()))
+            fail(where, ": the .npy shape's non-zero entries multiply to more than 2^63");
     const std::size_t data_bytes = checked_product({h.count, h.item_size}, widenn::detail::concat(where, ": the .npy data size"));
     const std::uint64_t found = file_size - data_offset;
     auto shape_text = [&] {
