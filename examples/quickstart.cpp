@@ -2,6 +2,8 @@
 // infinite-width limit out. Synthetic data; finishes in about a second.
 #include <cstdio>
 
+#include <xtensor/xview.hpp>
+
 #include <widenn/widenn.hpp>
 
 #include "cli/cli.hpp"

@@ -99,6 +99,7 @@ struct result {
 result run() {
 // BEGIN README.md block 1 (verbatim: change the page and this copy together)
 #include <widenn/widenn.hpp>
+#include <xtensor/xview.hpp>  // xt::view below
 namespace wn = widenn;
 
 // The regime of a parametrization is a compile-time fact (Tensor Programs IV, Thm 3.3, Cor 3.9).

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include <xtensor/xview.hpp>
+
 #include <widenn/core/rng.hpp>
 #include <widenn/limit/mup_1hl.hpp>
 #include <widenn/limit/mup_linear.hpp>

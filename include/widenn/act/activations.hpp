@@ -528,26 +528,34 @@ struct gaussian : scaled_gaussian<1.0, -1.0> {
 // ---------------------------------------------------------------------------------------------------------------
 // Polynomials, with exact duals for every covariance (Hermite expansion, see detail::polynomial_dual).
 
-// φ(x) = Σ_k C_k x^k.
-template <double... C>
-struct polynomial {
-    static_assert(sizeof...(C) > 0, "widenn: act::polynomial<C0, C1, ...> needs at least one coefficient");
-    static_assert(sizeof...(C) <= 21, "widenn: act::polynomial supports degree <= 20 (factorials in the dual overflow beyond)");
-    static constexpr std::string_view name = "polynomial";
-    static constexpr std::array<double, sizeof...(C)> coefficients{C...};
-    static constexpr std::array<double, sizeof...(C)> derivative_coefficients = [] {
-        std::array<double, sizeof...(C)> d{};
-        for (std::size_t k = 1; k < sizeof...(C); ++k) d[k - 1] = static_cast<double>(k) * coefficients[k];
+namespace detail {
+// φ(x) = Σ_k c_k x^k for a coefficient array c known at compile time: value and derivative by Horner, the exact dual.
+// act::polynomial and act::dual_polynomial differ only in where c comes from.
+template <auto Coefficients>
+struct polynomial_from_coefficients {
+    static constexpr std::size_t terms = Coefficients.size();
+    static_assert(terms > 0 && terms <= 21, "widenn: act::polynomial supports 1 to 21 coefficients, degree <= 20 (factorials in the dual overflow beyond)");
+    static constexpr std::array<double, terms> coefficients = Coefficients;
+    static constexpr std::array<double, terms> derivative_coefficients = [] {
+        std::array<double, terms> d{};
+        for (std::size_t k = 1; k < terms; ++k) d[k - 1] = static_cast<double>(k) * coefficients[k];
         return d;
     }();
-    static constexpr detail::polynomial_dual<sizeof...(C)> table{coefficients};
+    static constexpr polynomial_dual<terms> table{coefficients};
 
     template <class T>
-    static T value(T x) { return detail::horner(coefficients, x); }
+    static T value(T x) { return horner(coefficients, x); }
     template <class T>
-    static T derivative(T x) { return detail::horner(derivative_coefficients, x); }
+    static T derivative(T x) { return horner(derivative_coefficients, x); }
     template <class T>
     static dual_value<T> dual(T q11, T q12, T q22) { return table(q11, q12, q22); }
+};
+}  // namespace detail
+
+// φ(x) = Σ_k C_k x^k.
+template <double... C>
+struct polynomial : detail::polynomial_from_coefficients<std::array<double, sizeof...(C)>{C...}> {
+    static constexpr std::string_view name = "polynomial";
 };
 
 // φ(x) = x^N: T(q, q, q) = (2N−1)!! q^N, Ṫ = N² T_{N−1}.

@@ -49,32 +49,23 @@ constexpr std::array<double, D> monomials_realising(const std::array<double, D>&
     return out;
 }
 
+// The monomial coefficients of φ with normalised dual Σ_k c_k ξ^k; the checks come first so a user reads the sentence.
+template <double... DualCoefficients>
+constexpr auto monomials_realising_dual() {
+    constexpr std::size_t terms = sizeof...(DualCoefficients);
+    static_assert(terms > 0 && terms <= 21, "widenn: act::dual_polynomial supports degree <= 20");
+    static_assert(((DualCoefficients >= 0) && ...),
+                  "widenn: a dual sum_k c_k xi^k is realised by an activation only if every c_k >= 0 (Schoenberg)");
+    return monomials_realising(std::array<double, terms>{DualCoefficients...}, std::make_index_sequence<terms>{});
+}
+
 }  // namespace detail
 
 // φ with normalised dual ǒ(ξ) = Σ_k DualCoefficients_k ξ^k at unit variance (coefficients ≥ 0; they sum to 1 for ǒ(1) = 1).
 template <double... DualCoefficients>
-struct dual_polynomial {
-    static constexpr std::size_t terms = sizeof...(DualCoefficients);
-    static_assert(terms > 0 && terms <= 21, "widenn: act::dual_polynomial supports degree <= 20");
-    static_assert(((DualCoefficients >= 0) && ...),
-                  "widenn: a dual sum_k c_k xi^k is realised by an activation only if every c_k >= 0 (Schoenberg)");
+struct dual_polynomial : detail::polynomial_from_coefficients<detail::monomials_realising_dual<DualCoefficients...>()> {
     static constexpr std::string_view name = "dual_polynomial";
-    static constexpr std::array<double, terms> dual_coefficients{DualCoefficients...};
-    static constexpr std::array<double, terms> coefficients =
-        detail::monomials_realising(dual_coefficients, std::make_index_sequence<terms>{});
-    static constexpr std::array<double, terms> derivative_coefficients = [] {
-        std::array<double, terms> d{};
-        for (std::size_t k = 1; k < terms; ++k) d[k - 1] = static_cast<double>(k) * coefficients[k];
-        return d;
-    }();
-    static constexpr detail::polynomial_dual<terms> table{coefficients};
-
-    template <class T>
-    static T value(T x) { return detail::horner(coefficients, x); }
-    template <class T>
-    static T derivative(T x) { return detail::horner(derivative_coefficients, x); }
-    template <class T>
-    static dual_value<T> dual(T q11, T q12, T q22) { return table(q11, q12, q22); }
+    static constexpr std::array<double, sizeof...(DualCoefficients)> dual_coefficients{DualCoefficients...};
 };
 
 // ǒ(ξ) = ξ⁷/2 + ξ/2: singular exponent α = 1/2, Bayes-consistent on S¹ (d = 2).

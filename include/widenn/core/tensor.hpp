@@ -1,5 +1,6 @@
 #pragma once
 // Tensor aliases and shape checks shared by every area.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <string_view>
@@ -47,6 +48,31 @@ void require_finite(const E& e, std::string_view where, std::string_view what = 
         if (!std::isfinite(static_cast<double>(v))) fail(where, ": ", what, " has a non-finite value (", v, ") at flat index ", i);
         ++i;
     }
+}
+
+// Rows [begin, end) of a row-major matrix, copied (a contiguous block; cheaper to compile than an xt::view).
+template <class T>
+matrix<T> row_block(const matrix<T>& m, std::size_t begin, std::size_t end) {
+    require(begin <= end && end <= m.shape()[0], "widenn::row_block: rows [", begin, ", ", end, ") of a matrix with ", m.shape()[0], " rows");
+    const std::size_t cols = m.shape()[1];
+    matrix<T> out = xt::empty<T>({end - begin, cols});
+    std::copy(m.data() + begin * cols, m.data() + end * cols, out.data());
+    return out;
+}
+
+// Column j of m, copied, and its inverse: m(:, j) = v.
+template <class T>
+vector<T> column(const matrix<T>& m, std::size_t j) {
+    require(j < m.shape()[1], "widenn::column: column ", j, " of a matrix with ", m.shape()[1], " columns");
+    vector<T> v = xt::empty<T>({m.shape()[0]});
+    for (std::size_t i = 0; i < v.size(); ++i) v(i) = m(i, j);
+    return v;
+}
+template <class T>
+void set_column(matrix<T>& m, std::size_t j, const vector<T>& v) {
+    require(j < m.shape()[1] && v.size() == m.shape()[0], "widenn::set_column: column ", j, " of ", m.shape()[0], " x ", m.shape()[1],
+            " from a vector of ", v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) m(i, j) = v(i);
 }
 
 }  // namespace widenn

@@ -37,49 +37,39 @@ inline void require_fits(const conv_geometry& g, std::string_view where) {
                           g.width);
 }
 
-// col[(c·k + di)·k + dj][y·ow + x] = input[c][y + di − p][x + dj − p] (0 outside). Each row is a shifted copy of the
-// input plane, so the inner loop is a contiguous copy between the two padding margins.
-template <class T>
-void im2col(const T* x, const conv_geometry& g, T* col) {
+// Visits the pieces of the im2col matrix that come from inside the image: for tap (c, di, dj) and output row y whose
+// input row is inside the image, f(col_offset, input_offset, length) names the contiguous run of col
+// [col_offset, col_offset + length) that equals input [input_offset, input_offset + length). Everything else in col
+// is zero padding. im2col and its adjoint col2im_add are the two directions of this one correspondence.
+template <class F>
+void for_each_im2col_run(const conv_geometry& g, F&& f) {
     const std::size_t oh = g.out_height(), ow = g.out_width(), k = g.kernel, p = g.padding, H = g.height, W = g.width;
     for (std::size_t c = 0; c < g.channels; ++c)
         for (std::size_t di = 0; di < k; ++di)
             for (std::size_t dj = 0; dj < k; ++dj) {
-                T* row = col + ((c * k + di) * k + dj) * oh * ow;
-                const T* plane = x + c * H * W;
+                const std::size_t row = ((c * k + di) * k + dj) * oh * ow;
                 // valid output columns: 0 <= xx + dj − p < W
                 const std::size_t x_begin = std::min(ow, p > dj ? p - dj : 0), x_end = std::max(x_begin, std::min(ow, W + p - dj));
                 for (std::size_t y = 0; y < oh; ++y) {
-                    T* out = row + y * ow;
-                    if (y + di < p || y + di - p >= H) {
-                        std::fill(out, out + ow, T(0));
-                        continue;
-                    }
-                    const T* in = plane + (y + di - p) * W + (x_begin + dj - p);
-                    std::fill(out, out + x_begin, T(0));
-                    std::copy(in, in + (x_end - x_begin), out + x_begin);
-                    std::fill(out + x_end, out + ow, T(0));
+                    if (y + di < p || y + di - p >= H) continue;
+                    f(row + y * ow + x_begin, c * H * W + (y + di - p) * W + (x_begin + dj - p), x_end - x_begin);
                 }
             }
+}
+
+// col[(c·k + di)·k + dj][y·ow + x] = input[c][y + di − p][x + dj − p] (0 outside): each row a shifted copy of the input plane.
+template <class T>
+void im2col(const T* x, const conv_geometry& g, T* col) {
+    std::fill(col, col + g.rows() * g.columns(), T(0));
+    for_each_im2col_run(g, [&](std::size_t to, std::size_t from, std::size_t n) { std::copy(x + from, x + from + n, col + to); });
 }
 
 // The adjoint of im2col: adds col back into dx.
 template <class T>
 void col2im_add(const T* col, const conv_geometry& g, T* dx) {
-    const std::size_t oh = g.out_height(), ow = g.out_width(), k = g.kernel, p = g.padding, H = g.height, W = g.width;
-    for (std::size_t c = 0; c < g.channels; ++c)
-        for (std::size_t di = 0; di < k; ++di)
-            for (std::size_t dj = 0; dj < k; ++dj) {
-                const T* row = col + ((c * k + di) * k + dj) * oh * ow;
-                T* plane = dx + c * H * W;
-                const std::size_t x_begin = std::min(ow, p > dj ? p - dj : 0), x_end = std::max(x_begin, std::min(ow, W + p - dj));
-                for (std::size_t y = 0; y < oh; ++y) {
-                    if (y + di < p || y + di - p >= H) continue;
-                    const T* in = row + y * ow + x_begin;
-                    T* out = plane + (y + di - p) * W + (x_begin + dj - p);
-                    for (std::size_t xx = 0; xx < x_end - x_begin; ++xx) out[xx] += in[xx];
-                }
-            }
+    for_each_im2col_run(g, [&](std::size_t from, std::size_t to, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) dx[to + i] += col[from + i];
+    });
 }
 
 // y[b] = K · im2col(x[b]) for every image b: K is O × (C k²), x is B × (C H W), y is B × (O oh ow). Images in parallel.

@@ -110,30 +110,57 @@ private:
     std::vector<T> scale_, matrix_;
 };
 
-// Lifting and group convolution share everything after the kernel matrix K is built: the im2col
-// convolution of the input, and backpropagation through it into the kernel network.
+// Lifting and group convolution share everything but how they place the kernel's sample points: the SIREN kernel,
+// the checked configuration, the im2col convolution of the input by the kernel matrix K, and backpropagation through
+// it into the kernel network. Input is the layer's input tensor (B × C × H × W or B × N × C × H × W).
 template <class T, class Input>
-xt::xtensor<T, 5> convolve_sampled(const std::vector<T>& K, const Input& x, std::size_t n_out, std::size_t out_channels,
-                                   const conv_geometry& g) {
-    const std::size_t B = x.shape()[0];
-    xt::xtensor<T, 5> y = xt::empty<T>({B, n_out, out_channels, g.out_height(), g.out_width()});
-    conv_forward(K.data(), n_out * out_channels, x.data(), B, g, y.data());
-    return y;
-}
+class sampled_layer {
+public:
+    std::vector<nn::parameter<T>*> parameters() { return kernel_.net().parameters(); }
+    const group_conv_config& config() const { return config_; }
 
-// Adds the parameter gradients of `kernel` for the output gradient dy and returns d loss / d input.
-template <class T, class Input>
-Input backpropagate_sampled(sampled_kernel<T>& kernel, const Input& input, const xt::xtensor<T, 5>& dy, std::size_t n_out,
-                            std::size_t out_channels, const conv_geometry& g, std::string_view where) {
-    const std::size_t B = input.shape()[0];
-    if (dy.shape() != std::array<std::size_t, 5>{B, n_out, out_channels, g.out_height(), g.out_width()})
-        fail<shape_error>(where, ": the output gradient must have the shape of the last output");
-    std::vector<T> d_kernel(kernel.matrix().size(), T(0));
-    Input dx = xt::zeros<T>(input.shape());
-    conv_backward(kernel.matrix().data(), n_out * out_channels, input.data(), dy.data(), B, g, d_kernel.data(), dx.data());
-    kernel.backward(d_kernel);
-    return dx;
-}
+protected:
+    sampled_layer(const group_conv_config& c, std::size_t kernel_inputs, std::string_view where)
+        : config_(checked(c, where)),
+          kernel_(kernel_inputs, c.in_channels, c.out_channels, c.kernel, c, static_cast<double>(c.in_channels * c.kernel * c.kernel)) {}
+
+    // K from the kernel's sample points, then y = K ⋆ x; x is kept for backward.
+    xt::xtensor<T, 5> convolve(const std::vector<T>& points, const std::vector<T>& scale, const Input& x, std::size_t n_out, std::size_t n_in) {
+        const auto& K = kernel_.build(points, scale, n_out, n_in);
+        input_ = x;
+        n_out_ = n_out;
+        const std::size_t B = x.shape()[0];
+        xt::xtensor<T, 5> y = xt::zeros<T>({B, n_out, config_.out_channels, geometry_.out_height(), geometry_.out_width()});
+        conv_forward(K.data(), n_out * config_.out_channels, x.data(), B, geometry_, y.data());
+        return y;
+    }
+
+    // Adds the parameter gradients of the kernel for the output gradient dy and returns d loss / d input.
+    Input backpropagate(const xt::xtensor<T, 5>& dy, std::string_view where) {
+        const std::size_t B = input_.shape()[0];
+        if (dy.shape() != std::array<std::size_t, 5>{B, n_out_, config_.out_channels, geometry_.out_height(), geometry_.out_width()})
+            fail<shape_error>(where, ": the output gradient must have the shape of the last output");
+        std::vector<T> d_kernel(kernel_.matrix().size(), T(0));
+        Input dx = xt::zeros<T>(input_.shape());
+        conv_backward(kernel_.matrix().data(), n_out_ * config_.out_channels, input_.data(), dy.data(), B, geometry_, d_kernel.data(), dx.data());
+        kernel_.backward(d_kernel);
+        return dx;
+    }
+
+    group_conv_config config_;
+    sampled_kernel<T> kernel_;
+    conv_geometry geometry_;
+
+private:
+    static const group_conv_config& checked(const group_conv_config& c, std::string_view where) {
+        require(c.in_channels > 0 && c.out_channels > 0 && c.kernel > 0, where, ": channels and kernel size must be positive, got ",
+                c.in_channels, " -> ", c.out_channels, ", kernel ", c.kernel);
+        return c;
+    }
+
+    Input input_;
+    std::size_t n_out_ = 0;
+};
 
 inline void require_grid(const group_grid& grid, std::string_view where, std::string_view which) {
     if (grid.size() == 0) fail(where, ": the ", which, " group grid has zero samples; draw at least one with sample_grid");
@@ -143,27 +170,24 @@ inline void require_grid(const group_grid& grid, std::string_view where, std::st
 
 // Images B × C_in × H × W -> features B × N × C_out × H' × W' on the output grid {h_i}.
 template <class H, class T = float>
-class lifting {
+class lifting : public detail::sampled_layer<T, xt::xtensor<T, 4>> {
     static_assert(check_planar_group<H>());
+    using base = detail::sampled_layer<T, xt::xtensor<T, 4>>;
 
 public:
     using group = H;
     using value_type = T;
 
-    explicit lifting(const group_conv_config& c)
-        : config_(c), kernel_(2, c.in_channels, c.out_channels, c.kernel, c, static_cast<double>(c.in_channels * c.kernel * c.kernel)) {
-        require(c.in_channels > 0 && c.out_channels > 0 && c.kernel > 0, "widenn::equivariant::lifting: channels and kernel size must be positive, got ",
-                c.in_channels, " -> ", c.out_channels, ", kernel ", c.kernel);
-    }
+    explicit lifting(const group_conv_config& c) : base(c, 2, "widenn::equivariant::lifting") {}
 
     xt::xtensor<T, 5> forward(const xt::xtensor<T, 4>& x, const group_grid& out_grid) {
         constexpr std::string_view where = "widenn::equivariant::lifting::forward";
+        const group_conv_config& config = this->config_;
         detail::require_grid(out_grid, where, "output");
-        if (x.shape()[1] != config_.in_channels)
-            fail<shape_error>(where, ": expected ", config_.in_channels, " input channels, got ", x.shape()[1]);
-        geometry_ = {config_.in_channels, x.shape()[2], x.shape()[3], config_.kernel, config_.padding};
-        detail::require_fits(geometry_, where);
-        const std::size_t N = out_grid.size(), k = config_.kernel, k2 = k * k;
+        if (x.shape()[1] != config.in_channels) fail<shape_error>(where, ": expected ", config.in_channels, " input channels, got ", x.shape()[1]);
+        this->geometry_ = {config.in_channels, x.shape()[2], x.shape()[3], config.kernel, config.padding};
+        detail::require_fits(this->geometry_, where);
+        const std::size_t N = out_grid.size(), k = config.kernel, k2 = k * k;
         std::vector<T> points(N * k2 * 2), scale(N * k2);
         for (std::size_t i = 0; i < N; ++i) {
             const mat2 inv = lie::inverse(out_grid.elements[i].h);
@@ -177,57 +201,37 @@ public:
                     scale[p] = static_cast<T>(detail::kernel_mask<H>(z[0] * z[0] + z[1] * z[1], 0.0) * det_factor);
                 }
         }
-        const auto& K = kernel_.build(points, scale, N, 1);
-        input_ = x;
-        n_out_ = N;
-        return detail::convolve_sampled<T>(K, x, N, config_.out_channels, geometry_);
+        return this->convolve(points, scale, x, N, 1);
     }
 
     // Adds the parameter gradients and returns d loss / d input.
-    xt::xtensor<T, 4> backward(const xt::xtensor<T, 5>& dy) {
-        return detail::backpropagate_sampled<T>(kernel_, input_, dy, n_out_, config_.out_channels, geometry_,
-                                                "widenn::equivariant::lifting::backward");
-    }
-
-    std::vector<nn::parameter<T>*> parameters() { return kernel_.net().parameters(); }
-    const group_conv_config& config() const { return config_; }
-
-private:
-    group_conv_config config_;
-    detail::sampled_kernel<T> kernel_;
-    detail::conv_geometry geometry_;
-    xt::xtensor<T, 4> input_;
-    std::size_t n_out_ = 0;
+    xt::xtensor<T, 4> backward(const xt::xtensor<T, 5>& dy) { return this->backpropagate(dy, "widenn::equivariant::lifting::backward"); }
 };
 
 // Features B × N_in × C_in × H × W on the input grid {g_j} -> B × N_out × C_out × H' × W' on the output grid {h_i}.
 template <class H, class T = float>
-class group_conv {
+class group_conv : public detail::sampled_layer<T, xt::xtensor<T, 5>> {
     static_assert(check_planar_group<H>());
+    using base = detail::sampled_layer<T, xt::xtensor<T, 5>>;
 
 public:
     using group = H;
     using value_type = T;
     static constexpr std::size_t kernel_inputs = 2 + planar_group<H>::chart_dim;
 
-    explicit group_conv(const group_conv_config& c)
-        : config_(c), kernel_(kernel_inputs, c.in_channels, c.out_channels, c.kernel, c, static_cast<double>(c.in_channels * c.kernel * c.kernel)) {
-        require(c.in_channels > 0 && c.out_channels > 0 && c.kernel > 0,
-                "widenn::equivariant::group_conv: channels and kernel size must be positive, got ", c.in_channels, " -> ", c.out_channels, ", kernel ",
-                c.kernel);
-    }
+    explicit group_conv(const group_conv_config& c) : base(c, kernel_inputs, "widenn::equivariant::group_conv") {}
 
     xt::xtensor<T, 5> forward(const xt::xtensor<T, 5>& x, const group_grid& in_grid, const group_grid& out_grid) {
         constexpr std::string_view where = "widenn::equivariant::group_conv::forward";
+        const group_conv_config& config = this->config_;
         detail::require_grid(in_grid, where, "input");
         detail::require_grid(out_grid, where, "output");
         if (x.shape()[1] != in_grid.size())
             fail<shape_error>(where, ": the input lives on ", x.shape()[1], " group samples but the input grid has ", in_grid.size());
-        if (x.shape()[2] != config_.in_channels)
-            fail<shape_error>(where, ": expected ", config_.in_channels, " input channels, got ", x.shape()[2]);
-        const std::size_t Nin = in_grid.size(), Nout = out_grid.size(), k = config_.kernel, k2 = k * k, D = kernel_inputs;
-        geometry_ = {Nin * config_.in_channels, x.shape()[3], x.shape()[4], k, config_.padding};
-        detail::require_fits(geometry_, where);
+        if (x.shape()[2] != config.in_channels) fail<shape_error>(where, ": expected ", config.in_channels, " input channels, got ", x.shape()[2]);
+        const std::size_t Nin = in_grid.size(), Nout = out_grid.size(), k = config.kernel, k2 = k * k, D = kernel_inputs;
+        this->geometry_ = {Nin * config.in_channels, x.shape()[3], x.shape()[4], k, config.padding};
+        detail::require_fits(this->geometry_, where);
         std::vector<T> points(Nout * Nin * k2 * D), scale(Nout * Nin * k2);
         double chart[planar_group<H>::chart_dim];
         for (std::size_t i = 0; i < Nout; ++i) {
@@ -251,26 +255,10 @@ public:
                     }
             }
         }
-        const auto& K = kernel_.build(points, scale, Nout, Nin);
-        input_ = x;
-        n_out_ = Nout;
-        return detail::convolve_sampled<T>(K, x, Nout, config_.out_channels, geometry_);
+        return this->convolve(points, scale, x, Nout, Nin);
     }
 
-    xt::xtensor<T, 5> backward(const xt::xtensor<T, 5>& dy) {
-        return detail::backpropagate_sampled<T>(kernel_, input_, dy, n_out_, config_.out_channels, geometry_,
-                                                "widenn::equivariant::group_conv::backward");
-    }
-
-    std::vector<nn::parameter<T>*> parameters() { return kernel_.net().parameters(); }
-    const group_conv_config& config() const { return config_; }
-
-private:
-    group_conv_config config_;
-    detail::sampled_kernel<T> kernel_;
-    detail::conv_geometry geometry_;
-    xt::xtensor<T, 5> input_;
-    std::size_t n_out_ = 0;
+    xt::xtensor<T, 5> backward(const xt::xtensor<T, 5>& dy) { return this->backpropagate(dy, "widenn::equivariant::group_conv::backward"); }
 };
 
 }  // namespace widenn::equivariant

@@ -69,13 +69,12 @@ const matrix<double>& borrow_matrix(const E& e, matrix<double>& holder, std::str
 
 // 1/‖x_i‖ for every row, checking in the same pass that the row is finite and not zero.
 inline std::vector<double> inverse_row_norms(const matrix<double>& x, std::string_view where, std::string_view what) {
-    const std::size_t n = x.shape()[0], d = x.shape()[1];
-    std::vector<double> out(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        const double* row = x.data() + i * d;
-        double s = 0;
-        for (std::size_t k = 0; k < d; ++k) s += row[k] * row[k];
+    const std::size_t d = x.shape()[1];
+    std::vector<double> out = squared_row_norms(x);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        const double s = out[i];
         if (!std::isfinite(s)) {
+            const double* row = x.data() + i * d;
             for (std::size_t k = 0; k < d; ++k)
                 if (!std::isfinite(row[k])) fail(where, ": ", what, " has a non-finite value (", row[k], ") at flat index ", i * d + k);
             fail(where, ": ", what, " row ", i, " has a norm that overflows double");

@@ -36,7 +36,6 @@
 #include <vector>
 
 #include <xtensor/xtensor.hpp>
-#include <xtensor/xview.hpp>
 
 #include "../core/errors.hpp"
 #include "../core/rng.hpp"
@@ -367,8 +366,9 @@ inline tester_learner_result tester_learner(const matrix<double>& x, const xt::x
     // samples independent of the direction w they are centred on.
     const std::size_t n = x.shape(0), half = n / 2, d = x.shape(1);
     require(half >= 2, "learn::tester_learner: need at least 4 samples, got ", n);
-    const matrix<double> learn_x = xt::view(x, xt::range(0, half), xt::all()), test_x = xt::view(x, xt::range(half, n), xt::all());
-    const xt::xtensor<int, 1> learn_y = xt::view(y, xt::range(0, half));
+    const matrix<double> learn_x = row_block(x, 0, half), test_x = row_block(x, half, n);
+    xt::xtensor<int, 1> learn_y = xt::empty<int>({half});
+    std::copy(y.data(), y.data() + half, learn_y.data());
     r.h = learn_halfspace(learn_x, learn_y, c.learner);
     r.training_error = r.h.error(learn_x, learn_y);
     r.band = band_test(test_x, r.h.w, c.learner.sigma, c.delta / 3);

@@ -125,8 +125,7 @@ public:
     // weight = vol(SO(n)) J(X)/q(v). Then E[weight f(g)] = ∫ f dμ for every μ-integrable f. (The paper's code omits the
     // weights, so its Monte Carlo sums integrate against the proposal, not against the Haar measure.)
     static weighted<polar_group> sample(rng& gen, T sigma = T(0.5)) {
-        typename spd_factor::tangent v{};
-        for (auto& x : v) x = static_cast<T>(sigma * gen.normal());
+        const auto v = spd_factor::normal_tangent(gen, sigma);
         const auto r = so_factor::sample_haar(gen);
         static const T log_volume = std::log(so_factor::volume());
         const T lw = log_volume + spd_factor::polar_log_density(v) - spd_factor::log_normal_density(v, sigma);

@@ -75,21 +75,29 @@ namespace basis {
 inline constexpr double inv_sqrt2 = 0.70710678118654752440;
 
 // Sym(n): E_ii (i = 0..n-1), then (E_ij + E_ji)/√2 for i < j in lexicographic order. Coordinates x_ii and √2 x_ij.
+// The off-diagonal part shared by Sym(n) and traceless Sym(n): (E_ij + E_ji)/√2 for i < j, coordinates from v[k].
+template <class T, std::size_t N, class V>
+void hat_sym_offdiagonal(const V& v, std::size_t k, mat<T, N>& x) {
+    for (std::size_t i = 0; i < N; ++i)
+        for (std::size_t j = i + 1; j < N; ++j) x(i, j) = x(j, i) = v[k++] * static_cast<T>(inv_sqrt2);
+}
+template <class T, std::size_t N, class V>
+void vee_sym_offdiagonal(const mat<T, N>& a, V& v, std::size_t k) {
+    for (std::size_t i = 0; i < N; ++i)
+        for (std::size_t j = i + 1; j < N; ++j) v[k++] = (a(i, j) + a(j, i)) * static_cast<T>(inv_sqrt2);
+}
+
 template <class T, std::size_t N, class V>
 mat<T, N> hat_sym(const V& v, std::size_t offset = 0) {
     mat<T, N> x(N);
-    std::size_t k = offset;
-    for (std::size_t i = 0; i < N; ++i) x(i, i) = v[k++];
-    for (std::size_t i = 0; i < N; ++i)
-        for (std::size_t j = i + 1; j < N; ++j) x(i, j) = x(j, i) = v[k++] * static_cast<T>(inv_sqrt2);
+    for (std::size_t i = 0; i < N; ++i) x(i, i) = v[offset + i];
+    hat_sym_offdiagonal<T, N>(v, offset + N, x);
     return x;
 }
 template <class T, std::size_t N, class V>
 void vee_sym(const mat<T, N>& a, V& v, std::size_t offset = 0) {
-    std::size_t k = offset;
-    for (std::size_t i = 0; i < N; ++i) v[k++] = a(i, i);
-    for (std::size_t i = 0; i < N; ++i)
-        for (std::size_t j = i + 1; j < N; ++j) v[k++] = (a(i, j) + a(j, i)) * static_cast<T>(inv_sqrt2);
+    for (std::size_t i = 0; i < N; ++i) v[offset + i] = a(i, i);
+    vee_sym_offdiagonal<T, N>(a, v, offset + N);
 }
 
 // Traceless Sym(n): D_k = (E_00 + ... + E_{k-1,k-1} - k E_kk)/√(k(k+1)) for k = 1..n-1, then (E_ij + E_ji)/√2.
@@ -103,8 +111,7 @@ mat<T, N> hat_sym0(const V& v, std::size_t offset = 0) {
         for (std::size_t i = 0; i < d; ++i) x(i, i) += c;
         x(d, d) -= static_cast<T>(d) * c;
     }
-    for (std::size_t i = 0; i < N; ++i)
-        for (std::size_t j = i + 1; j < N; ++j) x(i, j) = x(j, i) = v[k++] * static_cast<T>(inv_sqrt2);
+    hat_sym_offdiagonal<T, N>(v, k, x);
     return x;
 }
 template <class T, std::size_t N, class V>
@@ -115,8 +122,7 @@ void vee_sym0(const mat<T, N>& a, V& v, std::size_t offset = 0) {
         for (std::size_t i = 0; i < d; ++i) s += a(i, i);
         v[k++] = (s - static_cast<T>(d) * a(d, d)) / std::sqrt(static_cast<T>(d * (d + 1)));
     }
-    for (std::size_t i = 0; i < N; ++i)
-        for (std::size_t j = i + 1; j < N; ++j) v[k++] = (a(i, j) + a(j, i)) * static_cast<T>(inv_sqrt2);
+    vee_sym_offdiagonal<T, N>(a, v, k);
 }
 
 // so(n): (E_ji - E_ij)/√2 for i < j in lexicographic order, except so(3), where the basis is hat(e_x), hat(e_y),

@@ -268,15 +268,8 @@ mat<T, N> spd_exp_unchecked(const mat<T, N>& x) {
 template <class T, std::size_t N>
 mat<T, N> spd_exp(const mat<T, N>& x) {
     require_symmetric(x, "lie::spd_exp");
-    if constexpr (N == 2) {
-        auto out = expm2(sym_part(x));
-        out(0, 1) = out(1, 0) = (out(0, 1) + out(1, 0)) / 2;
-        return out;
-    } else {
-        auto out = spectral_apply(eigh(x), [](T l) { return std::exp(l); });
-        detail::require_finite_result(out, "lie::spd_exp");
-        return out;
-    }
+    if constexpr (N == 2) return detail::spd_exp_unchecked(sym_part(x));  // symmetric to the last bit before expm2
+    else return detail::spd_exp_unchecked(x);
 }
 // The symmetric logarithm of an SPD matrix; throws naming the violated property (symmetric, positive definite).
 // 2x2: with s = tr P/2, B = P - sI, r = ‖B‖ the eigenvalues are λ± = s ± r (λ- = det P/λ+ without cancellation) and

@@ -98,10 +98,15 @@ public:
     // Log-normal proposal (§4): v ~ N(0, σ² I) in the orthonormal coordinates, P = exp(hat v). Returns P with the weight
     // 1/q(v), so that E[weight f(P)] is the integral against this group's Haar measure (Lebesgue in v).
     static weighted<spd_group> sample(rng& gen, T sigma = T(0.5)) {
-        tangent v{};
-        for (auto& x : v) x = static_cast<T>(sigma * gen.normal());
+        const tangent v = normal_tangent(gen, sigma);
         const T lw = -log_normal_density(v, sigma);
         return {exp(v), std::exp(lw), lw};
+    }
+    // A draw from N(0, σ² I) on the tangent space.
+    static tangent normal_tangent(rng& gen, T sigma) {
+        tangent v{};
+        for (auto& x : v) x = static_cast<T>(sigma * gen.normal());
+        return v;
     }
     // log of the N(0, σ² I) density at v (in dof dimensions).
     static T log_normal_density(const tangent& v, T sigma) {

@@ -23,7 +23,6 @@
 #include <xtensor/xbuilder.hpp>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xtensor.hpp>
-#include <xtensor/xview.hpp>
 
 #include "../core/errors.hpp"
 #include "../core/rng.hpp"

@@ -14,8 +14,6 @@
 #include <optional>
 #include <utility>
 
-#include <xtensor/xview.hpp>
-
 #include "../core/blas.hpp"
 #include "../core/errors.hpp"
 #include "../core/tensor.hpp"
@@ -256,9 +254,8 @@ matrix<double> matrix_free_solve(const Plan& plan, bool use_ntk, const matrix<do
     const linear_operator precondition = [&pre](const double* x, double* out) { pre(x, out); };
     matrix<double> alpha = xt::zeros<double>(y.shape());
     for (std::size_t col = 0; col < y.shape()[1]; ++col) {
-        const vector<double> rhs = xt::view(y, xt::all(), col);
-        const cg_result res = conjugate_gradient(m, apply, rhs, precondition, opt);
-        xt::view(alpha, xt::all(), col) = res.x;
+        const cg_result res = conjugate_gradient(m, apply, column(y, col), precondition, opt);
+        set_column(alpha, col, res.x);
     }
     return alpha;
 }
