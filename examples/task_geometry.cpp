@@ -351,10 +351,10 @@ int main(int argc, char** argv) {
 
         std::string reason;
         const std::string q = wn::io::gnuplot_quote(csv);
-        const std::string script = "set terminal pngcairo size 800,500\nset output " + wn::io::gnuplot_quote(plot) +
+        const std::string script = "set terminal pngcairo size 1000,500\nset output " + wn::io::gnuplot_quote(plot) +
                                    "\nset datafile separator ','\nset logscale x\nset xlabel 'SGD step (+1)'\nset ylabel 'linear CKA of the hidden layer'\n"
                                    "set title '" + input + " inputs, " + target + " targets: " + std::to_string(seeds) +
-                                   " seeds, mean ± sd'\nset key bottom right\nset yrange [*:1]\nset xrange [1:" +
+                                   " seeds, mean ± sd'\nset key outside right\nset yrange [*:1]\nset xrange [1:" +
                                    std::to_string(steps + 1) + "]\n"
                                    "plot " + q + " using ($1+1):2:3 with yerrorlines lc rgb '#1f77b4' title 'tanh: to inputs', " +
                                    q + " using ($1+1):4:5 with yerrorlines lc rgb '#1f77b4' dt 2 title 'tanh: to targets', " +
