@@ -245,6 +245,8 @@ public:
     // hidden Gram matrix φ(Uξ)·φ(Uξ')/n (fluctuations O(n^{-1/2})); at t = 0 it is the NNGP post-activation kernel
     // E[φ(u)φ(v)] of the covariance σ_u² ξ·ξ' (act::dual<A>). X1: B1×d_in, X2: B2×d_in, every row in the span given at
     // construction (as for predict); returns B1×B2. Costs O(B1·B2·N + (B1 + B2)·N·k) for N nodes, in blocks of nodes.
+    // Positive semi-definite on tensor grids (positive weights); Smolyak weights can be negative, so on sparse grids only
+    // up to the quadrature error.
     matrix<T> hidden_kernel(const matrix<T>& X1, const matrix<T>& X2) const {
         const matrix<T> P1 = checked_projection(X1, "mup_1hl::hidden_kernel", "X1");
         const matrix<T> P2 = checked_projection(X2, "mup_1hl::hidden_kernel", "X2");
@@ -266,7 +268,7 @@ public:
     }
 
     // The pre-activation kernel E[h_t(ξ) h_t(ξ')] = ξᵀ Q M_t Qᵀ ξ' with M_t = Σ_i w_i u_i u_iᵀ (k×k): the limit of
-    // (Uξ)·(Uξ')/n; σ_u² ξ·ξ' at t = 0 (up to the quadrature's error in the second moments, exact for degree ≥ 2).
+    // (Uξ)·(Uξ')/n; σ_u² ξ·ξ' at t = 0 (second moments: exact on tensor grids of degree ≥ 2 and sparse grids of level ≥ 1).
     matrix<T> preactivation_kernel(const matrix<T>& X1, const matrix<T>& X2) const {
         const matrix<T> P1 = checked_projection(X1, "mup_1hl::preactivation_kernel", "X1");
         const matrix<T> P2 = checked_projection(X2, "mup_1hl::preactivation_kernel", "X2");
