@@ -183,8 +183,11 @@ struct limit_curve {
 
 // Below this mean loss the residuals are ~1e-9 (near the rounding floor of the quadrature sum), so each further SGD step
 // moves the particles by ~lr·1e-9, at most ~1e-6 over 1000 steps: the limit has
-// stopped moving to far below its quadrature error, and its later checkpoints repeat the last kernel.
+// stopped moving to far below its quadrature error, and its later checkpoints repeat the last kernel. The same when the
+// loss is bitwise unchanged for 10 steps: a stationary point (e.g. bias-free tanh on the XOR task, where the odd network's
+// output and its gradient stay exactly 0 by the sign symmetry of the cube).
 constexpr double converged_loss = 1e-18;
+constexpr int stationary_steps = 10;
 
 template <class A>
 limit_curve run_limit(const task& t, const std::vector<std::size_t>& checkpoints, std::size_t width, std::size_t base_width, double lr,
@@ -207,6 +210,7 @@ limit_curve run_limit(const task& t, const std::vector<std::size_t>& checkpoints
     const auto nngp = wn::limit::kernel<wn::param::ntk, A, 1>::kernels(t.means, {.weight_var = weight_var, .compute_ntk = false});
     out.init_error = xt::amax(xt::abs(limit->hidden_kernel(t.means) - nngp.nngp / weight_var))();
     std::size_t next = 0;
+    int unchanged = 0;
     matrix<double> k;
     for (std::size_t step = 0; step <= checkpoints.back(); ++step) {
         if (step == checkpoints[next]) {
@@ -216,11 +220,17 @@ limit_curve run_limit(const task& t, const std::vector<std::size_t>& checkpoints
             if (++next == checkpoints.size()) break;
         }
         if (out.converged_at) continue;
+        const double previous = out.final_loss;
         out.final_loss = limit->step(t.means, t.mean_targets);
-        if (out.final_loss < converged_loss) {
+        unchanged = step > 0 && out.final_loss == previous ? unchanged + 1 : 0;
+        if (out.final_loss < converged_loss || unchanged == stationary_steps) {
             out.converged_at = step;
-            std::cout << "  " << name << " μP limit: loss " << out.final_loss << " < " << converged_loss << " at step " << step
-                      << "; the particles have stopped moving" << std::endl;
+            if (out.final_loss < converged_loss)
+                std::cout << "  " << name << " μP limit: loss " << out.final_loss << " < " << converged_loss << " at step " << step
+                          << "; the particles have stopped moving" << std::endl;
+            else
+                std::cout << "  " << name << " μP limit: loss " << out.final_loss << " unchanged for " << stationary_steps
+                          << " steps at step " << step << ": a stationary point" << std::endl;
             k = limit->hidden_kernel(t.means);
         }
         if ((step + 1) % 100 == 0)
@@ -314,7 +324,7 @@ int main(int argc, char** argv) {
                     std::printf("  step %5zu:  input %.4f  target %.4f | input %.4f  target %.4f\n", checkpoints[c], tanh_limit.input_cka[c],
                                 tanh_limit.target_cka[c], relu_limit.input_cka[c], relu_limit.target_cka[c]);
             const auto at = [](const limit_curve& l) { return l.converged_at ? std::to_string(l.converged_at) : std::string("never"); };
-            std::printf("  final loss tanh %.3g  relu %.3g (below %.0e from step %s / %s on)\n", tanh_limit.final_loss, relu_limit.final_loss,
+            std::printf("  final loss tanh %.3g  relu %.3g (below %.0e or stationary from step %s / %s on)\n", tanh_limit.final_loss, relu_limit.final_loss,
                         converged_loss, at(tanh_limit).c_str(), at(relu_limit).c_str());
             std::printf("  hidden-kernel quadrature error: at t = 0 against the NNGP tanh %.2g  relu %.2g; final estimate (distance to\n"
                         "  the rule with half the points) tanh %.2g  relu %.2g\n",
