@@ -21,10 +21,12 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "../act/dual.hpp"
+#include "../core/blas.hpp"
 #include "../core/concepts.hpp"
 #include "../core/errors.hpp"
 #include "../core/tensor.hpp"
@@ -237,6 +239,48 @@ public:
         return xt::abs(forward(fine_, P, H) - forward(coarse_, P, H));
     }
 
+    // The limit's hidden-layer (post-activation) kernel at the current step t (TP4 Thm 6.1):
+    //     K_t(ξ, ξ') = E[ φ(ξ·Z^{U_t}) φ(ξ'·Z^{U_t}) ]  = Σ_i w_i φ(h_i(ξ)) φ(h_i(ξ')),   h_i(ξ) = ξ·Z^{U_t}(g_i),
+    // the quadrature over the particles, which move with every step. It is the n → ∞ limit of a width-n μP network's
+    // hidden Gram matrix φ(Uξ)·φ(Uξ')/n (fluctuations O(n^{-1/2})); at t = 0 it is the NNGP post-activation kernel
+    // E[φ(u)φ(v)] of the covariance σ_u² ξ·ξ' (act::dual<A>). X1: B1×d_in, X2: B2×d_in, every row in the span given at
+    // construction (as for predict); returns B1×B2. Costs O(B1·B2·N + (B1 + B2)·N·k) for N nodes, in blocks of nodes.
+    // Positive semi-definite on tensor grids (positive weights); Smolyak weights can be negative, so on sparse grids only
+    // up to the quadrature error.
+    matrix<T> hidden_kernel(const matrix<T>& X1, const matrix<T>& X2) const {
+        const matrix<T> P1 = checked_projection(X1, "mup_1hl::hidden_kernel", "X1");
+        const matrix<T> P2 = checked_projection(X2, "mup_1hl::hidden_kernel", "X2");
+        return post_kernel(fine_, P1, P2);
+    }
+
+    // The symmetric B×B hidden kernel K_t(X, X) (exactly symmetric).
+    matrix<T> hidden_kernel(const matrix<T>& X) const {
+        const matrix<T> P = checked_projection(X, "mup_1hl::hidden_kernel", "X");
+        return symmetrised(post_kernel(fine_, P, P));
+    }
+
+    // |K_t − K_t,coarse|: the distance between the hidden kernels of this rule and of the coarser one run alongside.
+    matrix<T> hidden_kernel_error_estimate(const matrix<T>& X1, const matrix<T>& X2) const {
+        require(options_.estimate_error, "mup_1hl::hidden_kernel_error_estimate: constructed with estimate_error = false");
+        const matrix<T> P1 = checked_projection(X1, "mup_1hl::hidden_kernel_error_estimate", "X1");
+        const matrix<T> P2 = checked_projection(X2, "mup_1hl::hidden_kernel_error_estimate", "X2");
+        return xt::abs(post_kernel(fine_, P1, P2) - post_kernel(coarse_, P1, P2));
+    }
+
+    // The pre-activation kernel E[h_t(ξ) h_t(ξ')] = ξᵀ Q M_t Qᵀ ξ' with M_t = Σ_i w_i u_i u_iᵀ (k×k): the limit of
+    // (Uξ)·(Uξ')/n; σ_u² ξ·ξ' at t = 0 (second moments: exact on tensor grids of degree ≥ 2 and sparse grids of level ≥ 1).
+    matrix<T> preactivation_kernel(const matrix<T>& X1, const matrix<T>& X2) const {
+        const matrix<T> P1 = checked_projection(X1, "mup_1hl::preactivation_kernel", "X1");
+        const matrix<T> P2 = checked_projection(X2, "mup_1hl::preactivation_kernel", "X2");
+        return pre_kernel(P1, P2);
+    }
+
+    // The symmetric B×B pre-activation kernel (exactly symmetric).
+    matrix<T> preactivation_kernel(const matrix<T>& X) const {
+        const matrix<T> P = checked_projection(X, "mup_1hl::preactivation_kernel", "X");
+        return symmetrised(pre_kernel(P, P));
+    }
+
     // One SGD step of the limit on a batch (X: B×d_in, Y: B×d_out); returns the mean loss before the step.
     T step(const matrix<T>& X, const matrix<T>& Y) {
         detail::check_batch<T>("mup_1hl::step", X, &Y, d_in(), d_out_);
@@ -358,6 +402,61 @@ private:
                                   "); construct the limit with every training and test input");
         }
         return P;
+    }
+
+    // check_batch's shape and finiteness checks, then the span check of project(): P = X Q.
+    matrix<T> checked_projection(const matrix<T>& X, std::string_view function, std::string_view name) const {
+        const std::string where = std::string(function) + " (" + std::string(name) + ")";
+        detail::check_batch<T>(where, X, nullptr, d_in(), d_out_);
+        return project(X, where);
+    }
+
+    static matrix<T> symmetrised(matrix<T> K) {
+        for (std::size_t a = 0; a < K.shape()[0]; ++a)
+            for (std::size_t b = a + 1; b < K.shape()[1]; ++b) K(a, b) = K(b, a) = (K(a, b) + K(b, a)) / 2;
+        return K;
+    }
+
+    // Σ_i w_i φ(P1 u_i) φ(P2 u_i)ᵀ over blocks of nodes: H = P uᵀ as in forward(), then one GEMM per block
+    // (P1 and P2 may be the same object: then φ(H) is computed once).
+    matrix<T> post_kernel(const particles& p, const matrix<T>& P1, const matrix<T>& P2) const {
+        const std::size_t b1 = P1.shape()[0], b2 = P2.shape()[0], count = p.weight.size();
+        const bool same = &P1 == &P2;
+        constexpr std::size_t block = 2048;
+        matrix<T> K = xt::zeros<T>({b1, b2});
+        matrix<T> U, weighted, phi;
+        for (std::size_t start = 0; start < count; start += block) {
+            const std::size_t size = std::min(block, count - start);
+            U = xt::view(p.u, xt::range(start, start + size), xt::all());
+            phi = xt::empty<T>({b2, size});
+            blas::gemm<T>(P2, U, phi, false, true);
+            for (auto& h : phi) h = A::value(h);
+            if (same) {
+                weighted = phi;
+            } else {
+                weighted = xt::empty<T>({b1, size});
+                blas::gemm<T>(P1, U, weighted, false, true);
+                for (auto& h : weighted) h = A::value(h);
+            }
+            for (std::size_t b = 0; b < b1; ++b)
+                for (std::size_t i = 0; i < size; ++i) weighted(b, i) *= p.weight[start + i];
+            blas::gemm<T>(weighted, phi, K, false, true, T(1), T(1));
+        }
+        return K;
+    }
+
+    // P1 M P2ᵀ with M = Σ_i w_i u_i u_iᵀ.
+    matrix<T> pre_kernel(const matrix<T>& P1, const matrix<T>& P2) const {
+        const std::size_t k = span_dim(), count = fine_.weight.size();
+        matrix<T> M = xt::zeros<T>({k, k});
+        for (std::size_t i = 0; i < count; ++i)
+            for (std::size_t a = 0; a < k; ++a)
+                for (std::size_t b = 0; b < k; ++b) M(a, b) += fine_.weight[i] * fine_.u(i, a) * fine_.u(i, b);
+        matrix<T> PM = xt::empty<T>({P1.shape()[0], k});
+        blas::gemm<T>(P1, M, PM);
+        matrix<T> K = xt::empty<T>({P1.shape()[0], P2.shape()[0]});
+        blas::gemm<T>(PM, P2, K, false, true);
+        return K;
     }
 
     particles initial_particles(const quadrature_grid& grid) const {
