@@ -214,19 +214,23 @@ int run(int argc, char** argv, int rank, int size) {
         if (rank == 0) std::cout << usage;
         return 0;
     }
-    // Every rank reaches here with the same failure (agreed): each prints the same line, all exit with the same code.
+    // Every rank reaches here with the same failure (agreed): each prints the same line (one write, so that mpirun does
+    // not interleave the ranks' lines), all exit with the same code.
+    auto report = [](const char* what, int code) {
+        const std::string line = std::string("widenn-mpi regress: ") + what + "\n";
+        std::fputs(line.c_str(), stderr);
+        std::fflush(stderr);
+        return code;
+    };
     try {
         cli::args a("regress", tokens, "widenn-mpi regress");
         return run_regress(a, rank, size);
     } catch (const widenn::numerical_error& e) {
-        std::cerr << "widenn-mpi regress: " << e.what() << std::endl;
-        return 1;
+        return report(e.what(), 1);
     } catch (const widenn::error& e) {
-        std::cerr << "widenn-mpi regress: " << e.what() << std::endl;
-        return 2;
+        return report(e.what(), 2);
     } catch (const std::exception& e) {
-        std::cerr << "widenn-mpi regress: " << e.what() << std::endl;
-        return 1;
+        return report(e.what(), 1);
     }
 }
 
