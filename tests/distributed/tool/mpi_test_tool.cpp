@@ -1,6 +1,8 @@
 // The helper of the distributed tests (tests/distributed/run.sh), single-process:
 //   mpi_test_tool write DIR       synthetic data sets as .npy and the single-process reference predictions
 //   mpi_test_tool compare A B TOL  max |A - B| / max |B| <= TOL (exit 0), else exit 1
+//   mpi_test_tool layout           the block-cyclic index arithmetic of distributed/scalapack.hpp against ScaLAPACK's
+//                                  NUMROC, INDXG2P and INDXL2G, and the process grids chosen
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -9,6 +11,7 @@
 #include <widenn/act/activations.hpp>
 #include <widenn/core/blas.hpp>
 #include <widenn/core/rng.hpp>
+#include <widenn/distributed/scalapack.hpp>
 #include <widenn/io/npy.hpp>
 #include <widenn/limit/kernel.hpp>
 #include <widenn/limit/solvers.hpp>
@@ -16,9 +19,56 @@
 
 #include <xtensor/xview.hpp>
 
+extern "C" {
+int indxg2p_(const int* indxglob, const int* nb, const int* iproc, const int* isrcproc, const int* nprocs);
+int indxl2g_(const int* indxloc, const int* nb, const int* iproc, const int* isrcproc, const int* nprocs);
+}
+
 namespace {
 
 using widenn::matrix;
+
+// Every (n, nb, procs, me) up to small sizes: local counts, owners and index maps agree with ScaLAPACK's tools, and
+// global -> local -> global is the identity on each process's indices. Returns the number of disagreements.
+int check_layout() {
+    namespace dist = widenn::distributed;
+    int errors = 0, cases = 0;
+    for (int n = 1; n <= 70; ++n)
+        for (int nb = 1; nb <= 9; ++nb)
+            for (int procs = 1; procs <= 5; ++procs) {
+                std::size_t total = 0;
+                for (int me = 0; me < procs; ++me) {
+                    ++cases;
+                    const dist::cyclic_dimension dim{static_cast<std::size_t>(n), static_cast<std::size_t>(nb), procs, me};
+                    const int zero = 0;
+                    const int expected = widenn::distributed::detail::scalapack::numroc_(&n, &nb, &me, &zero, &procs);
+                    if (dim.local_count() != static_cast<std::size_t>(expected)) ++errors;
+                    total += dim.local_count();
+                    for (std::size_t l = 0; l < dim.local_count(); ++l) {
+                        const int local1 = static_cast<int>(l) + 1;
+                        const std::size_t g = dim.global_index(l);
+                        if (g + 1 != static_cast<std::size_t>(indxl2g_(&local1, &nb, &me, &zero, &procs)) || dim.owner(g) != me ||
+                            dim.local_index(g) != l)
+                            ++errors;
+                    }
+                    for (int g = 0; g < n; ++g) {
+                        const int g1 = g + 1;
+                        if (dim.owner(static_cast<std::size_t>(g)) != indxg2p_(&g1, &nb, &me, &zero, &procs)) ++errors;
+                    }
+                }
+                if (total != static_cast<std::size_t>(n)) ++errors;
+            }
+    const int grids[][3] = {{1, 1, 1}, {2, 1, 2}, {3, 1, 3}, {4, 2, 2}, {6, 2, 3}, {7, 1, 7}, {8, 2, 4}, {9, 3, 3}, {12, 3, 4}, {64, 8, 8}};
+    for (const auto& g : grids) {
+        const auto shape = dist::near_square_grid(g[0]);
+        if (shape.rows != g[1] || shape.cols != g[2]) {
+            std::printf("near_square_grid(%d) = %d x %d, expected %d x %d\n", g[0], shape.rows, shape.cols, g[1], g[2]);
+            ++errors;
+        }
+    }
+    std::printf("block-cyclic layout: %d cases against NUMROC/INDXG2P/INDXL2G, %d disagreements\n", cases, errors);
+    return errors;
+}
 namespace lim = widenn::limit;
 
 // Labels from the sign pattern of two fixed projections (4 classes), so the classes are learnable.
@@ -79,6 +129,7 @@ int main(int argc, char** argv) {
             write_set(dir, "duplicated", dup, widenn::normal_matrix(50, d, 16), false);
             return 0;
         }
+        if (mode == "layout" && argc == 2) return check_layout() == 0 ? 0 : 1;
         if (mode == "compare" && argc == 5) {
             const auto a = widenn::io::read_npy_matrix<double>(argv[2]), b = widenn::io::read_npy_matrix<double>(argv[3]);
             const double tol = std::stod(argv[4]);
@@ -91,7 +142,7 @@ int main(int argc, char** argv) {
             std::printf("max |a - b| / max |b| = %.3e (tolerance %.1e)\n", relative, tol);
             return relative <= tol ? 0 : 1;
         }
-        std::fprintf(stderr, "usage: mpi_test_tool write DIR | mpi_test_tool compare A.npy B.npy TOL\n");
+        std::fprintf(stderr, "usage: mpi_test_tool write DIR | compare A.npy B.npy TOL | layout\n");
         return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "mpi_test_tool: %s\n", e.what());
