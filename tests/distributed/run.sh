@@ -10,6 +10,8 @@ set -u
 mode=${1:?usage: run.sh solve|fail ...}
 shift
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+# Shared memory between processes without the ptrace-based single copy, which containers often forbid.
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
 launcher=(mpirun --oversubscribe)
 if [[ $(id -u) -eq 0 ]]; then launcher+=(--allow-run-as-root); fi
 data_options() {  # SET DIR

@@ -91,22 +91,29 @@ struct regression_result {
     regression_seconds seconds;
 };
 
-// Local work, no communication: the blocks (I, J), I <= J, of the train kernel that this process owns, computed into
-// k's local storage (the lower blocks are not referenced by the 'U' Cholesky and stay 0). Returns the entries computed.
-// A block that is not finite throws numerical_error naming it.
+// Which triangle the Cholesky factorisation works on. Measured on this machine (docs/distributed.md): with PDPOTRF's
+// 'U' a 2 × 1 grid is much faster than 1 × 2, and 'L' on 1 × 2 is the transpose of that, so the triangle follows the grid.
+inline char cholesky_triangle(const process_grid& grid) { return grid.rows() < grid.cols() ? 'L' : 'U'; }
+
+// Local work, no communication: the blocks (I, J) of the train kernel that this process owns in one triangle (I <= J
+// for 'U', I >= J for 'L'), computed into k's local storage (the other triangle's blocks are not referenced by the
+// Cholesky factorisation and stay 0). Returns the entries computed. A block that is not finite throws numerical_error
+// naming it.
 template <class Plan>
-std::size_t fill_upper_kernel(block_cyclic_matrix& k, const Plan& plan, bool ntk, int threads, bool inject_nonfinite = false) {
+std::size_t fill_kernel_triangle(block_cyclic_matrix& k, const Plan& plan, char triangle, bool ntk, int threads,
+                                 bool inject_nonfinite = false) {
     require<shape_error>(plan.symmetric() && plan.rows() == k.rows() && k.rows() == k.cols(),
-                         "distributed::fill_upper_kernel: need the symmetric plan of the ", k.rows(), " x ", k.cols(), " matrix, got ",
+                         "distributed::fill_kernel_triangle: need the symmetric plan of the ", k.rows(), " x ", k.cols(), " matrix, got ",
                          plan.rows(), " x ", plan.cols());
-    require(!ntk || plan.config().compute_ntk, "distributed::fill_upper_kernel: the plan was made without the NTK (compute_ntk = false)");
+    require(!ntk || plan.config().compute_ntk, "distributed::fill_kernel_triangle: the plan was made without the NTK (compute_ntk = false)");
     const cyclic_dimension& rd = k.row_layout();
     const cyclic_dimension& cd = k.col_layout();
     const std::size_t nb = k.block(), n = k.rows();
     std::vector<std::pair<std::size_t, std::size_t>> tasks;  // local block indices (row, column)
     for (std::size_t lj = 0; lj < cd.local_blocks(); ++lj)
         for (std::size_t li = 0; li < rd.local_blocks(); ++li)
-            if (rd.global_block(li) <= cd.global_block(lj)) tasks.emplace_back(li, lj);
+            if (triangle == 'L' ? rd.global_block(li) >= cd.global_block(lj) : rd.global_block(li) <= cd.global_block(lj))
+                tasks.emplace_back(li, lj);
     const int used = threads > 0 ? threads : max_threads();
     // The NTK recursion needs the NNGP block as its workspace.
     std::vector<std::vector<double>> scratch(static_cast<std::size_t>(std::max(used, 1)));
@@ -153,6 +160,7 @@ regression_result kernel_regression(const process_grid& grid, const matrix<doubl
     regression_result out;
     config.compute_ntk = opt.ntk;
     const std::size_t m = x_train.shape()[0], classes = y.shape()[1];
+    const char triangle = cholesky_triangle(grid);
     auto now = [] { return MPI_Wtime(); };
     auto report = [&](const char* phase, double seconds) {
         if (grid.rank() == 0 && opt.on_phase) opt.on_phase(phase, seconds);
@@ -174,7 +182,7 @@ regression_result kernel_regression(const process_grid& grid, const matrix<doubl
                                   std::to_string(m) + " train kernel",
                        "use more processes (or hosts), or a smaller training set");
         k.emplace(grid, m, m, opt.block);
-        out.local_kernel_entries = fill_upper_kernel(*k, plan, opt.ntk, opt.threads, grid.rank() == opt.inject_nonfinite_rank);
+        out.local_kernel_entries = fill_kernel_triangle(*k, plan, triangle, opt.ntk, opt.threads, grid.rank() == opt.inject_nonfinite_rank);
     });
     // The diagonal shift needs the trace: one reduction of a number.
     double trace = 0;
@@ -193,11 +201,11 @@ regression_result kernel_regression(const process_grid& grid, const matrix<doubl
     out.seconds.train_kernel = now() - t0;
     report("train kernel", out.seconds.train_kernel);
 
-    // Phase 2: K + shift·I = UᵀU (PDPOTRF, upper triangle; every rank calls it).
+    // Phase 2: K + shift·I = UᵀU or LLᵀ (PDPOTRF; every rank calls it).
     t0 = now();
     const int n = static_cast<int>(m), one = 1;
     int info = 0;
-    detail::scalapack::pdpotrf_("U", &n, k->local(), &one, &one, k->descriptor(), &info);
+    detail::scalapack::pdpotrf_(&triangle, &n, k->local(), &one, &one, k->descriptor(), &info);
     collective_phase(comm, "Cholesky", [&] {
         if (info != 0)
             fail<numerical_error>("distributed::kernel_regression: the ", m, " x ", m, " train kernel plus ", out.shift,
@@ -219,7 +227,7 @@ regression_result kernel_regression(const process_grid& grid, const matrix<doubl
             b.local(li, lj) = y(b.row_layout().global_index(li), b.col_layout().global_index(lj));
     const int nrhs = static_cast<int>(classes);
     info = 0;
-    detail::scalapack::pdpotrs_("U", &n, &nrhs, k->local(), &one, &one, k->descriptor(), b.local(), &one, &one, b.descriptor(), &info);
+    detail::scalapack::pdpotrs_(&triangle, &n, &nrhs, k->local(), &one, &one, k->descriptor(), b.local(), &one, &one, b.descriptor(), &info);
     collective_phase(comm, "solve", [&] {
         require<numerical_error>(info == 0, "distributed::kernel_regression: ScaLAPACK pdpotrs failed with info ", info);
     });
