@@ -11,6 +11,7 @@
 #include <functional>
 #include <limits>
 #include <optional>
+#include <type_traits>
 #include <string>
 #include <utility>
 #include <vector>
