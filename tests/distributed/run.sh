@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The distributed tests (tests/distributed/CMakeLists.txt): widenn-mpi under mpirun.
-#   run.sh solve WIDENN_MPI TOOL DATA NP BLOCK [options]   predictions equal the single-process solution to 1e-10
+#   run.sh solve WIDENN_MPI TOOL DATA NP BLOCK KERNEL [options]
+#        --kernel KERNEL (ntk or nngp): the predictions equal the single-process solution to 1e-10
 #   run.sh fail WIDENN_MPI DATA NP CODE PATTERN SET [options]
 #        exit code CODE, and every rank printed the same one line "widenn-mpi regress: ..." matching PATTERN (grep -E);
 #        SET names the data set written by mpi_test_tool (none: no data options)
@@ -23,12 +24,12 @@ trap 'rm -rf "$work"' EXIT
 
 case $mode in
 solve)
-  bin=$1 tool=$2 data=$3 np=$4 block=$5
-  shift 5
+  bin=$1 tool=$2 data=$3 np=$4 block=$5 kernel=$6
+  shift 6
   # shellcheck disable=SC2046
-  timeout 300 "${launcher[@]}" -np "$np" "$bin" regress $(data_options main "$data") --block "$block" \
+  timeout 300 "${launcher[@]}" -np "$np" "$bin" regress $(data_options main "$data") --block "$block" --kernel "$kernel" \
     --predictions "$work/predictions.npy" "$@" || { echo "FAILED: mpirun -np $np widenn-mpi regress exited with $?"; exit 1; }
-  "$tool" compare "$work/predictions.npy" "$data/main_reference.npy" 1e-10 || { echo "FAILED: predictions differ from the single-process solution"; exit 1; }
+  "$tool" compare "$work/predictions.npy" "$data/main_reference_$kernel.npy" 1e-10 || { echo "FAILED: predictions differ from the single-process solution"; exit 1; }
   ;;
 fail)
   bin=$1 data=$2 np=$3 code=$4 pattern=$5 set=$6

@@ -175,6 +175,11 @@ regression_result kernel_regression(const process_grid& grid, const matrix<doubl
                              " x k (one row per training point), got ", y.shape()[0], " x ", classes);
         require_finite(y, "distributed::kernel_regression", "Y");
         require(opt.block >= 1, "distributed::kernel_regression: the block size must be at least 1, got ", opt.block);
+        // The test inputs are checked here too, so that bad ones stop the run before the factorisation, not after.
+        require<shape_error>(x_test.dimension() == 2 && x_test.shape()[1] == x_train.shape()[1],
+                             "distributed::kernel_regression: X_test must have the ", x_train.shape()[1], " features of X_train, got ",
+                             x_test.shape()[0], " x ", x_test.shape()[1]);
+        require_finite(x_test, "distributed::kernel_regression", "X_test");
         const limit::kernel_plan<P, A, double> plan(x_train, depth, config);
         const std::size_t local = checked_product({cyclic_dimension{m, opt.block, grid.rows(), grid.row()}.local_count(),
                                                    cyclic_dimension{m, opt.block, grid.cols(), grid.col()}.local_count(), sizeof(double)},

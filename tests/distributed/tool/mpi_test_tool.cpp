@@ -86,18 +86,19 @@ xt::xtensor<int, 1> labels_of(const matrix<double>& x) {
     return out;
 }
 
-// What `widenn-mpi regress` computes with its defaults (NTK, relu, depth 3, weight_var 2, bias_var 0.01, diag_reg 1e-4),
-// on one process with the library's Cholesky solver.
-matrix<double> reference(const matrix<double>& x_train, const xt::xtensor<int, 1>& y_train, const matrix<double>& x_test) {
+// What `widenn-mpi regress` computes with its defaults (relu, depth 3, weight_var 2, bias_var 0.01, diag_reg 1e-4) and
+// --kernel ntk (or nngp), on one process with the library's Cholesky solver.
+matrix<double> reference(const matrix<double>& x_train, const xt::xtensor<int, 1>& y_train, const matrix<double>& x_test, bool ntk) {
     const std::size_t m = x_train.shape()[0];
     matrix<double> y = xt::full_like(matrix<double>::from_shape({m, 4}), -0.1);
     for (std::size_t i = 0; i < m; ++i) y(i, static_cast<std::size_t>(y_train(i))) += 1.0;
-    const lim::kernel_config config{.weight_var = 2.0, .bias_var = 0.01};
+    const lim::kernel_config config{.weight_var = 2.0, .bias_var = 0.01, .compute_ntk = ntk};
     using plan = lim::kernel_plan<widenn::param::ntk, widenn::act::relu, double>;
-    const matrix<double> alpha = lim::cholesky_factor(plan(x_train, 3, config).compute().ntk, {.diag_reg = 1e-4}).solve(y);
-    const matrix<double> cross = plan(x_test, x_train, 3, config).compute().ntk;
+    auto train = plan(x_train, 3, config).compute();
+    const matrix<double> alpha = lim::cholesky_factor(ntk ? std::move(train.ntk) : std::move(train.nngp), {.diag_reg = 1e-4}).solve(y);
+    auto cross = plan(x_test, x_train, 3, config).compute();
     matrix<double> pred = xt::zeros<double>({x_test.shape()[0], std::size_t{4}});
-    widenn::blas::gemm(cross, alpha, pred);
+    widenn::blas::gemm(ntk ? cross.ntk : cross.nngp, alpha, pred);
     return pred;
 }
 
@@ -107,7 +108,10 @@ void write_set(const std::string& dir, const std::string& name, const matrix<dou
     widenn::io::write_npy(dir + "/" + name + "_train_y.npy", labels_of(x_train));
     widenn::io::write_npy(dir + "/" + name + "_test_x.npy", x_test);
     widenn::io::write_npy(dir + "/" + name + "_test_y.npy", labels_of(x_test));
-    if (with_reference) widenn::io::write_npy(dir + "/" + name + "_reference.npy", reference(x_train, labels_of(x_train), x_test));
+    if (with_reference) {
+        widenn::io::write_npy(dir + "/" + name + "_reference_ntk.npy", reference(x_train, labels_of(x_train), x_test, true));
+        widenn::io::write_npy(dir + "/" + name + "_reference_nngp.npy", reference(x_train, labels_of(x_train), x_test, false));
+    }
 }
 
 }  // namespace
