@@ -52,7 +52,7 @@ inline failure describe(std::exception_ptr e) {
 
 // Collective: every rank of `comm` calls it with its own outcome of `phase`. Returns when no rank failed; otherwise
 // throws on every rank the failure of the lowest failing rank, as one line:
-//   "<phase> failed on rank R of P[ (and K other ranks)]: <message>".
+//   "<phase> failed on rank R of P[ (and K other ranks)]: <message>", or "<phase> failed on all P ranks: <message>".
 inline void agree(MPI_Comm comm, const failure& local, std::string_view phase) {
     int rank = 0, size = 1;
     MPI_Comm_rank(comm, &rank);
@@ -72,8 +72,11 @@ inline void agree(MPI_Comm comm, const failure& local, std::string_view phase) {
     text.resize(static_cast<std::size_t>(header[1]));
     if (header[1] > 0) MPI_Bcast(text.data(), header[1], MPI_CHAR, first, comm);
     std::string message(phase);
-    message += " failed on rank " + std::to_string(first) + " of " + std::to_string(size);
-    if (failing > 1) message += " (and " + std::to_string(failing - 1) + " other rank" + (failing > 2 ? "s" : "") + ")";
+    if (failing == size && size > 1)  // e.g. a bad option, seen by every rank alike
+        message += " failed on all " + std::to_string(size) + " ranks";
+    else
+        message += " failed on rank " + std::to_string(first) + " of " + std::to_string(size);
+    if (failing > 1 && failing < size) message += " (and " + std::to_string(failing - 1) + " other rank" + (failing > 2 ? "s" : "") + ")";
     message += ": " + text;
     throw_failure(static_cast<failure_kind>(header[0]), message);
 }
