@@ -145,8 +145,11 @@ int run_regress(cli::args& a, int rank, int size) {
     MPI_Bcast(&classes, 1, MPI_INT, 0, comm);
     if (rank == fault_rank && fault_phase == "input") data.x_train(0, 0) = std::numeric_limits<double>::quiet_NaN();
     const std::size_t m = data.x_train.shape()[0], p = data.x_test.shape()[0];
-    matrix<double> y = xt::full_like(matrix<double>::from_shape({m, static_cast<std::size_t>(classes)}), -0.1);  // one-hot − 0.1
-    for (std::size_t i = 0; i < m; ++i) y(i, static_cast<std::size_t>(data.train_labels[i])) += 1.0;
+    matrix<double> y;
+    dist::collective_phase(comm, "targets", [&] {
+        y = xt::full_like(matrix<double>::from_shape({m, static_cast<std::size_t>(classes)}), -0.1);  // one-hot − 0.1
+        for (std::size_t i = 0; i < m; ++i) y(i, static_cast<std::size_t>(data.train_labels[i])) += 1.0;
+    });
     const double load_seconds = wall() - t_start;
 
     const dist::process_grid grid(comm, shape);

@@ -51,20 +51,23 @@ void sum_in_place(MPI_Comm comm, T* data, std::size_t count) {
 }
 }  // namespace detail
 
-// Collective: `root`'s matrix (shape and values) on every rank of `comm`.
+// Collective: `root`'s matrix (shape and values) on every rank of `comm`. The receiving ranks allocate inside an
+// agreed phase, so a rank that cannot allocate stops every rank instead of leaving them in the broadcast.
 inline void broadcast(MPI_Comm comm, int root, matrix<double>& x) {
     unsigned long long shape[2] = {x.shape()[0], x.shape()[1]};
     MPI_Bcast(shape, 2, MPI_UNSIGNED_LONG_LONG, root, comm);
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
-    if (rank != root) x = matrix<double>::from_shape({static_cast<std::size_t>(shape[0]), static_cast<std::size_t>(shape[1])});
+    collective_phase(comm, "broadcast", [&] {
+        if (rank != root) x = matrix<double>::from_shape({static_cast<std::size_t>(shape[0]), static_cast<std::size_t>(shape[1])});
+    });
     detail::broadcast_values(comm, root, x.data(), x.size());
 }
-// Collective: `root`'s vector on every rank of `comm`.
+// Collective: `root`'s vector on every rank of `comm` (allocated as above).
 inline void broadcast(MPI_Comm comm, int root, std::vector<int>& v) {
     unsigned long long size = v.size();
     MPI_Bcast(&size, 1, MPI_UNSIGNED_LONG_LONG, root, comm);
-    v.resize(static_cast<std::size_t>(size));
+    collective_phase(comm, "broadcast", [&] { v.resize(static_cast<std::size_t>(size)); });
     detail::broadcast_values(comm, root, v.data(), v.size());
 }
 
@@ -227,21 +230,24 @@ regression_result kernel_regression(const process_grid& grid, const matrix<doubl
     // Phase 3: α = (K + shift·I)⁻¹ Y for all classes at once (PDPOTRS), then α on every rank (one sum of m × k numbers:
     // each entry is owned by exactly one process, so the sum is exact).
     t0 = now();
-    block_cyclic_matrix b(grid, m, classes, opt.block);
-    for (std::size_t lj = 0; lj < b.local_cols(); ++lj)
-        for (std::size_t li = 0; li < b.local_rows(); ++li)
-            b.local(li, lj) = y(b.row_layout().global_index(li), b.col_layout().global_index(lj));
+    std::optional<block_cyclic_matrix> b;
+    collective_phase(comm, "solve", [&] {  // every allocation before a collective call is inside a phase
+        b.emplace(grid, m, classes, opt.block);
+        for (std::size_t lj = 0; lj < b->local_cols(); ++lj)
+            for (std::size_t li = 0; li < b->local_rows(); ++li)
+                b->local(li, lj) = y(b->row_layout().global_index(li), b->col_layout().global_index(lj));
+    });
     const int nrhs = static_cast<int>(classes);
     info = 0;
-    detail::scalapack::pdpotrs_(&triangle, &n, &nrhs, k->local(), &one, &one, k->descriptor(), b.local(), &one, &one, b.descriptor(), &info);
+    detail::scalapack::pdpotrs_(&triangle, &n, &nrhs, k->local(), &one, &one, k->descriptor(), b->local(), &one, &one, b->descriptor(), &info);
     collective_phase(comm, "solve", [&] {
         require<numerical_error>(info == 0, "distributed::kernel_regression: ScaLAPACK pdpotrs failed with info ", info);
+        k.reset();
+        out.weights = xt::zeros<double>({m, classes});
+        for (std::size_t lj = 0; lj < b->local_cols(); ++lj)
+            for (std::size_t li = 0; li < b->local_rows(); ++li)
+                out.weights(b->row_layout().global_index(li), b->col_layout().global_index(lj)) = b->local(li, lj);
     });
-    k.reset();
-    out.weights = xt::zeros<double>({m, classes});
-    for (std::size_t lj = 0; lj < b.local_cols(); ++lj)
-        for (std::size_t li = 0; li < b.local_rows(); ++li)
-            out.weights(b.row_layout().global_index(li), b.col_layout().global_index(lj)) = b.local(li, lj);
     detail::sum_in_place(comm, out.weights.data(), out.weights.size());
     out.seconds.solve = now() - t0;
     report("solve (pdpotrs)", out.seconds.solve);
@@ -251,23 +257,32 @@ regression_result kernel_regression(const process_grid& grid, const matrix<doubl
     const std::size_t p = x_test.shape()[0], ranks = static_cast<std::size_t>(grid.size());
     auto first_row = [&](std::size_t r) { return p * r / ranks; };
     const std::size_t row0 = first_row(static_cast<std::size_t>(grid.rank())), row1 = first_row(static_cast<std::size_t>(grid.rank()) + 1);
-    matrix<double> mine = matrix<double>::from_shape({row1 - row0, classes});
+    matrix<double> mine;
+    std::vector<int> counts(ranks), displs(ranks);
     collective_phase(comm, "test kernel and predictions", [&] {
+        mine = matrix<double>::from_shape({row1 - row0, classes});
+        for (std::size_t r = 0; r < ranks; ++r) {
+            counts[r] = static_cast<int>((first_row(r + 1) - first_row(r)) * classes);
+            displs[r] = static_cast<int>(first_row(r) * classes);
+        }
+        if (grid.rank() == 0) out.predictions = matrix<double>::from_shape({p, classes});
         const limit::kernel_plan<P, A, double> plan(x_test, x_train, depth, config);
         const std::size_t chunk = std::max<std::size_t>(opt.test_chunk, 1), tasks = (row1 - row0 + chunk - 1) / chunk;
         const int used = opt.threads > 0 ? opt.threads : max_threads();
+        // One chunk × m buffer (two for the NTK) per thread, allocated here: nothing allocates inside the parallel loop.
+        const std::size_t buffer_rows = std::min(chunk, row1 - row0);
         std::vector<limit::kernel_pair<double>> blocks(static_cast<std::size_t>(std::max(used, 1)));
+        for (auto& blk : blocks) {
+            blk.nngp = matrix<double>::from_shape({buffer_rows, m});
+            if (opt.ntk) blk.ntk = matrix<double>::from_shape({buffer_rows, m});
+        }
         std::vector<char> bad(tasks, 0);
         parallel_for_dynamic(tasks, used, [&](int thread, std::size_t t) {
             const std::size_t r0 = row0 + t * chunk, r1 = std::min(r0 + chunk, row1);
             auto& blk = blocks[static_cast<std::size_t>(thread)];
-            if (blk.nngp.shape()[0] != r1 - r0) {
-                blk.nngp = matrix<double>::from_shape({r1 - r0, m});
-                if (opt.ntk) blk.ntk = matrix<double>::from_shape({r1 - r0, m});
-            }
             plan.block_into(r0, r1, 0, m, blk.nngp.data(), m, opt.ntk ? blk.ntk.data() : nullptr, m);
-            const matrix<double>& kt = opt.ntk ? blk.ntk : blk.nngp;
-            blas::gemm(false, false, r1 - r0, classes, m, 1.0, kt.data(), out.weights.data(), 0.0, mine.data() + (r0 - row0) * classes);
+            const double* kt = opt.ntk ? blk.ntk.data() : blk.nngp.data();
+            blas::gemm(false, false, r1 - r0, classes, m, 1.0, kt, out.weights.data(), 0.0, mine.data() + (r0 - row0) * classes);
             for (std::size_t i = 0; i < (r1 - r0) * classes; ++i)
                 if (!std::isfinite(mine.data()[(r0 - row0) * classes + i])) bad[t] = 1;
         });
@@ -276,12 +291,6 @@ regression_result kernel_regression(const process_grid& grid, const matrix<doubl
                 fail<numerical_error>("distributed::kernel_regression: the predictions of test rows [", row0 + t * chunk, ", ",
                                       std::min(row0 + (t + 1) * chunk, row1), ") are not finite");
     });
-    std::vector<int> counts(ranks), displs(ranks);
-    for (std::size_t r = 0; r < ranks; ++r) {
-        counts[r] = static_cast<int>((first_row(r + 1) - first_row(r)) * classes);
-        displs[r] = static_cast<int>(first_row(r) * classes);
-    }
-    if (grid.rank() == 0) out.predictions = matrix<double>::from_shape({p, classes});
     MPI_Gatherv(mine.data(), static_cast<int>(mine.size()), MPI_DOUBLE, grid.rank() == 0 ? out.predictions.data() : nullptr,
                 counts.data(), displs.data(), MPI_DOUBLE, 0, comm);
     out.seconds.predict = now() - t0;
