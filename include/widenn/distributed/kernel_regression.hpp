@@ -170,6 +170,15 @@ regression_result kernel_regression(const process_grid& grid, const matrix<doubl
         if (grid.rank() == 0 && opt.on_phase) opt.on_phase(phase, seconds);
     };
 
+    // The processes on this host share its memory: count them (a collective call every rank makes).
+    int host_ranks = 1;
+    {
+        MPI_Comm host;
+        MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, grid.rank(), MPI_INFO_NULL, &host);
+        MPI_Comm_size(host, &host_ranks);
+        MPI_Comm_free(&host);
+    }
+
     // Phase 1: the train kernel, each process its own blocks (no communication).
     double t0 = now();
     std::optional<block_cyclic_matrix> k;
@@ -187,9 +196,10 @@ regression_result kernel_regression(const process_grid& grid, const matrix<doubl
         const std::size_t local = checked_product({cyclic_dimension{m, opt.block, grid.rows(), grid.row()}.local_count(),
                                                    cyclic_dimension{m, opt.block, grid.cols(), grid.col()}.local_count(), sizeof(double)},
                                                   "distributed::kernel_regression");
-        require_memory(local, "distributed::kernel_regression: this process's part of the " + std::to_string(m) + " x " +
-                                  std::to_string(m) + " train kernel",
-                       "use more processes (or hosts), or a smaller training set");
+        require_memory(checked_product({local, static_cast<std::size_t>(host_ranks)}, "distributed::kernel_regression"),
+                       "distributed::kernel_regression: this host's share of the " + std::to_string(m) + " x " + std::to_string(m) +
+                           " train kernel (" + std::to_string(host_ranks) + " process" + (host_ranks > 1 ? "es" : "") + ")",
+                       "spread the processes over more hosts, or use a smaller training set");
         k.emplace(grid, m, m, opt.block);
         out.local_kernel_entries = fill_kernel_triangle(*k, plan, triangle, opt.ntk, opt.threads, grid.rank() == opt.inject_nonfinite_rank);
     });
