@@ -2,6 +2,9 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 install(TARGETS widenn widenn_io EXPORT widennTargets)
+if(TARGET widenn_distributed)  # widenn::distributed (MPI + ScaLAPACK), when it was built
+  install(TARGETS widenn_distributed EXPORT widennTargets)
+endif()
 install(DIRECTORY include/widenn DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT widennTargets NAMESPACE widenn:: DESTINATION ${CMAKE_INSTALL_DATADIR}/cmake/widenn)
 

@@ -1,0 +1,123 @@
+// The distributed train kernel at scale: `mpirun -np P bench_scale_mpi --n 20000` computes the relu NTK (depth 3) of N
+// synthetic points in R^d (rows scaled to norm √d, as `widenn regress` preprocesses images) into the block-cyclic
+// layout, and reports the kernel entries per second per process, the load balance, and with --cholesky the PDPOTRF
+// time. A timing program (one run per process count), not a Google Benchmark: every rank must take part in each step.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <mpi.h>
+
+#include <widenn/act/activations.hpp>
+#include <widenn/core/rng.hpp>
+#include <widenn/distributed/kernel_regression.hpp>
+#include <widenn/param/abc.hpp>
+
+#include "../../examples/cli/cli.hpp"
+
+namespace {
+
+namespace dist = widenn::distributed;
+
+// CPU seconds of this process (all its threads): the work a phase costs, whatever else shares the cores.
+double cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+int run(int argc, char** argv, int rank, int size) {
+    std::vector<std::string> tokens(argv + 1, argv + argc);
+    if (std::find(tokens.begin(), tokens.end(), "--help") != tokens.end()) {
+        if (rank == 0)
+            std::printf("usage: mpirun -np P bench_scale_mpi [--n 20000] [--d 784] [--depth 3] [--block 64] [--threads 1] [--cholesky]\n");
+        return 0;
+    }
+    std::size_t n = 0, d = 0, block = 0;
+    int depth = 3, threads = 1;
+    bool cholesky = false;
+    dist::collective_phase(MPI_COMM_WORLD, "options", [&] {
+        widenn::cli::args a("bench_scale_mpi", tokens, "bench_scale_mpi");
+        n = a.count("n", 20000, 1, 1 << 20);
+        d = a.count("d", 784, 1, 1 << 20);
+        depth = a.integer<int>("depth", 3, 1, 1000);
+        block = a.count("block", 64, 1, 1 << 16);
+        threads = a.integer<int>("threads", 1, 0, 1024);
+        cholesky = a.has("cholesky");
+        a.reject_unknown();
+    });
+    widenn::matrix<double> x = widenn::normal_matrix(n, d, 1);
+    for (std::size_t i = 0; i < n; ++i) {
+        double s = 0;
+        for (std::size_t k = 0; k < d; ++k) s += x(i, k) * x(i, k);
+        for (std::size_t k = 0; k < d; ++k) x(i, k) *= std::sqrt(static_cast<double>(d) / s);
+    }
+    const dist::process_grid grid(MPI_COMM_WORLD);
+    const char triangle = dist::cholesky_triangle(grid);
+    std::optional<dist::block_cyclic_matrix> k;
+    std::size_t entries = 0;
+    MPI_Barrier(MPI_COMM_WORLD);
+    double t0 = MPI_Wtime(), mine = 0, cpu0 = cpu_seconds(), cpu = 0;
+    dist::collective_phase(MPI_COMM_WORLD, "train kernel", [&] {
+        const widenn::limit::kernel_plan<widenn::param::ntk, widenn::act::relu, double> plan(x, depth, {.weight_var = 2.0, .bias_var = 0.01});
+        k.emplace(grid, n, n, block);
+        entries = dist::fill_kernel_triangle(*k, plan, triangle, true, threads);
+        mine = MPI_Wtime() - t0;
+        cpu = cpu_seconds() - cpu0;
+    });
+    const double wall = MPI_Wtime() - t0;
+    double slowest = 0, fastest = 0, cpu_max = 0, cpu_sum = 0;
+    MPI_Reduce(&cpu, &cpu_max, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+    MPI_Reduce(&cpu, &cpu_sum, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+    unsigned long long local = entries, total = 0;
+    MPI_Reduce(&mine, &slowest, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+    MPI_Reduce(&mine, &fastest, 1, MPI_DOUBLE, MPI_MIN, 0, MPI_COMM_WORLD);
+    MPI_Reduce(&local, &total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
+    if (rank == 0)
+        std::printf("bench_scale_mpi: N = %zu, d = %zu, relu NTK depth %d, grid %d x %d, block %zu, %d thread(s) per process\n"
+                    "train kernel (one triangle, %.3g entries): %.2f s (processes %.2f to %.2f s), %.3g M entries/s per process, "
+                    "%.3g M entries/s in all; CPU time %.2f s in all, %.2f s on the busiest process (%.3g M entries per CPU second)\n",
+                    n, d, depth, grid.rows(), grid.cols(), block, threads, static_cast<double>(total), wall, fastest, slowest,
+                    static_cast<double>(total) / static_cast<double>(size) / wall / 1e6, static_cast<double>(total) / wall / 1e6, cpu_sum, cpu_max,
+                    static_cast<double>(total) / cpu_sum / 1e6);
+    if (cholesky) {
+        // Every diagonal entry is at least as large as its row's others (a normalised kernel): the shift keeps it definite.
+        for (std::size_t li = 0; li < k->local_rows(); ++li) {
+            const std::size_t g = k->row_layout().global_index(li);
+            if (k->col_layout().owner(g) == grid.col()) k->local(li, k->col_layout().local_index(g)) += 1e-3;
+        }
+        const int nn = static_cast<int>(n), one = 1;
+        int info = 0;
+        MPI_Barrier(MPI_COMM_WORLD);
+        t0 = MPI_Wtime();
+        dist::detail::scalapack::pdpotrf_(&triangle, &nn, k->local(), &one, &one, k->descriptor(), &info);
+        const double seconds = MPI_Wtime() - t0;
+        dist::collective_phase(MPI_COMM_WORLD, "Cholesky", [&] { widenn::require<widenn::numerical_error>(info == 0, "pdpotrf info ", info); });
+        if (rank == 0)
+            std::printf("Cholesky (pdpotrf '%c'): %.2f s, %.3g GFlop/s in all\n", triangle, seconds,
+                        std::pow(static_cast<double>(n), 3) / 3 / seconds / 1e9);
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    MPI_Init(&argc, &argv);
+    int rank = 0, size = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    int code = 0;
+    try {
+        code = run(argc, argv, rank, size);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_scale_mpi: %s\n", e.what());
+        code = 2;
+    }
+    MPI_Finalize();
+    return code;
+}
