@@ -9,6 +9,7 @@
 #include <cctype>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -239,6 +240,8 @@ std::vector<md_citation> md_citations(const std::string& line) {
 
 namespace {
 
+constexpr std::string_view dependency_prefixes[] = {"xtensor/", "xtensor-blas/", "xtl/", "xsimd/", "doctest/", "benchmark/", "pybind11/"};
+
 // Paths such as tests/act/duals.cpp or limit/kernel.hpp named in a line (words with a '/' ending in the extension).
 std::vector<std::string> source_paths(const std::string& line, const std::string& extension) {
     std::vector<std::string> out;
@@ -248,7 +251,10 @@ std::vector<std::string> source_paths(const std::string& line, const std::string
         std::size_t start = at;
         while (start > 0 && is_path_char(line[start - 1])) --start;
         const std::string token = line.substr(start, end - start);
-        if (start < at && token.find('/') != std::string::npos && token.rfind("../", 0) != 0) out.push_back(token);
+        // Headers of the dependencies (xtensor/xview.hpp, pybind11/numpy.h ...) are not files of the repository.
+        const bool dependency = std::any_of(std::begin(dependency_prefixes), std::end(dependency_prefixes),
+                                            [&](std::string_view prefix) { return token.rfind(prefix, 0) == 0; });
+        if (start < at && !dependency && token.find('/') != std::string::npos && token.rfind("../", 0) != 0) out.push_back(token);
     }
     return out;
 }

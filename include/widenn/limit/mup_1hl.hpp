@@ -427,7 +427,7 @@ private:
         matrix<T> U, weighted, phi;
         for (std::size_t start = 0; start < count; start += block) {
             const std::size_t size = std::min(block, count - start);
-            U = xt::view(p.u, xt::range(start, start + size), xt::all());
+            U = row_block(p.u, start, start + size);
             phi = xt::empty<T>({b2, size});
             blas::gemm<T>(P2, U, phi, false, true);
             for (auto& h : phi) h = A::value(h);
