@@ -173,10 +173,10 @@ private:
 
     static int window(std::string_view digits, std::string_view token, std::size_t start) {
         int k = 0;
-        bool ok = !digits.empty() && digits.size() <= 4;
-        for (char c : digits) {
-            if (c < '0' || c > '9') ok = false;
-            else k = k * 10 + (c - '0');
+        bool ok = !digits.empty() && digits.size() <= 4;  // at most 4 digits: k cannot overflow
+        for (std::size_t i = 0; ok && i < digits.size(); ++i) {
+            if (digits[i] < '0' || digits[i] > '9') ok = false;
+            else k = k * 10 + (digits[i] - '0');
         }
         if (!ok || k < 1 || k > max_spec_window)
             fail("parse_spec: token '", token, "' at column ", start + 1, ": the window size K must be an integer in 1..", max_spec_window,
@@ -325,6 +325,29 @@ inline spec_shape infer_shapes(const spec& s, std::size_t d) {
     detail::shape_walk walk{false};
     return walk.layers(s.layers, {1, 1, d}, true, 0);
 }
+
+// The canonical text of a SPEC (parse_spec(format_spec(s)) describes the same layers): conv:K:PAD:STRIDE always in full.
+inline std::string format_spec(const std::vector<layer_spec>& layers) {
+    std::string out;
+    for (const layer_spec& l : layers) {
+        if (!out.empty()) out += ',';
+        switch (l.kind) {
+            case layer_kind::dense: out += "dense"; break;
+            case layer_kind::conv:
+                out += "conv:" + std::to_string(l.size) + (l.pad == padding::same ? ":same:" : l.pad == padding::valid ? ":valid:" : ":circular:") +
+                       std::to_string(l.stride);
+                break;
+            case layer_kind::activation: out += l.activation; break;
+            case layer_kind::avgpool: out += "avgpool:" + std::to_string(l.size); break;
+            case layer_kind::gap: out += "gap"; break;
+            case layer_kind::flatten: out += "flatten"; break;
+            case layer_kind::layernorm: out += "layernorm"; break;
+            case layer_kind::residual: out += "res(" + format_spec(l.inner) + ")"; break;
+        }
+    }
+    return out;
+}
+inline std::string format_spec(const spec& s) { return format_spec(s.layers); }
 
 // Whether any layer of the SPEC (at any depth) is of the given kind.
 inline bool spec_contains(const std::vector<layer_spec>& layers, layer_kind kind) {
