@@ -169,3 +169,26 @@ TEST_CASE("conv_kernel: errors before any work") {
     CHECK(contains(error_of([&] { lim::conv_kernels(nn::parse_spec("conv:3,relu,flatten"), img, lim::kernel_config{.weight_var = -1}); }),
                    "weight_var and bias_var must be finite and >= 0"));
 }
+
+TEST_CASE("conv_kernel: SPECs without a conv layer are linear models of the (pooled) pixels") {
+    const auto x = random_array({3, 4, 4, 2}, 17);
+    const lim::kernel_config c{.weight_var = 1.5, .bias_var = 0.1};
+    // flatten alone: Σ = σw² x·x'/(H W C) + σb², Θ = Σ + 0 (the readout is the only layer)
+    const auto k = lim::conv_kernels(nn::parse_spec("flatten"), x, c);
+    const auto pooled = lim::conv_kernels(nn::parse_spec("avgpool:4,flatten"), x, c);
+    for (std::size_t i = 0; i < 3; ++i)
+        for (std::size_t j = 0; j < 3; ++j) {
+            double dot = 0, mean_i = 0, mean_j = 0;
+            for (std::size_t p = 0; p < 32; ++p) dot += x.data()[i * 32 + p] * x.data()[j * 32 + p];
+            CHECK(k.nngp(i, j) == doctest::Approx(1.5 * dot / 32 + 0.1).epsilon(1e-14));
+            CHECK(k.ntk(i, j) == doctest::Approx(k.nngp(i, j)).epsilon(1e-14));
+            // avgpool over the whole image: the channel means, then the readout over 2 channels
+            double pooled_dot = 0;
+            for (std::size_t ch = 0; ch < 2; ++ch) {
+                mean_i = mean_j = 0;
+                for (std::size_t p = 0; p < 16; ++p) mean_i += x.data()[i * 32 + p * 2 + ch] / 16, mean_j += x.data()[j * 32 + p * 2 + ch] / 16;
+                pooled_dot += mean_i * mean_j;
+            }
+            CHECK(pooled.nngp(i, j) == doctest::Approx(1.5 * pooled_dot / 2 + 0.1).epsilon(1e-13));
+        }
+}

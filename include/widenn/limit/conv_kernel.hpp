@@ -50,13 +50,14 @@ enum class spatial_path { automatic, diagonal, full };
 
 namespace detail {
 
-// T = dual value, Ṫ = derivative for n entries: q11 = a[j·a_stride] (a_stride 0 or 1), q12 = q[j], q22 = b[j]. t may
-// alias q. The vectorised closed forms of limit::kernel where they exist and every variance is in their range.
+// An activation layer on n entries: t[j] = T(q11, q12, q22) and theta[j] *= Ṫ(q11, q12, q22) (theta may be null), with
+// q11 = a[j·a_stride] (a_stride 0 or 1), q12 = q[j], q22 = b[j]; t may alias q. The vectorised closed forms of
+// limit::kernel where they exist and every variance is in their range, the scalar dual otherwise.
 template <class T>
-using dual_rows_fn = void (*)(std::size_t n, const T* a, std::size_t a_stride, const T* q, const T* b, T* t, T* tdot);
+using dual_rows_fn = void (*)(std::size_t n, const T* a, std::size_t a_stride, const T* q, const T* b, T* t, T* theta);
 
 template <class A, class T>
-void dual_rows(std::size_t n, const T* a, std::size_t a_stride, const T* q, const T* b, T* t, T* tdot) {
+void dual_rows(std::size_t n, const T* a, std::size_t a_stride, const T* q, const T* b, T* t, T* theta) {
     std::size_t j = 0;
 #ifdef WIDENN_USE_XSIMD
     if constexpr (simd_dual<A>::available) {
@@ -69,7 +70,7 @@ void dual_rows(std::size_t n, const T* a, std::size_t a_stride, const T* q, cons
                 const V va = a_stride == 0 ? V(a[0]) : V::load_unaligned(a + j);
                 const auto d = simd_dual<A>::eval(va, V::load_unaligned(q + j), V::load_unaligned(b + j));
                 d.value.store_unaligned(t + j);
-                if (tdot) d.derivative.store_unaligned(tdot + j);
+                if (theta) (V::load_unaligned(theta + j) * d.derivative).store_unaligned(theta + j);
             }
         }
     }
@@ -77,7 +78,7 @@ void dual_rows(std::size_t n, const T* a, std::size_t a_stride, const T* q, cons
     for (; j < n; ++j) {
         const auto d = dual_of<A>(a[j * a_stride], q[j], b[j]);
         t[j] = d.value;
-        if (tdot) tdot[j] = d.derivative;
+        if (theta) theta[j] *= d.derivative;
     }
 }
 
@@ -137,6 +138,92 @@ struct kernel_op {
     std::size_t slot = 0;        // activation, layernorm: offset of the per-pixel variances in an input's table
     std::size_t level = 0;       // save, add: nesting level of the residual block
 };
+
+// The window sums of a conv (the same tap for both inputs) or a pool (independent offsets) of one covariance `in`,
+// written to `out` as alpha·sum + beta (+ add[k] when add is non-null; add may be out-of-place only). local: scratch of
+// max(H·W, W·W) values. Separable: along the image rows (i, i') and then the columns (j, j'); in the full layout
+// [i][i'][j][j'] both passes run per output block (o, o'), so the row pass's W×W block stays in L1 and every
+// covariance entry is read about once per tap row and written once.
+template <class T>
+void window_sums(const kernel_op<T>& op, bool full, bool pool, const T* in, T* out, T* local, T alpha, T beta, const T* add) {
+    const axis_taps& ty = op.ty;
+    const axis_taps& tx = op.tx;
+    const std::size_t hi = op.h_in, wi = op.w_in, ho = op.h_out, wo = op.w_out;
+    // columns of one block: dst[ox][ox2] (rows of length row_out) = Σ src[tx(ox, a)][tx(ox2, b)] (rows of length wi)
+    auto columns = [&](const T* src, T* dst, std::size_t rows_out, std::size_t row_out, const T* extra, bool diagonal) {
+        for (std::size_t ox = 0; ox < rows_out; ++ox) {
+            T* o = dst + ox * row_out;
+            std::fill(o, o + row_out, T(0));
+            if (diagonal) {  // the diagonal path: one row, taps along it
+                for (std::size_t x = 0; x < row_out; ++x) {
+                    T acc = 0;
+                    for (std::size_t d = 0; d < tx.k; ++d) {
+                        const std::ptrdiff_t c = tx.at(x, d);
+                        if (c >= 0) acc += src[ox * wi + static_cast<std::size_t>(c)];
+                    }
+                    o[x] = acc;
+                }
+            } else {
+                for (std::size_t da = 0; da < tx.k; ++da) {
+                    const std::ptrdiff_t r = tx.at(ox, da);
+                    if (r < 0) continue;
+                    const T* row = src + static_cast<std::size_t>(r) * wi;
+                    if (pool) {
+                        for (std::size_t ox2 = 0; ox2 < row_out; ++ox2)
+                            for (std::size_t db = 0; db < tx.k; ++db) o[ox2] += row[tx.at(ox2, db)];
+                    } else if (tx.contiguous) {
+                        // input column ox2 + da - shift, valid for ox2 in [lo, hi)
+                        const std::ptrdiff_t off = static_cast<std::ptrdiff_t>(da) - tx.shift;
+                        const std::ptrdiff_t lo = std::max<std::ptrdiff_t>(0, -off);
+                        const std::ptrdiff_t hi2 = std::min<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(row_out), static_cast<std::ptrdiff_t>(wi) - off);
+                        for (std::ptrdiff_t ox2 = lo; ox2 < hi2; ++ox2) o[ox2] += row[ox2 + off];
+                    } else {
+                        for (std::size_t ox2 = 0; ox2 < row_out; ++ox2) {
+                            const std::ptrdiff_t r2 = tx.at(ox2, da);
+                            if (r2 >= 0) o[ox2] += row[r2];
+                        }
+                    }
+                }
+            }
+            const T* e = extra ? extra + ox * row_out : nullptr;
+            if (e)
+                for (std::size_t x = 0; x < row_out; ++x) o[x] = alpha * o[x] + beta + e[x];
+            else
+                for (std::size_t x = 0; x < row_out; ++x) o[x] = alpha * o[x] + beta;
+        }
+    };
+    if (!full) {
+        // rows: local[o][x] = Σ_d in[ty(o, d)][x]; then the taps along each row
+        std::fill(local, local + ho * wi, T(0));
+        for (std::size_t o = 0; o < ho; ++o)
+            for (std::size_t d = 0; d < ty.k; ++d) {
+                const std::ptrdiff_t r = ty.at(o, d);
+                if (r < 0) continue;
+                const T* src = in + static_cast<std::size_t>(r) * wi;
+                T* dst = local + o * wi;
+                for (std::size_t x = 0; x < wi; ++x) dst[x] += src[x];
+            }
+        columns(local, out, ho, wo, add, true);
+        return;
+    }
+    const std::size_t block_in = wi * wi, block_out = wo * wo;
+    for (std::size_t o = 0; o < ho; ++o)
+        for (std::size_t o2 = 0; o2 < ho; ++o2) {
+            std::fill(local, local + block_in, T(0));
+            for (std::size_t da = 0; da < ty.k; ++da) {
+                const std::ptrdiff_t r = ty.at(o, da);
+                if (r < 0) continue;
+                for (std::size_t db = pool ? 0 : da; db < (pool ? ty.k : da + 1); ++db) {
+                    const std::ptrdiff_t r2 = ty.at(o2, db);
+                    if (r2 < 0) continue;
+                    const T* src = in + (static_cast<std::size_t>(r) * hi + static_cast<std::size_t>(r2)) * block_in;
+                    for (std::size_t k = 0; k < block_in; ++k) local[k] += src[k];
+                }
+            }
+            const std::size_t b = (o * ho + o2) * block_out;
+            columns(local, out + b, wo, wo, add ? add + b : nullptr, false);
+        }
+}
 
 }  // namespace detail
 
@@ -220,14 +307,15 @@ public:
     }
 
     // Bytes of one thread's workspace.
-    std::size_t workspace_bytes() const { return checked_product({buffer_size_, 5 + 2 * levels_, sizeof(T)}, "limit::conv_kernel"); }
+    std::size_t workspace_bytes() const { return checked_product({buffer_size_, 4 + 2 * levels_, sizeof(T)}, "limit::conv_kernel"); }
 
 private:
     struct workspace {
-        std::vector<T> s, q, tmp, tdot;
+        std::vector<T> s, q, tmp, local;
         std::vector<std::vector<T>> saved_s, saved_q;
         explicit workspace(const conv_kernel_plan& p)
-            : s(p.buffer_size_), q(p.buffer_size_), tmp(p.buffer_size_), tdot(p.buffer_size_), saved_s(p.levels_), saved_q(p.levels_) {
+            : s(p.buffer_size_), q(p.buffer_size_), tmp(p.buffer_size_),
+              local(std::max(p.h_ * p.w_, p.w_ * p.w_)), saved_s(p.levels_), saved_q(p.levels_) {
             for (auto& v : saved_s) v.resize(p.buffer_size_);
             for (auto& v : saved_q) v.resize(p.buffer_size_);
         }
@@ -362,17 +450,16 @@ private:
                             row[xj] = acc * inv_c;
                         }
                     }
-            std::fill(q, q + hw * hw, T(0));
         } else {
             for (std::size_t p = 0; p < hw; ++p) {
                 T acc = 0;
                 for (std::size_t k = 0; k < c; ++k) acc += a[p * c + k] * b[p * c + k];
                 s[p] = acc * inv_c;
             }
-            std::fill(q, q + hw, T(0));
         }
         const T wv = static_cast<T>(config_.weight_var), bv = static_cast<T>(config_.bias_var);
         const bool ntk = config_.compute_ntk;
+        bool theta_live = false;  // false while Θ = 0 (the input has no parameters): q is not read or written
         std::size_t h = h_, w = w_;
         for (const detail::kernel_op<T>& op : ops_) {
             const std::size_t n = full ? h * h * w * w : h * w;
@@ -381,19 +468,20 @@ private:
                 case detail::op_kind::pool: {
                     const bool pool = op.kind == detail::op_kind::pool;
                     const T k2 = static_cast<T>(op.ty.k * op.tx.k);
-                    const T scale = pool ? T(1) / (k2 * k2) : wv / k2;
-                    window(op, full, pool, s, ws.tmp.data());
-                    if (ntk) window(op, full, pool, q, ws.tmp.data());
+                    const T scale = pool ? T(1) / (k2 * k2) : wv / k2, bias = pool ? T(0) : bv;
+                    // Σ' = scale·window(Σ) + σb², Θ' = Σ' + scale·window(Θ) (a pool: Θ' = scale·window(Θ))
+                    detail::window_sums(op, full, pool, s, ws.tmp.data(), ws.local.data(), scale, bias, static_cast<const T*>(nullptr));
+                    std::swap(ws.s, ws.tmp);
+                    s = ws.s.data();
                     h = op.h_out, w = op.w_out;
-                    const std::size_t m = full ? h * h * w * w : h * w;
-                    if (pool) {
-                        for (std::size_t k = 0; k < m; ++k) s[k] *= scale;
-                        if (ntk)
-                            for (std::size_t k = 0; k < m; ++k) q[k] *= scale;
-                    } else {
-                        for (std::size_t k = 0; k < m; ++k) s[k] = scale * s[k] + bv;
-                        if (ntk)
-                            for (std::size_t k = 0; k < m; ++k) q[k] = s[k] + scale * q[k];
+                    if (ntk && theta_live) {
+                        detail::window_sums(op, full, pool, q, ws.tmp.data(), ws.local.data(), scale, T(0), pool ? nullptr : s);
+                        std::swap(ws.q, ws.tmp);
+                        q = ws.q.data();
+                    } else if (ntk && !pool) {  // Θ = 0 so far (before the first conv or dense): Θ' = Σ'
+                        const std::size_t m = full ? h * h * w * w : h * w;
+                        std::copy(s, s + m, q);
+                        theta_live = true;
                     }
                     break;
                 }
@@ -406,27 +494,24 @@ private:
                     }
                     const T* pa = va + op.slot;
                     const T* pb = vb + op.slot;
-                    T* td = ws.tdot.data();
                     if (op.kind == detail::op_kind::activation) {
                         if (full) {
                             for (std::size_t yi = 0; yi < h; ++yi)
                                 for (std::size_t yj = 0; yj < h; ++yj)
                                     for (std::size_t xi = 0; xi < w; ++xi) {
                                         const std::size_t off = ((yi * h + yj) * w + xi) * w;
-                                        op.dual(w, pa + yi * w + xi, 0, s + off, pb + yj * w, s + off, ntk ? td + off : nullptr);
+                                        op.dual(w, pa + yi * w + xi, 0, s + off, pb + yj * w, s + off, theta_live ? q + off : nullptr);
                                     }
                         } else {
-                            op.dual(n, pa, 1, s, pb, s, ntk ? td : nullptr);
+                            op.dual(n, pa, 1, s, pb, s, theta_live ? q : nullptr);
                         }
-                        if (ntk)
-                            for (std::size_t k = 0; k < n; ++k) q[k] *= td[k];
                     } else {
                         auto normalise = [&](std::size_t off, T va_p, const T* vb_row, std::size_t count) {
                             for (std::size_t k = 0; k < count; ++k) {
                                 const T prod = va_p * vb_row[k];
                                 const T f = prod > T(0) ? T(1) / std::sqrt(prod) : T(0);
                                 s[off + k] *= f;
-                                if (ntk) q[off + k] *= f;
+                                if (theta_live) q[off + k] *= f;
                             }
                         };
                         if (full) {
@@ -442,18 +527,19 @@ private:
                 }
                 case detail::op_kind::save:
                     std::copy(s, s + n, ws.saved_s[op.level].data());
-                    if (ntk) std::copy(q, q + n, ws.saved_q[op.level].data());
+                    if (theta_live) std::copy(q, q + n, ws.saved_q[op.level].data());
                     break;
                 case detail::op_kind::add: {
                     const T* ss = ws.saved_s[op.level].data();
                     const T* sq = ws.saved_q[op.level].data();
                     for (std::size_t k = 0; k < n; ++k) s[k] += ss[k];
-                    if (ntk)
+                    if (theta_live)
                         for (std::size_t k = 0; k < n; ++k) q[k] += sq[k];
                     break;
                 }
             }
         }
+        if (!theta_live) std::fill(q, q + (full ? h * h * w * w : h * w), T(0));  // no parameter so far
         // readout Dense(1) after flatten (mean of the pixel diagonal) or gap (mean of all pixel pairs)
         T ms = 0, mq = 0;
         if (!full) {
@@ -473,86 +559,6 @@ private:
         }
         sigma = wv * ms + bv;
         theta = ntk ? sigma + wv * mq : T(0);
-    }
-
-    // The window sums of a conv (same tap for both inputs) or a pool (independent offsets) of one buffer, in place
-    // (tmp: scratch). Separable: first along the image rows (i, i'), then along the columns (j, j').
-    static void window(const detail::kernel_op<T>& op, bool full, bool pool, T* buf, T* tmp) {
-        const detail::axis_taps& ty = op.ty;
-        const detail::axis_taps& tx = op.tx;
-        const std::size_t hi = op.h_in, wi = op.w_in, ho = op.h_out, wo = op.w_out;
-        if (!full) {
-            // rows: tmp[o][x] = Σ_d buf[ty(o, d)][x]
-            std::fill(tmp, tmp + ho * wi, T(0));
-            for (std::size_t o = 0; o < ho; ++o)
-                for (std::size_t d = 0; d < ty.k; ++d) {
-                    const std::ptrdiff_t r = ty.at(o, d);
-                    if (r < 0) continue;
-                    const T* src = buf + static_cast<std::size_t>(r) * wi;
-                    T* dst = tmp + o * wi;
-                    for (std::size_t x = 0; x < wi; ++x) dst[x] += src[x];
-                }
-            // columns: buf[o][ox] = Σ_d tmp[o][tx(ox, d)]
-            for (std::size_t o = 0; o < ho; ++o) {
-                const T* src = tmp + o * wi;
-                T* dst = buf + o * wo;
-                for (std::size_t ox = 0; ox < wo; ++ox) {
-                    T acc = 0;
-                    for (std::size_t d = 0; d < tx.k; ++d) {
-                        const std::ptrdiff_t cidx = tx.at(ox, d);
-                        if (cidx >= 0) acc += src[cidx];
-                    }
-                    dst[ox] = acc;
-                }
-            }
-            return;
-        }
-        // rows: tmp block (o, o') = Σ buf block (ty(o, a), ty(o', b)), b = a for a conv, all (a, b) for a pool
-        const std::size_t block = wi * wi;
-        std::fill(tmp, tmp + ho * ho * block, T(0));
-        for (std::size_t o = 0; o < ho; ++o)
-            for (std::size_t o2 = 0; o2 < ho; ++o2) {
-                T* dst = tmp + (o * ho + o2) * block;
-                for (std::size_t da = 0; da < ty.k; ++da) {
-                    const std::ptrdiff_t r = ty.at(o, da);
-                    if (r < 0) continue;
-                    for (std::size_t db = pool ? 0 : da; db < (pool ? ty.k : da + 1); ++db) {
-                        const std::ptrdiff_t r2 = ty.at(o2, db);
-                        if (r2 < 0) continue;
-                        const T* src = buf + (static_cast<std::size_t>(r) * hi + static_cast<std::size_t>(r2)) * block;
-                        for (std::size_t k = 0; k < block; ++k) dst[k] += src[k];
-                    }
-                }
-            }
-        // columns: buf[o][o2][ox][ox2] = Σ tmp[o][o2][tx(ox, a)][tx(ox2, b)]
-        for (std::size_t bidx = 0; bidx < ho * ho; ++bidx) {
-            const T* src = tmp + bidx * block;
-            T* dst = buf + bidx * wo * wo;
-            std::fill(dst, dst + wo * wo, T(0));
-            for (std::size_t ox = 0; ox < wo; ++ox) {
-                T* out = dst + ox * wo;
-                for (std::size_t da = 0; da < tx.k; ++da) {
-                    const std::ptrdiff_t r = tx.at(ox, da);
-                    if (r < 0) continue;
-                    const T* in = src + static_cast<std::size_t>(r) * wi;
-                    if (pool) {
-                        for (std::size_t ox2 = 0; ox2 < wo; ++ox2)
-                            for (std::size_t db = 0; db < tx.k; ++db) out[ox2] += in[tx.at(ox2, db)];
-                    } else if (tx.contiguous) {
-                        // input column ox2 + da - shift, valid for ox2 in [lo, hi)
-                        const std::ptrdiff_t off = static_cast<std::ptrdiff_t>(da) - tx.shift;
-                        const std::ptrdiff_t lo = std::max<std::ptrdiff_t>(0, -off);
-                        const std::ptrdiff_t hi2 = std::min<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(wo), static_cast<std::ptrdiff_t>(wi) - off);
-                        for (std::ptrdiff_t ox2 = lo; ox2 < hi2; ++ox2) out[ox2] += in[ox2 + off];
-                    } else {
-                        for (std::size_t ox2 = 0; ox2 < wo; ++ox2) {
-                            const std::ptrdiff_t r2 = tx.at(ox2, da);
-                            if (r2 >= 0) out[ox2] += in[r2];
-                        }
-                    }
-                }
-            }
-        }
     }
 
     nn::spec spec_;
