@@ -56,7 +56,7 @@ void spatial_convolution(benchmark::State& state) {
     op.ty = widenn::limit::detail::axis_taps::make(side, 3, 1, widenn::nn::padding::same);
     op.tx = op.ty;
     const std::size_t size = side * side * side * side;
-    std::vector<double> in(size, 1.0), out(size), local(side * side);
+    std::vector<double> in(size, 1.0), out(size), local(widenn::limit::detail::window_scratch(op));
     for (auto _ : state) {
         widenn::limit::detail::window_sums(op, true, false, in.data(), out.data(), local.data(), 2.0 / 9.0, 0.1, static_cast<const double*>(nullptr));
         benchmark::DoNotOptimize(out.data());

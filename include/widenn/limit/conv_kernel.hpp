@@ -141,9 +141,14 @@ struct kernel_op {
 
 // The window sums of a conv (the same tap for both inputs) or a pool (independent offsets) of one covariance `in`,
 // written to `out` as alpha·sum + beta (+ add[k] when add is non-null; add may be out-of-place only). local: scratch of
-// max(H·W, W·W) values. Separable: along the image rows (i, i') and then the columns (j, j'); in the full layout
+// window_scratch(op) values. Separable: along the image rows (i, i') and then the columns (j, j'); in the full layout
 // [i][i'][j][j'] both passes run per output block (o, o'), so the row pass's W×W block stays in L1 and every
 // covariance entry is read about once per tap row and written once.
+template <class T>
+std::size_t window_scratch(const kernel_op<T>& op) {
+    return std::max(op.h_in * op.w_in, op.w_in * (op.w_in + 2 * op.tx.k));
+}
+
 template <class T>
 void window_sums(const kernel_op<T>& op, bool full, bool pool, const T* in, T* out, T* local, T alpha, T beta, const T* add) {
     const axis_taps& ty = op.ty;
@@ -207,6 +212,73 @@ void window_sums(const kernel_op<T>& op, bool full, bool pool, const T* in, T* o
         return;
     }
     const std::size_t block_in = wi * wi, block_out = wo * wo;
+    if (!pool && tx.contiguous) {
+        // The common case (stride 1, SAME or VALID), one pass per stage: the row pass writes the sum of the (at most
+        // K) source blocks into `local` with zero margins of K on both sides of each row, so the column pass reads
+        // K shifted rows without bounds checks (the margins are the zero padding) and writes alpha·sum + beta at once.
+        const std::size_t margin = tx.k, stride_l = wi + 2 * margin;
+        std::fill(local, local + wi * stride_l, T(0));
+        std::vector<const T*> sources;
+        sources.reserve(ty.k);
+        std::vector<const T*> rows;
+        rows.reserve(tx.k);
+        for (std::size_t o = 0; o < ho; ++o)
+            for (std::size_t o2 = 0; o2 < ho; ++o2) {
+                sources.clear();
+                for (std::size_t d = 0; d < ty.k; ++d) {
+                    const std::ptrdiff_t r = ty.at(o, d), r2 = ty.at(o2, d);
+                    if (r >= 0 && r2 >= 0)
+                        sources.push_back(in + (static_cast<std::size_t>(r) * hi + static_cast<std::size_t>(r2)) * block_in);
+                }
+                const std::size_t b = (o * ho + o2) * block_out;
+                T* dst_block = out + b;
+                const T* add_block = add ? add + b : nullptr;
+                if (sources.empty()) {  // every tap outside the image: the window sum is 0
+                    for (std::size_t k = 0; k < block_out; ++k) dst_block[k] = beta + (add_block ? add_block[k] : T(0));
+                    continue;
+                }
+                for (std::size_t r = 0; r < wi; ++r) {
+                    T* dst = local + r * stride_l + margin;
+                    const std::size_t off = r * wi;
+                    const T* s0 = sources[0] + off;
+                    if (sources.size() == 3) {
+                        const T* s1 = sources[1] + off;
+                        const T* s2 = sources[2] + off;
+                        for (std::size_t x = 0; x < wi; ++x) dst[x] = s0[x] + s1[x] + s2[x];
+                    } else {
+                        for (std::size_t x = 0; x < wi; ++x) dst[x] = s0[x];
+                        for (std::size_t k = 1; k < sources.size(); ++k) {
+                            const T* sk = sources[k] + off;
+                            for (std::size_t x = 0; x < wi; ++x) dst[x] += sk[x];
+                        }
+                    }
+                }
+                for (std::size_t ox = 0; ox < wo; ++ox) {
+                    rows.clear();
+                    for (std::size_t d = 0; d < tx.k; ++d) {
+                        const std::ptrdiff_t r = tx.at(ox, d);  // the row ox + d - shift; its columns are shifted alike
+                        if (r >= 0)
+                            rows.push_back(local + static_cast<std::size_t>(r) * stride_l +
+                                           static_cast<std::size_t>(static_cast<std::ptrdiff_t>(margin + d) - tx.shift));
+                    }
+                    T* o_row = dst_block + ox * wo;
+                    const T* a_row = add_block ? add_block + ox * wo : nullptr;
+                    if (rows.size() == 3) {
+                        const T *r0 = rows[0], *r1 = rows[1], *r2 = rows[2];
+                        if (a_row)
+                            for (std::size_t x = 0; x < wo; ++x) o_row[x] = alpha * (r0[x] + r1[x] + r2[x]) + beta + a_row[x];
+                        else
+                            for (std::size_t x = 0; x < wo; ++x) o_row[x] = alpha * (r0[x] + r1[x] + r2[x]) + beta;
+                    } else {
+                        for (std::size_t x = 0; x < wo; ++x) o_row[x] = T(0);
+                        for (const T* r : rows)
+                            for (std::size_t x = 0; x < wo; ++x) o_row[x] += r[x];
+                        for (std::size_t x = 0; x < wo; ++x) o_row[x] = alpha * o_row[x] + beta + (a_row ? a_row[x] : T(0));
+                    }
+                }
+            }
+        return;
+    }
     for (std::size_t o = 0; o < ho; ++o)
         for (std::size_t o2 = 0; o2 < ho; ++o2) {
             std::fill(local, local + block_in, T(0));
@@ -307,7 +379,7 @@ public:
     }
 
     // Bytes of one thread's workspace.
-    std::size_t workspace_bytes() const { return checked_product({buffer_size_, 4 + 2 * levels_, sizeof(T)}, "limit::conv_kernel"); }
+    std::size_t workspace_bytes() const { return checked_product({buffer_size_, 3 + 2 * levels_, sizeof(T)}, "limit::conv_kernel") + local_size_ * sizeof(T); }
 
 private:
     struct workspace {
@@ -315,7 +387,7 @@ private:
         std::vector<std::vector<T>> saved_s, saved_q;
         explicit workspace(const conv_kernel_plan& p)
             : s(p.buffer_size_), q(p.buffer_size_), tmp(p.buffer_size_),
-              local(std::max(p.h_ * p.w_, p.w_ * p.w_)), saved_s(p.levels_), saved_q(p.levels_) {
+              local(p.local_size_), saved_s(p.levels_), saved_q(p.levels_) {
             for (auto& v : saved_s) v.resize(p.buffer_size_);
             for (auto& v : saved_q) v.resize(p.buffer_size_);
         }
@@ -420,7 +492,10 @@ private:
                 case nn::layer_kind::gap:
                     continue;  // the readout
             }
-            if (op.kind == detail::op_kind::conv || op.kind == detail::op_kind::pool) h = op.ty.out, w = op.tx.out;
+            if (op.kind == detail::op_kind::conv || op.kind == detail::op_kind::pool) {
+                local_size_ = std::max(local_size_, detail::window_scratch(op));
+                h = op.ty.out, w = op.tx.out;
+            }
             op.h_out = h, op.w_out = w;
             ops_.push_back(std::move(op));
         }
@@ -569,7 +644,7 @@ private:
     spatial_path path_ = spatial_path::diagonal;
     bool gap_ = false;
     std::vector<detail::kernel_op<T>> ops_;
-    std::size_t table_size_ = 0, levels_ = 0, buffer_size_ = 0;
+    std::size_t table_size_ = 0, levels_ = 0, buffer_size_ = 0, local_size_ = 1;
     mutable std::vector<T> var1_, var2_;
 };
 
