@@ -139,7 +139,6 @@ int main(int argc, char** argv) {
         const auto mlp_test = lim::kernel_plan<wn::param::ntk, wn::act::relu, double>(x_test, x_train, mlp_depth, config).compute();
         report("MLP relu depth " + std::to_string(mlp_depth), mlp_train, mlp_test, seconds_since(t0));
         csv.close();
-        std::cout << "wrote " << csv_path << "\n";
         return 0;
     });
 }
