@@ -192,3 +192,15 @@ TEST_CASE("conv_kernel: SPECs without a conv layer are linear models of the (poo
             CHECK(pooled.nngp(i, j) == doctest::Approx(1.5 * pooled_dot / 2 + 0.1).epsilon(1e-13));
         }
 }
+
+TEST_CASE("conv_kernel: the NNGP alone equals the NNGP of the pair, and float agrees with double") {
+    const auto x = random_array({4, 5, 5, 2}, 18);
+    const auto spec = nn::parse_spec("conv:3,relu,conv:3:same:2,erf,gap");
+    const auto both = lim::conv_kernels(spec, x, lim::kernel_config{.weight_var = 2.0, .bias_var = 0.1});
+    const auto nngp = lim::conv_kernels(spec, x, lim::kernel_config{.weight_var = 2.0, .bias_var = 0.1, .compute_ntk = false});
+    CHECK(nngp.ntk.size() == 0);
+    CHECK(max_relative(nngp.nngp, both.nngp) == 0.0);
+    const auto single = lim::conv_kernels<float>(spec, x, lim::kernel_config{.weight_var = 2.0, .bias_var = 0.1});
+    CHECK(max_relative(matrix<double>(xt::cast<double>(single.nngp)), both.nngp) < 1e-5);
+    CHECK(max_relative(matrix<double>(xt::cast<double>(single.ntk)), both.ntk) < 1e-5);
+}

@@ -334,7 +334,7 @@ public:
                        "compute fewer rows at a time, or use fewer threads");
         kernel_pair<T> out;
         out.nngp = matrix<T>::from_shape({n1, n2});
-        matrix<T> ntk = matrix<T>::from_shape({n1, n2});
+        matrix<T> ntk = config_.compute_ntk ? matrix<T>::from_shape({n1, n2}) : matrix<T>();
         const int used = threads();
         std::vector<workspace> ws;
         for (int t = 0; t < used; ++t) ws.emplace_back(*this);
@@ -362,17 +362,20 @@ public:
                 run(ws[static_cast<std::size_t>(thread)], x1_, i, x2, j, var1_.data() + i * table_size_, var2.data() + j * table_size_,
                     nullptr, sigma, theta);
                 out.nngp(i, j) = sigma;
-                ntk(i, j) = theta;
-                if (symmetric_) out.nngp(j, i) = sigma, ntk(j, i) = theta;
+                if (symmetric_) out.nngp(j, i) = sigma;
+                if (config_.compute_ntk) {
+                    ntk(i, j) = theta;
+                    if (symmetric_) ntk(j, i) = theta;
+                }
             }
             const std::size_t finished = ++done;
             if (config_.progress && thread == 0) config_.progress(static_cast<double>(finished) / static_cast<double>(n1));
         });
         if (config_.progress) config_.progress(1.0);
         for (std::size_t k = 0; k < n1 * n2; ++k)
-            if (!std::isfinite(out.nngp.data()[k]) || !std::isfinite(ntk.data()[k]))
+            if (!std::isfinite(out.nngp.data()[k]) || (config_.compute_ntk && !std::isfinite(ntk.data()[k])))
                 fail<numerical_error>("limit::conv_kernel: entry (", k / n2, ", ", k % n2, ") of the kernels is not finite (NNGP ",
-                                      out.nngp.data()[k], ", NTK ", ntk.data()[k],
+                                      out.nngp.data()[k], config_.compute_ntk ? ", NTK " : "", config_.compute_ntk ? ntk.data()[k] : T(0),
                                       "); rescale the inputs or lower weight_var, or compute in double");
         if (config_.compute_ntk) out.ntk = std::move(ntk);
         return out;
