@@ -37,7 +37,7 @@ step "Fuzz targets (libFuzzer + ASan + UBSan, clang): ${WIDENN_FUZZ_SECONDS:-45}
 if command -v clang++ > /dev/null; then
   cmake -S "$root/tests/fuzz" -B "$root/build/fuzz" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release > /dev/null
   cmake --build "$root/build/fuzz" -j "$jobs"
-  for target in npy idx cli; do
+  for target in npy idx cli spec; do
     found=$(mktemp -d)  # new inputs go here, not into the repository's seed corpus
     log="$root/build/fuzz/fuzz_$target.log"
     # A fixed seed makes the bounded CI run explore the same inputs every time (WIDENN_FUZZ_SEED=0: a random seed).

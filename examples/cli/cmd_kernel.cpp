@@ -1,13 +1,17 @@
 // `widenn kernel`: the NNGP and NTK of an MLP on inputs from .npy files, written as .npy (neural-tangents' conventions).
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <widenn/core/checked.hpp>
 #include <widenn/io/files.hpp>
 #include <widenn/io/npy.hpp>
+#include <widenn/limit/conv_kernel.hpp>
 #include <widenn/limit/kernel.hpp>
+#include <widenn/nn/spec.hpp>
 
 #include "cli.hpp"
 #include "kernel_dispatch.hpp"
@@ -30,8 +34,100 @@ io::npy_header input_header(const std::string& option, const std::string& path) 
     return h;
 }
 
+// `widenn kernel --arch SPEC`: the kernels of a run-time architecture (limit/conv_kernel.hpp) on images N x H x W x C
+// (or N x d for dense-only SPECs).
+int run_arch_kernel(widenn::cli::args& a) {
+    namespace ks = widenn::cli::kernels;
+    const std::string arch = a.required_text("arch");
+    for (const char* replaced : {"act", "depth", "width"})
+        if (a.has(replaced))
+            throw usage_error(std::string("--") + replaced + " does not apply with --arch: the SPEC names every layer (e.g. --arch "
+                              "conv:3,relu,conv:3,relu,flatten)");
+    const std::string param_name = a.text("param", "ntk");
+    widenn::limit::kernel_config config;
+    config.weight_var = a.real("weight-var", 1.0, 0.0);
+    config.bias_var = a.real("bias-var", 0.0, 0.0);
+    config.threads = a.integer<int>("threads", 0, 0, 1024);
+    const std::string x1_path = a.required_text("x1"), x2_path = a.text("x2", "");
+    const std::string nngp_path = a.text("nngp", ""), ntk_path = a.text("ntk", "");
+    const bool use_float = a.has("float");
+    a.reject_unknown();
+    if (nngp_path.empty() && ntk_path.empty()) throw usage_error("give --nngp FILE and/or --ntk FILE for the output");
+    if (param_name != "ntk") throw usage_error("--arch computes neural-tangents' NTK parametrization only: --param ntk, got '" + param_name + "'");
+    config.compute_ntk = !ntk_path.empty();
+    const widenn::nn::spec spec = widenn::nn::parse_spec(arch);
+
+    // The inputs' headers: rank 4 (images) or 2 (vectors), the same shape per input, checked against the SPEC.
+    auto header = [](const std::string& option, const std::string& path) {
+        io::npy_header h = io::read_npy_header(path);
+        if (h.shape.size() != 4 && h.shape.size() != 2)
+            throw widenn::shape_error("--" + option + " '" + path + "' must hold images N x H x W x C (or N x d for a dense-only SPEC), got rank " +
+                                      std::to_string(h.shape.size()));
+        for (std::size_t e : h.shape)
+            if (e == 0) throw widenn::shape_error("--" + option + " '" + path + "' is empty (an extent is 0)");
+        return h;
+    };
+    const io::npy_header h1 = header("x1", x1_path);
+    const io::npy_header h2 = x2_path.empty() ? h1 : header("x2", x2_path);
+    auto per_input = [](const io::npy_header& h) {
+        std::string out;
+        for (std::size_t k = 1; k < h.shape.size(); ++k) out += (k > 1 ? " x " : "") + std::to_string(h.shape[k]);
+        return out;
+    };
+    if (h1.shape.size() != h2.shape.size() || !std::equal(h1.shape.begin() + 1, h1.shape.end(), h2.shape.begin() + 1))
+        throw widenn::shape_error("--x1 and --x2 must have the same shape per input, got " + per_input(h1) + " and " + per_input(h2) +
+                                  (h1.shape.size() == 4 && h2.shape.size() == 4 && h1.shape[3] != h2.shape[3] ? " (the channel counts differ)" : ""));
+    if (h1.shape.size() == 4)
+        widenn::nn::infer_shapes(spec, h1.shape[1], h1.shape[2], h1.shape[3]);
+    else
+        widenn::nn::infer_shapes(spec, h1.shape[1]);
+    const std::size_t n1 = h1.shape[0], n2 = h2.shape[0];
+    const std::size_t per = widenn::checked_product(std::vector<std::size_t>(h1.shape.begin() + 1, h1.shape.end()), "widenn kernel");
+    const std::size_t value_size = use_float ? sizeof(float) : sizeof(double);
+    const std::size_t inputs = widenn::checked_product({n1 + (x2_path.empty() ? 0 : n2), per, sizeof(double) + value_size}, "widenn kernel");
+    const std::size_t needed = widenn::checked_product({n1, n2, value_size, std::size_t{2}}, "widenn kernel") + inputs;
+    widenn::require_memory(needed, "the " + std::to_string(n1) + " x " + std::to_string(n2) + " kernels",
+                           "compute it in row blocks (split --x1 and call widenn kernel once per block), or use --float");
+    io::require_distinct_outputs({{"--x1", x1_path}, {"--x2", x2_path}}, {{"--nngp", nngp_path}, {"--ntk", ntk_path}}, "");
+    std::optional<io::output_file> nngp_out, ntk_out;
+    if (!nngp_path.empty()) nngp_out.emplace(nngp_path, "--nngp");
+    if (!ntk_path.empty()) ntk_out.emplace(ntk_path, "--ntk");
+
+    const auto start = std::chrono::steady_clock::now();
+    const auto x1 = io::read_npy<double>(x1_path);
+    const auto x2 = x2_path.empty() ? decltype(x1)() : io::read_npy<double>(x2_path);
+    const auto loaded = std::chrono::steady_clock::now();
+    if (n1 * n2 >= 10000) config.progress = ks::progress_printer("widenn kernel");
+    double compute_seconds = 0, write_seconds = 0;
+    std::string path_name;
+    auto run = [&]<class T>() {
+        const auto plan = x2_path.empty() ? widenn::limit::conv_kernel_plan<T>(spec, x1, config)
+                                          : widenn::limit::conv_kernel_plan<T>(spec, x1, x2, config);
+        path_name = plan.path() == widenn::limit::spatial_path::full ? "full spatial covariance" : "diagonal recursion";
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto pair = plan.compute();
+        const auto t1 = std::chrono::steady_clock::now();
+        if (nngp_out) io::write_npy(*nngp_out, pair.nngp);
+        if (ntk_out) io::write_npy(*ntk_out, pair.ntk);
+        const auto t2 = std::chrono::steady_clock::now();
+        compute_seconds = std::chrono::duration<double>(t1 - t0).count();
+        write_seconds = std::chrono::duration<double>(t2 - t1).count();
+    };
+    if (use_float)
+        run.template operator()<float>();
+    else
+        run.template operator()<double>();
+    const double load_seconds = std::chrono::duration<double>(loaded - start).count();
+    std::cout << "widenn kernel: --arch " << arch << " (" << path_name << "), ntk parametrization, " << (use_float ? "float" : "double")
+              << ": " << n1 << " x " << n2 << " (inputs " << per_input(h1) << "); read " << load_seconds << " s, kernels "
+              << compute_seconds << " s, write " << write_seconds << " s, total " << load_seconds + compute_seconds + write_seconds
+              << " s\n";
+    return 0;
+}
+
 int run_kernel(widenn::cli::args& a) {
     namespace ks = widenn::cli::kernels;
+    if (a.has("arch")) return run_arch_kernel(a);
     const std::string act_name = a.text("act", "relu"), param_name = a.text("param", "ntk");
     const int depth = a.integer<int>("depth", 1, 1, 10000);
     widenn::limit::kernel_config config;
@@ -118,7 +214,17 @@ const bool registered = widenn::cli::add_command({
     "Every input and output is checked before the computation starts: the inputs' .npy headers, the memory the\n"
     "kernels need, and that the outputs are writable and distinct from the inputs and each other. Outputs appear\n"
     "whole or not at all (written under a temporary name, then renamed).\n"
-    "Example: widenn kernel --act relu --depth 3 --weight-var 2 --bias-var 0.1 --x1 X.npy --nngp K.npy --ntk T.npy\n",
+    "Example: widenn kernel --act relu --depth 3 --weight-var 2 --bias-var 0.1 --x1 X.npy --nngp K.npy --ntk T.npy\n\n"
+    "       widenn kernel --arch SPEC --x1 X.npy [--x2 Y.npy] [--nngp K.npy] [--ntk T.npy] [--weight-var 1] [--bias-var 0]\n"
+    "                     [--float] [--threads N]\n"
+    "Kernels of a convolutional (or any layered) architecture: SPEC is a comma-separated list of layers, conv:K (K x K,\n"
+    "stride 1, same padding), conv:K:valid, conv:K:circular, conv:K:same:2 (stride 2), avgpool:K (window K, stride K),\n"
+    "layernorm, an activation name, dense (for N x d inputs), res(SPEC) (residual block x + block(x), ending with a conv\n"
+    "or dense layer), and for images last flatten or gap; a readout Dense(1) follows. Inputs N x H x W x C (NHWC), or\n"
+    "N x d for dense-only SPECs. NTK parametrization, weights N(0, weight_var/fan_in), fan_in = C*K^2, SAME padding\n"
+    "averaging over all K^2 taps (neural-tangents' conventions). Without pooling or gap the diagonal-only recursion runs\n"
+    "(cost linear in the pixels); with them the full (H*W)^2 spatial covariance per pair.\n"
+    "Example: widenn kernel --arch conv:3,relu,conv:3,relu,flatten --weight-var 2 --x1 images.npy --nngp K.npy\n",
     run_kernel,
 });
 

@@ -50,6 +50,8 @@ open("header_only.npy", "wb").write(full[:128])
 open("empty_header.npy", "wb").write(b"\x93NUMPY\x01\x00\x00\x00")
 open("v2_short.npy", "wb").write(b"\x93NUMPY\x02\x00" + struct.pack("<I", 1300000000) + b"x")
 open("rank3.npy", "wb").write(npy(f8([2, 3, 1]), b"\0" * 48))
+open("img.npy", "wb").write(npy(f8([2, 4, 4, 1]), struct.pack("<32d", *[0.1 * (i % 5) - 0.2 for i in range(32)])))
+open("img2c.npy", "wb").write(npy(f8([2, 4, 4, 2]), struct.pack("<64d", *[0.1 * (i % 5) - 0.2 for i in range(64)])))
 open("huge.npy", "wb").write(npy(f8([6, 3]), struct.pack("<18d", *[1e155] * 18)))
 open("nan.npy", "wb").write(npy(f8([6, 3]), struct.pack("<18d", *([float("nan")] + [0.5] * 17))))
 open("tall.npy", "wb").write(npy(f8([200000, 1]), b"\0" * 1600000))
@@ -85,6 +87,19 @@ expect 2 "not a .npy file" -- kernel --x1 text.npy --nngp k.npy
 expect 2 "cannot open" -- kernel --x1 missing.npy --nngp k.npy
 expect 2 "same number of features" -- kernel --x1 x.npy --x2 x4.npy --nngp k.npy
 expect 2 "non-finite|not finite|NaN|nan" -- kernel --x1 nan.npy --nngp k.npy
+# --arch SPEC: a token that does not parse, an image smaller than a filter or pooling window, channel counts that
+# disagree, a 2-D input for a conv SPEC, a SPEC without its image readout, flags that do not apply.
+expect 2 "token 'rleu' at column 8 is not a layer: expected conv:K" -- kernel --arch conv:3,rleu,flatten --x1 img.npy --nngp k.npy
+expect 2 "padding 'full' is not one of same, valid, circular" -- kernel --arch conv:3:full,relu,flatten --x1 img.npy --nngp k.npy
+expect 2 "res\( opened at column 8 is not closed" -- kernel --arch conv:3,res\(relu,conv:3 --x1 img.npy --nngp k.npy
+expect 2 "'conv:5:valid' \(column 1\) needs an image of at least 5 x 5 pixels" -- kernel --arch conv:5:valid,relu,flatten --x1 img.npy --nngp k.npy
+expect 2 "'avgpool:8' \(column 13\) pools 8 x 8 windows, but its input is only 4 x 4" -- kernel --arch conv:3,relu,avgpool:8,gap --x1 img.npy --nngp k.npy
+expect 2 "same shape per input, got 4 x 4 x 1 and 4 x 4 x 2 \(the channel counts differ\)" -- kernel --arch conv:3,relu,flatten --x1 img.npy --x2 img2c.npy --nngp k.npy
+expect 2 "works on images, but the input is 2-D" -- kernel --arch conv:3,relu,flatten --x1 x.npy --nngp k.npy
+expect 2 "must end with flatten or gap" -- kernel --arch conv:3,relu --x1 img.npy --nngp k.npy
+expect 2 "must hold images N x H x W x C" -- kernel --arch conv:3,relu,flatten --x1 rank3.npy --nngp k.npy
+expect 2 "--depth does not apply with --arch" -- kernel --arch conv:3,relu,flatten --depth 2 --x1 img.npy --nngp k.npy
+expect 2 "NTK parametrization only" -- kernel --arch conv:3,relu,flatten --param standard --x1 img.npy --nngp k.npy
 check "no output after failed runs" test ! -e k.npy
 # Memory: a 200,000 x 200,000 kernel from a 1.6 MB input is refused before loading, with the size it needs.
 expect 2 "needs 320 GB of memory" -- kernel --x1 tall.npy --nngp k.npy
