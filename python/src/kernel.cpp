@@ -56,12 +56,15 @@ void mirror_block(T* p, std::size_t n, std::size_t r0, std::size_t r1, std::size
         for (std::size_t j = std::max(c0, i + 1); j < c1; ++j) p[j * n + i] = p[i * n + j];
 }
 
-// The whole kernel of `plan`, computed as kernel_plan::compute does (row strips in parallel, longest first, the
-// upper triangle mirrored in the symmetric case), with one addition: the calling thread, which is thread 0 of the
-// parallel loop and runs without the GIL, re-acquires it every 50 ms to let Python see signals (Ctrl-C). On a
-// signal the remaining strips are skipped and false is returned (the Python error is set).
+// The whole kernel of `plan`, computed as kernel_plan::compute does (row strips in parallel, longest first, the upper
+// triangle mirrored in the symmetric case), with two additions so that Ctrl-C is seen within a fraction of a second
+// even for the quadrature activations (a 256 x 256 block of tanh takes minutes): each strip is computed in row chunks
+// whose height adapts so that one chunk takes 2-20 ms (a single row at least), and the calling thread, which is thread
+// 0 of the parallel loop and runs without the GIL, re-acquires it every 50 ms to let Python run its signal handlers.
+// On a signal the remaining chunks are skipped and false is returned (the Python error is set).
 template <class Plan, class T>
 bool compute_interruptibly(const Plan& plan, limit::kernel_pair<T>& out) {
+    using clock = std::chrono::steady_clock;
     const auto& config = plan.config();
     const std::size_t n1 = plan.rows(), n2 = plan.cols(), bs = std::max<std::size_t>(config.block, 8);
     const bool symmetric = plan.symmetric(), want_ntk = config.compute_ntk;
@@ -76,24 +79,34 @@ bool compute_interruptibly(const Plan& plan, limit::kernel_pair<T>& out) {
     T* nngp = out.nngp.data();
     T* ntk = want_ntk ? out.ntk.data() : nullptr;
     std::atomic<bool> stop{false};
-    auto last_check = std::chrono::steady_clock::now();
+    std::vector<std::size_t> chunk_rows(static_cast<std::size_t>(threads) + 1, 1);  // per thread, adapted as it goes
+    auto last_check = clock::now();
     parallel_for_dynamic(count, threads, [&](int thread, std::size_t k) {
-        if (stop.load(std::memory_order_relaxed)) return;
-        const std::size_t r = k * strip, r1 = std::min(r + strip, n1), first = symmetric ? r : 0;
-        for (std::size_t c = first; c < n2; c += bs) {
+        std::size_t& rows = chunk_rows[std::min<std::size_t>(static_cast<std::size_t>(thread), static_cast<std::size_t>(threads))];
+        const std::size_t r0 = k * strip, r1 = std::min(r0 + strip, n1);
+        for (std::size_t c = symmetric ? r0 : 0; c < n2; c += bs) {
             const std::size_t c1 = std::min(c + bs, n2);
-            plan.block_into(r, r1, c, c1, nngp + r * n2 + c, n2, ntk ? ntk + r * n2 + c : nullptr, n2);
-            if (symmetric) {
-                mirror_block(nngp, n2, r, r1, c, c1);
-                if (ntk) mirror_block(ntk, n2, r, r1, c, c1);
+            for (std::size_t a = r0; a < r1;) {
+                if (stop.load(std::memory_order_relaxed)) return;
+                const std::size_t b = std::min(a + rows, r1), first = symmetric ? std::max(c, a) : c;
+                const auto t0 = clock::now();
+                if (first < c1) {  // in the symmetric case only entries on or above the diagonal are computed
+                    plan.block_into(a, b, first, c1, nngp + a * n2 + first, n2, ntk ? ntk + a * n2 + first : nullptr, n2);
+                    if (symmetric) {
+                        mirror_block(nngp, n2, a, b, first, c1);
+                        if (ntk) mirror_block(ntk, n2, a, b, first, c1);
+                    }
+                }
+                const auto t1 = clock::now();
+                if (t1 - t0 < std::chrono::milliseconds(2) && rows < strip) rows *= 2;
+                else if (t1 - t0 > std::chrono::milliseconds(20) && rows > 1) rows /= 2;
+                a = b;
+                if (thread != 0 || t1 - last_check < std::chrono::milliseconds(50)) continue;
+                last_check = t1;
+                py::gil_scoped_acquire gil;
+                if (PyErr_CheckSignals() != 0) stop = true;
             }
         }
-        if (thread != 0) return;
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last_check < std::chrono::milliseconds(50)) return;
-        last_check = now;
-        py::gil_scoped_acquire gil;
-        if (PyErr_CheckSignals() != 0) stop = true;
     });
     return !stop;
 }
