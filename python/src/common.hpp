@@ -87,5 +87,8 @@ py::array_t<T> to_numpy(vector<T>&& v) {
 void bind_kernel(py::module_& m);
 void bind_classify(py::module_& m);
 void bind_predict(py::module_& m);
+void bind_coord_check(py::module_& m);
+void bind_mup_linear(py::module_& m);
+void bind_lie(py::module_& m);
 
 }  // namespace widenn::python

@@ -77,4 +77,4 @@ def test_ctrl_c_interrupts_a_long_kernel(rng):
             widenn.kernel(x, act="tanh", depth=1, threads=1)  # Gauss-Hermite duals: minutes of work
     finally:
         timer.cancel()
-    assert time.perf_counter() - start < 5.0
+    assert time.perf_counter() - start < 10.0  # typically about 1 s; the bound leaves room for a loaded machine
