@@ -53,7 +53,8 @@ void set_exponents(py::handle v, const char* name, rational& input, rational& hi
         if (!seq[i].is_none()) *targets[i] = to_rational(seq[i], (base + parts[i]).c_str());
 }
 
-py::dict classify(const py::object& preset_name, const py::object& a, const py::object& b, const py::object& c, const py::object& depth_obj) {
+py::dict classify(const py::object& preset_name, const py::object& a, const py::object& b, const py::object& c,
+                  const py::object& depth_obj) {
     namespace pr = widenn::cli::presets;
     pr::preset chosen{"custom", {}, {}, {}, 0};
     if (!preset_name.is_none()) {

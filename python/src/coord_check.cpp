@@ -39,7 +39,8 @@ py::dict coord_check(const std::string& preset, const std::vector<std::size_t>& 
             py::gil_scoped_acquire gil;
             if (PyErr_CheckSignals() != 0) throw interrupted{};
         };
-        result = cli::coord_checks::with_network(preset, act, depth, [&]<class Net>() { return nn::coord_check<Net>(config, check_signals); });
+        result = cli::coord_checks::with_network(preset, act, depth,
+                                                 [&]<class Net>() { return nn::coord_check<Net>(config, check_signals); });
     } catch (const interrupted&) {
         throw py::error_already_set();
     } catch (const cli::usage_error& e) {

@@ -33,7 +33,8 @@ wanted parse_get(py::handle get) {
         w.single = true;
     } else if (py::isinstance<py::sequence>(get)) {
         for (py::handle item : get) {
-            if (!py::isinstance<py::str>(item)) fail("widenn.kernel: get must be 'nngp', 'ntk' or a tuple of them, got an item of type ", type_name(item));
+            if (!py::isinstance<py::str>(item))
+                fail("widenn.kernel: get must be 'nngp', 'ntk' or a tuple of them, got an item of type ", type_name(item));
             names.push_back(item.cast<std::string>());
         }
     } else {
@@ -141,8 +142,8 @@ py::object kernel_in(py::handle x1_obj, py::handle x2_obj, const std::string& ac
     return out;
 }
 
-py::object kernel(const py::object& x1, const py::object& x2, const std::string& act, int depth, const py::object& arch, const std::string& param,
-                  double weight_var, double bias_var, const py::object& get, std::size_t width, int threads) {
+py::object kernel(const py::object& x1, const py::object& x2, const std::string& act, int depth, const py::object& arch,
+                  const std::string& param, double weight_var, double bias_var, const py::object& get, std::size_t width, int threads) {
     if (!arch.is_none())
         fail("widenn.kernel: arch=... needs the architectures of `widenn kernel --arch`, which this build does not have yet; "
              "give arch=None (an MLP with `depth` hidden layers)");

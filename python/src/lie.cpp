@@ -112,7 +112,8 @@ void bind_lie(py::module_& m) {
                "Groups: so2, so3 (rotations), spd2, spd3 (SPD matrices, log-Euclidean product), sspd2, sspd3 (determinant 1),\n"
                "gl+2, gl+3, sl2, sl3 (polar charts), se2, se3, aff2, aff3 (affine groups in homogeneous (n+1)x(n+1) form).\n"
                "Tangent vectors have shape (dof,) or (batch, dof); elements are matrices (m, m) or (batch, m, m).");
-    l.attr("groups") = py::make_tuple("so2", "so3", "spd2", "spd3", "sspd2", "sspd3", "gl+2", "gl+3", "sl2", "sl3", "se2", "se3", "aff2", "aff3");
+    l.attr("groups") = py::make_tuple("so2", "so3", "spd2", "spd3", "sspd2", "sspd3", "gl+2", "gl+3", "sl2", "sl3", "se2", "se3",
+                                      "aff2", "aff3");
     l.def("dof", [](const std::string& group) { return with_group(group, []<class G>() { return G::dof; }); }, "group"_a,
           "The dimension of the group's tangent space.");
     l.def("matrix_size", [](const std::string& group) { return with_group(group, []<class G>() { return matrix_size<G>(); }); },
@@ -139,7 +140,8 @@ void bind_lie(py::module_& m) {
           }, "group"_a, "g"_a, "The global chart (the inverse of from_chart) of matrices in the group.");
     l.def("from_chart", [](const std::string& group, const py::object& z) {
               return with_group(group, [&]<class G>() {
-                  return tangents_to_matrices<G>(z, "widenn.lie.from_chart", [](const typename G::tangent& t) { return G::from_chart(t).matrix(); });
+                  return tangents_to_matrices<G>(z, "widenn.lie.from_chart",
+                                                 [](const typename G::tangent& t) { return G::from_chart(t).matrix(); });
               });
           }, "group"_a, "z"_a, "The group elements at chart coordinates z, as matrices.");
 }

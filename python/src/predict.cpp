@@ -19,8 +19,8 @@ limit::regularization regularization(double diag_reg, bool absolute, const char*
     return {diag_reg, absolute};
 }
 
-py::object gradient_descent_mse(const py::object& k_train_train, const py::object& y_train, const py::object& k_test_train, const py::object& t_obj,
-                                double learning_rate, double diag_reg, bool diag_reg_absolute_scale, const py::object& fx_train_0,
+py::object gradient_descent_mse(const py::object& k_train_train, const py::object& y_train, const py::object& k_test_train,
+                                const py::object& t_obj, double learning_rate, double diag_reg, bool diag_reg_absolute_scale, const py::object& fx_train_0,
                                 const py::object& fx_test_0) {
     const char* where = "widenn.predict.gradient_descent_mse";
     matrix<double> ntk = to_matrix(k_train_train, where, "k_train_train");
@@ -42,8 +42,8 @@ py::object gradient_descent_mse(const py::object& k_train_train, const py::objec
     return py::make_tuple(to_numpy(std::move(train)), to_numpy(std::move(test)));
 }
 
-py::object gp_inference(const py::object& k_train_train, const py::object& y_train, const py::object& k_test_train, const py::object& k_test_test,
-                        double diag_reg, bool diag_reg_absolute_scale) {
+py::object gp_inference(const py::object& k_train_train, const py::object& y_train, const py::object& k_test_train,
+                        const py::object& k_test_test, double diag_reg, bool diag_reg_absolute_scale) {
     const char* where = "widenn.predict.gp_inference";
     const matrix<double> k = to_matrix(k_train_train, where, "k_train_train");
     const matrix<double> y = to_matrix(y_train, where, "y_train");
