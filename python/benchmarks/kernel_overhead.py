@@ -43,6 +43,8 @@ def main():
         reference = np.load(os.path.join(tmp, "k.npy")), np.load(os.path.join(tmp, "t.npy"))
     for name, f in (("min", min), ("median", lambda v: sorted(v)[len(v) // 2])):
         print(f"{name}: widenn kernel {f(command):.3f} s, widenn.kernel {f(module):.3f} s, ratio {f(module) / f(command):.3f}")
+    paired = sorted(m / c for m, c in zip(module, command))
+    print(f"median of the paired ratios (module / command, run next to each other): {paired[len(paired) // 2]:.3f}")
     for key, ref in zip(("nngp", "ntk"), reference):
         print(f"{key}: largest difference from the command's output {np.max(np.abs(k[key] - ref)) / np.max(np.abs(ref)):.1e} "
               f"(relative to the largest entry)")

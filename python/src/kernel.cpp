@@ -60,7 +60,7 @@ void mirror_block(T* p, std::size_t n, std::size_t r0, std::size_t r1, std::size
 // The whole kernel of `plan`, computed as kernel_plan::compute does (row strips in parallel, longest first, the upper
 // triangle mirrored in the symmetric case), with two additions so that Ctrl-C is seen within a fraction of a second
 // even for the quadrature activations (a 256 x 256 block of tanh takes minutes): each strip is computed in row chunks
-// whose height adapts so that one chunk takes 2-20 ms (a single row at least), and the calling thread, which is thread
+// whose height adapts so that one chunk takes 10-40 ms (a single row at least; large chunks keep BLAS efficient), and the calling thread, which is thread
 // 0 of the parallel loop and runs without the GIL, re-acquires it every 50 ms to let Python run its signal handlers.
 // On a signal the remaining chunks are skipped and false is returned (the Python error is set).
 template <class Plan, class T>
@@ -99,8 +99,8 @@ bool compute_interruptibly(const Plan& plan, limit::kernel_pair<T>& out) {
                     }
                 }
                 const auto t1 = clock::now();
-                if (t1 - t0 < std::chrono::milliseconds(2) && rows < strip) rows *= 2;
-                else if (t1 - t0 > std::chrono::milliseconds(20) && rows > 1) rows /= 2;
+                if (t1 - t0 < std::chrono::milliseconds(10) && rows < strip) rows *= 2;
+                else if (t1 - t0 > std::chrono::milliseconds(40) && rows > 1) rows /= 2;
                 a = b;
                 if (thread != 0 || t1 - last_check < std::chrono::milliseconds(50)) continue;
                 last_check = t1;
