@@ -60,11 +60,12 @@ void mirror_block(T* p, std::size_t n, std::size_t r0, std::size_t r1, std::size
 // The whole kernel of `plan`, computed as kernel_plan::compute does (row strips in parallel, longest first, the upper
 // triangle mirrored in the symmetric case), with two additions so that Ctrl-C is seen within a fraction of a second
 // even for the quadrature activations (a 256 x 256 block of tanh takes minutes): each strip is computed in row chunks
-// whose height adapts so that one chunk takes 10-40 ms (a single row at least; large chunks keep BLAS efficient), and the calling thread, which is thread
-// 0 of the parallel loop and runs without the GIL, re-acquires it every 50 ms to let Python run its signal handlers.
-// On a signal the remaining chunks are skipped and false is returned (the Python error is set).
+// whose height adapts so that one chunk takes 10-40 ms (a single row at least; large chunks keep BLAS efficient), and
+// the calling thread, which is thread 0 of the parallel loop and runs without the GIL, re-acquires it every 50 ms to
+// let Python run its signal handlers (when it is Python's main thread, the only one that runs them). On a signal the
+// remaining chunks are skipped and false is returned (the Python error is set).
 template <class Plan, class T>
-bool compute_interruptibly(const Plan& plan, limit::kernel_pair<T>& out) {
+bool compute_interruptibly(const Plan& plan, limit::kernel_pair<T>& out, bool main_thread) {
     using clock = std::chrono::steady_clock;
     const auto& config = plan.config();
     const std::size_t n1 = plan.rows(), n2 = plan.cols(), bs = std::max<std::size_t>(config.block, 8);
@@ -102,7 +103,8 @@ bool compute_interruptibly(const Plan& plan, limit::kernel_pair<T>& out) {
                 if (t1 - t0 < std::chrono::milliseconds(10) && rows < strip) rows *= 2;
                 else if (t1 - t0 > std::chrono::milliseconds(40) && rows > 1) rows /= 2;
                 a = b;
-                if (thread != 0 || t1 - last_check < std::chrono::milliseconds(50)) continue;
+                // Only the main thread sees signals: elsewhere the GIL is not taken at all.
+                if (!main_thread || thread != 0 || t1 - last_check < std::chrono::milliseconds(50)) continue;
                 last_check = t1;
                 py::gil_scoped_acquire gil;
                 if (PyErr_CheckSignals() != 0) stop = true;
@@ -121,6 +123,8 @@ py::object kernel_in(py::handle x1_obj, py::handle x2_obj, const std::string& ac
     if (!x2_obj.is_none()) x2 = as_array<T>(x2_obj, where, "x2");
     limit::kernel_pair<T> pair;
     bool finished = true;
+    const py::module_ threading = py::module_::import("threading");
+    const bool main_thread = threading.attr("get_ident")().equal(threading.attr("main_thread")().attr("ident"));
     {
         py::gil_scoped_release release;
         namespace ks = widenn::cli::kernels;
@@ -128,7 +132,7 @@ py::object kernel_in(py::handle x1_obj, py::handle x2_obj, const std::string& ac
             ks::with_activation(act, [&]<class A>() {
                 const auto plan = x2 ? limit::kernel_plan<P, A, T>(view2(x1), view2(*x2), depth, config)
                                      : limit::kernel_plan<P, A, T>(view2(x1), depth, config);
-                finished = compute_interruptibly(plan, pair);
+                finished = compute_interruptibly(plan, pair, main_thread);
             });
         });
     }
