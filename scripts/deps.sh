@@ -5,7 +5,8 @@ set -euo pipefail
 packages=(build-essential cmake python3 xtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev
           doctest-dev libbenchmark-dev gnuplot-nox zlib1g-dev
           openmpi-bin libopenmpi-dev libscalapack-openmpi-dev  # widenn::distributed and widenn-mpi (optional component)
-          clang libclang-rt-14-dev)  # clang: the libFuzzer targets of tests/fuzz
+          clang libclang-rt-14-dev  # clang: the libFuzzer targets of tests/fuzz
+          python3-dev pybind11-dev python3-pybind11 python3-numpy python3-pytest)  # the Python module (python/)
 if [[ "${1:-}" == "demo" ]]; then packages+=(dataset-fashion-mnist); fi
 
 missing=()

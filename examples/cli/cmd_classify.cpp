@@ -7,6 +7,7 @@
 #include <widenn/param/classify.hpp>
 
 #include "cli.hpp"
+#include "param_presets.hpp"
 
 namespace {
 
@@ -14,26 +15,7 @@ using widenn::layer_exponents;
 using widenn::rational;
 using widenn::param::classification;
 
-struct preset {
-    std::string name;
-    layer_exponents input, hidden, output;
-    int max_depth;
-};
-
-template <class P>
-preset make_preset(std::string name) {
-    return {std::move(name), P::input, P::hidden, P::output, P::max_depth};
-}
-
-const std::vector<preset>& presets() {
-    namespace p = widenn::param;
-    static const std::vector<preset> all = {
-        make_preset<p::standard>("sp"),       make_preset<p::standard_lr_1_over_n>("sp-lr"),
-        make_preset<p::ntk>("ntk"),           make_preset<p::mean_field>("mf"),
-        make_preset<p::mup>("mup"),           make_preset<p::mup_table3>("mup-table3"),
-    };
-    return all;
-}
+using widenn::cli::presets::preset;
 
 std::string failed_conditions_json(const classification& k) {
     std::ostringstream out;
@@ -78,9 +60,8 @@ int run_classify(widenn::cli::args& a) {
     preset chosen{"custom", {}, {}, {}, 0};
     if (a.has("preset")) {
         const std::string name = a.required_text("preset");
-        const auto& all = presets();
-        const auto found = std::find_if(all.begin(), all.end(), [&](const preset& p) { return p.name == name; });
-        if (found == all.end()) throw usage_error("unknown preset '" + name + "' (choose sp, sp-lr, ntk, mf, mup, mup-table3)");
+        const preset* found = widenn::cli::presets::find(name);
+        if (!found) throw usage_error("unknown preset '" + name + "' (choose " + widenn::cli::presets::preset_names + ")");
         chosen = *found;
         if (chosen.max_depth > 0 && depth > chosen.max_depth)
             throw usage_error("preset " + name + " is defined for " + std::to_string(chosen.max_depth) + " hidden layer(s); got --depth " + std::to_string(depth));
@@ -124,7 +105,7 @@ const bool registered_section = widenn::cli::add_tour_section({
     [](std::ostream& out) {
         out << "W_l = n^{-a_l} w_l, w_l ~ N(0, n^{-2b_l}), SGD learning rate eta n^{-c}; r = 0 means features move.\n";
         print_table_header(out);
-        for (const auto& p : presets())
+        for (const auto& p : widenn::cli::presets::all())
             for (int depth : {1, 3})
                 if (p.max_depth == 0 || depth <= p.max_depth)
                     print_table_row(out, p.name, widenn::param::classify(p.input, p.hidden, p.output, depth));

@@ -13,6 +13,7 @@
 #include <widenn/io/files.hpp>
 
 #include "cli.hpp"
+#include "coord_check_dispatch.hpp"
 
 namespace {
 
@@ -21,45 +22,19 @@ using widenn::cli::usage_error;
 
 struct choice {
     std::string preset, activation;
-    long depth;
+    int depth;
 };
 
-template <class P, class A, int L>
+template <class Net>
 wn::nn::coord_check_result run_for(const wn::nn::coord_check_config& config) {
     const auto start = std::chrono::steady_clock::now();
     const std::size_t total = config.widths.size() * config.seeds;
     std::size_t done = 0;
-    return wn::nn::coord_check<wn::nn::mlp<P, A, L, float>>(config, [&](std::size_t width, std::size_t seed) {
+    return wn::nn::coord_check<Net>(config, [&](std::size_t width, std::size_t seed) {
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         std::cerr << "coord-check: [" << ++done << "/" << total << "] width " << width << ", seed " << seed << "  ("
                   << static_cast<long>(seconds) << " s elapsed)\n";
     });
-}
-
-template <class P, class A>
-wn::nn::coord_check_result run_depth(const choice& c, const wn::nn::coord_check_config& config) {
-    if constexpr (P::max_depth == 1) {
-        if (c.depth != 1) throw usage_error("preset " + c.preset + " is defined for one hidden layer only; use --depth 1");
-        return run_for<P, A, 1>(config);
-    } else {
-        switch (c.depth) {
-            case 1: return run_for<P, A, 1>(config);
-            case 2: return run_for<P, A, 2>(config);
-            case 3: return run_for<P, A, 3>(config);
-        }
-        throw usage_error("--depth must be 1, 2 or 3 (hidden layers), got " + std::to_string(c.depth));
-    }
-}
-
-template <class A>
-wn::nn::coord_check_result run_preset(const choice& c, const wn::nn::coord_check_config& config) {
-    namespace p = wn::param;
-    // SP with a width-independent learning rate is unstable (TP4 Thm 4.1); showing that is the point of the check.
-    if (c.preset == "sp") return run_depth<p::allow_unstable<p::standard>, A>(c, config);
-    if (c.preset == "mup") return run_depth<p::mup, A>(c, config);
-    if (c.preset == "ntk") return run_depth<p::ntk, A>(c, config);
-    if (c.preset == "mf") return run_depth<p::mean_field, A>(c, config);
-    throw usage_error("unknown preset '" + c.preset + "' (choose mup, sp, ntk or mf)");
 }
 
 int run_coord_check(wn::cli::args& a) {
@@ -87,10 +62,8 @@ int run_coord_check(wn::cli::args& a) {
     wn::io::require_writable(csv, "--csv");  // before the computation, not after it
     wn::io::require_writable(png, "--plot");
 
-    wn::nn::coord_check_result result;
-    if (c.activation == "relu") result = run_preset<wn::act::relu>(c, config);
-    else if (c.activation == "tanh") result = run_preset<wn::act::tanh>(c, config);
-    else throw usage_error("unknown --act '" + c.activation + "' (choose relu or tanh)");
+    const wn::nn::coord_check_result result = wn::cli::coord_checks::with_network(
+        c.preset, c.activation, c.depth, [&]<class Net>() { return run_for<Net>(config); });
 
     std::cout << "coord check: preset " << c.preset << ", " << c.activation << ", L = " << c.depth << " hidden layers, " << optimizer << " lr "
               << config.lr << ", base width " << config.base_width << ", batch " << config.batch << ", mean over " << config.seeds
