@@ -11,7 +11,9 @@
 
 #include <widenn/core/checked.hpp>
 #include <widenn/core/parallel.hpp>
+#include <widenn/limit/conv_kernel.hpp>
 #include <widenn/limit/kernel.hpp>
+#include <widenn/nn/spec.hpp>
 
 #include "cli/kernel_dispatch.hpp"
 #include "common.hpp"
@@ -146,12 +148,62 @@ py::object kernel_in(py::handle x1_obj, py::handle x2_obj, const std::string& ac
     return out;
 }
 
-py::object kernel(const py::object& x1, const py::object& x2, const std::string& act, int depth, const py::object& arch,
-                  const std::string& param, double weight_var, double bias_var, const py::object& get, std::size_t width, int threads) {
-    if (!arch.is_none())
-        fail("widenn.kernel: arch=... needs the architectures of `widenn kernel --arch`, which this build does not have yet; "
-             "give arch=None (an MLP with `depth` hidden layers)");
+// The kernels of a SPEC architecture (limit/conv_kernel.hpp) on N x H x W x C images or N x d vectors, as
+// `widenn kernel --arch` computes them.
+template <class T>
+py::object arch_kernel_in(py::handle x1_obj, py::handle x2_obj, const std::string& arch, limit::kernel_config config, const wanted& w) {
+    const char* where = "widenn.kernel";
+    const auto x1 = as_array<T>(x1_obj, where, "x1", 0);
+    std::optional<py::array_t<T, py::array::c_style>> x2;
+    if (!x2_obj.is_none()) x2 = as_array<T>(x2_obj, where, "x2", 0);
+    auto adapt = [&](const py::array_t<T, py::array::c_style>& a, const char* what) {
+        if (a.ndim() != 2 && a.ndim() != 4)
+            fail<shape_error>(where, ": with arch, ", what, " must be N x H x W x C images or N x d vectors, got a ", a.ndim(), "-D array");
+        std::vector<std::size_t> shape(static_cast<std::size_t>(a.ndim()));
+        for (std::size_t i = 0; i < shape.size(); ++i) shape[i] = static_cast<std::size_t>(a.shape(static_cast<py::ssize_t>(i)));
+        return xt::adapt(a.data(), static_cast<std::size_t>(a.size()), xt::no_ownership(), shape);
+    };
+    const nn::spec spec = nn::parse_spec(arch);
+    if (x1.ndim() == 4)
+        nn::infer_shapes(spec, static_cast<std::size_t>(x1.shape(1)), static_cast<std::size_t>(x1.shape(2)), static_cast<std::size_t>(x1.shape(3)));
+    else if (x1.ndim() == 2)
+        nn::infer_shapes(spec, static_cast<std::size_t>(x1.shape(1)));
+    limit::kernel_pair<T> pair;
+    {
+        py::gil_scoped_release release;
+        pair = x2 ? limit::conv_kernel_plan<T>(spec, adapt(x1, "x1"), adapt(*x2, "x2"), config).compute()
+                  : limit::conv_kernel_plan<T>(spec, adapt(x1, "x1"), config).compute();
+    }
+    if (w.single) return w.nngp ? py::object(to_numpy(std::move(pair.nngp))) : py::object(to_numpy(std::move(pair.ntk)));
+    py::dict out;
+    for (const auto& name : w.order) {
+        if (out.contains(name)) continue;
+        out[py::str(name)] = name == "nngp" ? to_numpy(std::move(pair.nngp)) : to_numpy(std::move(pair.ntk));
+    }
+    return out;
+}
+
+py::object kernel(const py::object& x1, const py::object& x2, const py::object& act_or_none, const py::object& depth_or_none,
+                  const py::object& arch, const std::string& param, double weight_var, double bias_var, const py::object& get,
+                  std::size_t width, int threads) {
     const wanted w = parse_get(get);
+    if (!arch.is_none()) {
+        require(act_or_none.is_none() && depth_or_none.is_none(),
+                "widenn.kernel: act and depth do not apply with arch: the SPEC names every layer (e.g. arch='conv:3,relu,flatten')");
+        require(param == "ntk", "widenn.kernel: arch computes neural-tangents' NTK parametrization only: param='ntk', got '", param, "'");
+        require(width == 0, "widenn.kernel: width does not apply with arch (the NTK parametrization's kernels do not depend on it)");
+        require(threads >= 0, "widenn.kernel: threads must be >= 0 (0: the OpenMP default), got ", threads);
+        limit::kernel_config config;
+        config.weight_var = weight_var;
+        config.bias_var = bias_var;
+        config.compute_ntk = w.ntk;
+        config.threads = threads;
+        const bool single = is_float32(x1) && (x2.is_none() || is_float32(x2));
+        const std::string spec_text = py::str(arch).cast<std::string>();
+        return single ? arch_kernel_in<float>(x1, x2, spec_text, config, w) : arch_kernel_in<double>(x1, x2, spec_text, config, w);
+    }
+    const std::string act = act_or_none.is_none() ? std::string("relu") : py::str(act_or_none).cast<std::string>();
+    const int depth = depth_or_none.is_none() ? 3 : depth_or_none.cast<int>();
     try {  // unknown names fail here, before any work, with the command's list of choices
         widenn::cli::kernels::with_parametrization(param, []<class>() {});
         widenn::cli::kernels::with_activation(act, []<class>() {});
@@ -182,7 +234,11 @@ const std::string& kernel_doc() {
                "get: 'nngp' or 'ntk' returns that array; a tuple returns a dict {'nngp': ..., 'ntk': ...}.\n"
                "param: 'ntk' (neural-tangents' default) or 'standard' (its NTK grows with the hidden width: give width=N).\n"
                "act: ") + widenn::cli::kernels::activation_names +
-           ".\narch: reserved for the architectures of `widenn kernel --arch`; only None is accepted in this build.\n"
+           " (default relu); depth: hidden layers (default 3).\n"
+           "arch: a SPEC as `widenn kernel --arch` takes it, e.g. 'conv:3,relu,avgpool:2,conv:3,relu,gap' (conv:K, conv:K:valid,\n"
+           "conv:K:circular, conv:K:same:2, avgpool:K, layernorm, activation names, dense, res(SPEC), last flatten or gap; the\n"
+           "readout Dense(1) follows). x1, x2 are then N x H x W x C images (NHWC) or N x d vectors for dense-only SPECs;\n"
+           "act and depth must be left out; param='ntk' only. The GIL is released; this path is not interruptible.\n"
            "threads: OpenMP threads (0: the default). The GIL is released while the kernel is computed; Ctrl-C interrupts.\n"
            "Raises ValueError for bad shapes, dtypes, names or non-finite inputs, RuntimeError when a variance overflows.";
     return doc;
@@ -192,7 +248,7 @@ const std::string& kernel_doc() {
 
 void bind_kernel(py::module_& m) {
     using namespace pybind11::literals;
-    m.def("kernel", &kernel, "x1"_a, "x2"_a = py::none(), py::kw_only(), "act"_a = "relu", "depth"_a = 3, "arch"_a = py::none(),
+    m.def("kernel", &kernel, "x1"_a, "x2"_a = py::none(), py::kw_only(), "act"_a = py::none(), "depth"_a = py::none(), "arch"_a = py::none(),
           "param"_a = "ntk", "weight_var"_a = 2.0, "bias_var"_a = 0.1, "get"_a = py::make_tuple("nngp", "ntk"), "width"_a = 0,
           "threads"_a = 0,
           kernel_doc().c_str());

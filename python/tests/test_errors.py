@@ -22,7 +22,12 @@ def test_kernel_input_errors(rng):
         (dict(x1=x, param="standard"), "widenn.kernel: param='standard': its NTK grows with the hidden width; give width=N"),
         (dict(x1=x, get="cov"), "widenn.kernel: get must name 'nngp' or 'ntk', got 'cov'"),
         (dict(x1=x, get=()), "widenn.kernel: get is empty"),
-        (dict(x1=x, arch="conv(3)"), r"widenn.kernel: arch=\.\.\. needs "),
+        (dict(x1=x, arch="conv(3)"), r"conv\(3\)"),
+        (dict(x1=x, arch="dense", act="erf"), "widenn.kernel: act and depth do not apply with arch"),
+        (dict(x1=x, arch="dense", param="standard"), "widenn.kernel: arch computes neural-tangents' NTK parametrization only"),
+        (dict(x1=x, arch="conv:3,relu,flatten"), "conv"),
+        (dict(x1=np.zeros((2, 3, 3)), arch="conv:3,relu,flatten"), "must be N x H x W x C images or N x d vectors, got a 3-D array"),
+        (dict(x1=np.ones((2, 2, 2, 1)), arch="conv:3:valid,relu,flatten"), "conv"),
     ]
     for kwargs, message in cases:
         with pytest.raises(ValueError, match=message):

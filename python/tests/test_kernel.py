@@ -101,3 +101,34 @@ def test_other_dtypes_and_layouts_are_converted_once(rng):
         assert np.array_equal(k["ntk"], reference["ntk"])
     ints = np.arange(24).reshape(6, 4)
     assert np.array_equal(widenn.kernel(ints, get="ntk"), widenn.kernel(ints.astype(np.float64), get="ntk"))
+
+
+def command_arch_kernels(cli, tmp_path, x1, x2, arch, wv, bv):
+    np.save(tmp_path / "x1.npy", x1)
+    args = ["kernel", "--arch", arch, "--x1", tmp_path / "x1.npy", "--weight-var", wv, "--bias-var", bv,
+            "--nngp", tmp_path / "k.npy", "--ntk", tmp_path / "t.npy"]
+    if x2 is not None:
+        np.save(tmp_path / "x2.npy", x2)
+        args += ["--x2", tmp_path / "x2.npy"]
+    cli(*args)
+    return np.load(tmp_path / "k.npy"), np.load(tmp_path / "t.npy")
+
+
+@pytest.mark.parametrize("arch", ["conv:3,relu,conv:3:circular,erf,flatten", "conv:3,relu,avgpool:2,conv:3,relu,gap",
+                                  "res(conv:3,relu,conv:3),layernorm,gap"])
+def test_arch_equals_the_command(cli, tmp_path, rng, arch):
+    x1, x2 = rng.normal(size=(5, 6, 6, 2)), rng.normal(size=(3, 6, 6, 2))
+    for second in (None, x2):
+        nngp, ntk = command_arch_kernels(cli, tmp_path, x1, second, arch, 1.7, 0.05)
+        k = widenn.kernel(x1, second, arch=arch, weight_var=1.7, bias_var=0.05)
+        assert k["nngp"].shape == nngp.shape
+        assert relative_error(k["nngp"], nngp) <= 1e-12
+        assert relative_error(k["ntk"], ntk) <= 1e-12
+
+
+def test_a_dense_only_arch_is_the_mlp(rng):
+    x1, x2 = rng.normal(size=(7, 5)), rng.normal(size=(4, 5))
+    mlp = widenn.kernel(x1, x2, act="relu", depth=3, weight_var=2.0, bias_var=0.1)
+    arch = widenn.kernel(x1, x2, arch="dense,relu,dense,relu,dense,relu", weight_var=2.0, bias_var=0.1)
+    assert relative_error(arch["nngp"], mlp["nngp"]) <= 1e-12
+    assert relative_error(arch["ntk"], mlp["ntk"]) <= 1e-12
