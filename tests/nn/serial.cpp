@@ -133,6 +133,35 @@ TEST_CASE("a conv whose filter covers the image with valid padding is a dense la
     }
 }
 
+TEST_CASE("conv semantics by hand: same padding splits as TensorFlow (the extra row and column at the end), circular wraps") {
+    // A 4 x 4 x 1 image of ones, a 3 x 3 filter of ones, one channel, no bias: each output counts the taps inside.
+    auto outputs = [](auto tag) {
+        using net_t = typename decltype(tag)::type;
+        net_t net({.image = {4, 4, 1}, .width = 1, .d_out = 1, .bias = false});
+        auto& w = *net.parameters().parameters()[0];
+        std::fill(w.value.begin(), w.value.end(), 1.0);
+        const double m = w.scaling.multiplier;
+        net.forward(xt::ones<double>({std::size_t{1}, std::size_t{16}}));
+        std::vector<double> out;
+        net.for_each_output([&](const std::string& name, const double* p, std::size_t n) {
+            if (name == "conv1")
+                for (std::size_t i = 0; i < n; ++i) out.push_back(p[i] / m);
+        });
+        return out;
+    };
+    using P = param::ntk;
+    // stride 1, same: corners 4, edges 6, inside 9
+    CHECK(outputs(std::type_identity<nn::network<P, nn::serial<nn::conv<3>, nn::flatten>, double>>{}) ==
+          std::vector<double>{4, 6, 6, 4, 6, 9, 9, 6, 6, 9, 9, 6, 4, 6, 6, 4});
+    // stride 2, same: 2 x 2 outputs, total padding 1 per axis, all of it after the image: windows rows 0-2 and 2-4
+    CHECK(outputs(std::type_identity<nn::network<P, nn::serial<nn::conv<3, 2>, nn::flatten>, double>>{}) == std::vector<double>{9, 6, 6, 4});
+    // valid: 2 x 2 outputs of 9; circular: every output sees 9 taps
+    CHECK(outputs(std::type_identity<nn::network<P, nn::serial<nn::conv<3, 1, padding::valid>, nn::flatten>, double>>{}) ==
+          std::vector<double>{9, 9, 9, 9});
+    CHECK(outputs(std::type_identity<nn::network<P, nn::serial<nn::conv<3, 2, padding::circular>, nn::flatten>, double>>{}) ==
+          std::vector<double>{9, 9, 9, 9});
+}
+
 TEST_CASE("circular padding and gap: the network is invariant to circular shifts of the input image") {
     using net_t = nn::network<param::mup,
                               nn::serial<nn::conv<3, 1, padding::circular>, relu, nn::conv<3, 1, padding::circular>, tanh_,

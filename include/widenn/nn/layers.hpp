@@ -759,6 +759,7 @@ struct residual_state {
         n = s.size();
         signal_shape r = s;
         r.wide = s.wide || o.wide;
+        if (o.wide) r.base_channels = o.base_channels;  // the block's width decides the base shape of the sum
         return r;
     }
     const T* forward(const T* x, std::size_t batch) {
