@@ -349,6 +349,33 @@ TEST_CASE("coord check of a CNN: under muP every layer stays within (1/1.25, 1.2
     }
 }
 
+TEST_CASE("coord check of a residual CNN with layer norm under Adam: muP flat within (1/1.25, 1.25), SP's residual stream and readout grow") {
+    using arch = nn::serial<nn::conv<3>, relu, nn::avgpool<2>, nn::residual<nn::conv<3>, relu>, nn::layernorm<>, nn::gap>;
+    nn::coord_check_config c;
+    c.widths = {64, 256};
+    c.steps = 3;
+    c.seeds = 2;
+    c.lr = 1e-2;
+    c.optimizer = nn::coord_check_optimizer::adam;
+    c.d_out = 10;
+    c.batch = 8;
+    c.base_width = 16;
+    c.image = {6, 6, 3};
+    const auto mu = nn::coord_check<nn::network<param::mup, arch, float>>(c);
+    for (std::size_t t = 2; t <= 3; ++t)
+        for (const auto& layer : mu.layers) {
+            const double ratio = mu.mean_l1(256, t, layer) / mu.mean_l1(64, t, layer);
+            CAPTURE(t);
+            CAPTURE(layer);
+            CHECK(ratio > 1 / 1.25);
+            CHECK(ratio < 1.25);
+        }
+    // measured at t = 3: residual4 x2.2, out x3.7
+    const auto sp = nn::coord_check<nn::network<param::allow_unstable<param::standard>, arch, float>>(c);
+    CHECK(sp.mean_l1(256, 3, "residual4") / sp.mean_l1(64, 3, "residual4") > 1.5);
+    CHECK(sp.mean_l1(256, 3, "out") / sp.mean_l1(64, 3, "out") > 2.0);
+}
+
 TEST_CASE("nn::network refuses bad sizes with a shape_error naming the layer, before any parameter changes") {
     using cnn = nn::network<param::mup, nn::serial<nn::conv<3, 1, padding::valid>, relu, nn::avgpool<2>, nn::flatten>, double>;
     CHECK(message_of([] { cnn({.image = {2, 5, 1}, .width = 4, .d_out = 1}); }).find("nn::conv<3, valid>: the image (2 x 5) is smaller") !=
