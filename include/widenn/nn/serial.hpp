@@ -284,8 +284,8 @@ private:
                 r.param->scaling = nn::bias_scaling<P>(r.wide_out ? r.out_ratio : 1.0, config_.bias_var, config_.constants, readout, readout_ratio);
             } else {
                 const double ratio = r.wide_in ? r.in_ratio : (r.wide_out ? r.out_ratio : 1.0);
-                const layer_exponents e = role == tensor_role::input ? P::input : (role == tensor_role::hidden ? P::hidden : P::output);
-                r.param->scaling = nn::weight_scaling<P>(e, ratio, config_.weight_var, r.base_fan_in, config_.constants, readout, readout_ratio);
+                r.param->scaling = nn::weight_scaling<P>(exponents_of<P>(role), ratio, config_.weight_var, r.base_fan_in, config_.constants,
+                                                         readout, readout_ratio);
             }
             const bool zero = readout && config_.zero_readout;
             const double sd = r.param->scaling.init_std;
