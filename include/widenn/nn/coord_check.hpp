@@ -21,6 +21,7 @@
 #include "loss.hpp"
 #include "mlp.hpp"
 #include "optim.hpp"
+#include "serial.hpp"
 
 namespace widenn::nn {
 
@@ -40,9 +41,11 @@ struct coord_check_config {
     bool zero_readout = true;          // mup's readout_zero_init
     bool bias = true;
     std::uint64_t data_seed = 12345;   // seed of the fixed batch
+    image_shape image{};               // nn::network with image layers: the input image (then d_in is ignored)
 };
 
-// One recorded value: layer is "h1", "x1", ..., "hL", "xL", "out".
+// One recorded value: layer is "h1", "x1", ..., "hL", "xL", "out" (nn::mlp) or the output of every top-level layer,
+// "conv1", "relu2", ..., "out" (nn::network).
 struct coord_check_row {
     std::size_t width, seed, step;
     std::string layer;
@@ -104,14 +107,97 @@ double mean_abs(const M& m) {
 }
 }  // namespace detail
 
-// Runs the coordinate check for Net = nn::mlp<P, A, L, T>. `progress(width, seed)` is called before each network.
+namespace detail {
+
+// One network of the coordinate check (nn::mlp): records h^l, x^l and the output at t = 1..T.
+template <class Net>
+void coord_check_mlp(const coord_check_config& config, std::size_t width, std::size_t seed, const matrix<typename Net::value_type>& x,
+                     const xt::xtensor<int, 1>& labels, matrix<typename Net::value_type>& dloss, coord_check_result& result) {
+    using T = typename Net::value_type;
+    constexpr int L = Net::depth;
+    const auto& names = result.layers;
+    mlp_config net_config;
+    net_config.d_in = config.d_in;
+    net_config.width = width;
+    net_config.d_out = config.d_out;
+    net_config.base_width = config.base_width;
+    net_config.bias = config.bias;
+    net_config.zero_readout = config.zero_readout;
+    net_config.seed = seed;
+    Net net(net_config);
+    auto run = [&](auto& opt) {
+        for (std::size_t t = 1; t <= config.steps; ++t) {
+            const matrix<T>& out = net.forward(x);
+            for (int l = 1; l <= L; ++l) {
+                const auto k = static_cast<std::size_t>(2 * (l - 1));
+                result.rows.push_back({width, seed, t, names[k], mean_abs(net.preactivation(l))});
+                result.rows.push_back({width, seed, t, names[k + 1], mean_abs(net.post_activation(l))});
+            }
+            result.rows.push_back({width, seed, t, names.back(), mean_abs(out)});
+            if (t == config.steps) break;
+            softmax_cross_entropy::value_and_gradient(out, labels, dloss);
+            opt.step(net.backward(x, dloss));
+        }
+    };
+    if (config.optimizer == coord_check_optimizer::sgd) {
+        sgd<Net> opt(net, sgd_config{.lr = config.lr});
+        run(opt);
+    } else {
+        adam<Net> opt(net, adam_config{.lr = config.lr});
+        run(opt);
+    }
+}
+
+// One network of the coordinate check (nn::network): records the output of every top-level layer and the readout.
+template <class Net>
+void coord_check_network(const coord_check_config& config, std::size_t width, std::size_t seed, const matrix<typename Net::value_type>& x,
+                         const xt::xtensor<int, 1>& labels, matrix<typename Net::value_type>& dloss, coord_check_result& result) {
+    using T = typename Net::value_type;
+    network_config net_config;
+    if (config.image.channels > 0)
+        net_config.image = config.image;
+    else
+        net_config.d_in = config.d_in;
+    net_config.width = width;
+    net_config.d_out = config.d_out;
+    net_config.base_width = config.base_width;
+    net_config.bias = config.bias;
+    net_config.zero_readout = config.zero_readout;
+    net_config.seed = seed;
+    Net net(net_config);
+    auto run = [&](auto& opt) {
+        for (std::size_t t = 1; t <= config.steps; ++t) {
+            const matrix<T>& out = net.forward(x);
+            net.for_each_output([&](const std::string& name, const T* p, std::size_t n) {
+                double sum = 0;
+                for (std::size_t i = 0; i < n; ++i) sum += std::abs(static_cast<double>(p[i]));
+                result.rows.push_back({width, seed, t, name, n ? sum / static_cast<double>(n) : 0.0});
+            });
+            if (t == config.steps) break;
+            softmax_cross_entropy::value_and_gradient(out, labels, dloss);
+            net.backward(x, dloss);
+            opt.step();
+        }
+    };
+    if (config.optimizer == coord_check_optimizer::sgd) {
+        sgd opt(net.parameters(), sgd_config{.lr = config.lr});
+        run(opt);
+    } else {
+        adam opt(net.parameters(), adam_config{.lr = config.lr});
+        run(opt);
+    }
+}
+
+}  // namespace detail
+
+// Runs the coordinate check for Net = nn::mlp<P, A, L, T> or nn::network<P, nn::serial<...>, T> (config.image for
+// image inputs). `progress(width, seed)` is called before each network.
 // Unstable parametrizations (SP with a Θ(1) learning rate) must be opted in with param::allow_unstable<P>,
 // which is the point of running the check on them.
 template <class Net>
 coord_check_result coord_check(const coord_check_config& config,
                                const std::function<void(std::size_t width, std::size_t seed)>& progress = {}) {
     using T = typename Net::value_type;
-    constexpr int L = Net::depth;
     constexpr const char* where = "widenn::nn::coord_check";
     require(!config.widths.empty(), where, ": widths must not be empty");
     for (auto w : config.widths) require(w > 0, where, ": widths must be positive, got ", w);
@@ -122,19 +208,24 @@ coord_check_result coord_check(const coord_check_config& config,
     require(std::isfinite(config.lr) && config.lr > 0, where, ": lr must be positive and finite, got ", config.lr);
 
     coord_check_result result;
-    for (int l = 1; l <= L; ++l) {
-        result.layers.push_back(detail::layer_name('h', l));
-        result.layers.push_back(detail::layer_name('x', l));
+    if constexpr (is_network<Net>) {
+        result.layers = Net::output_names();
+    } else {
+        for (int l = 1; l <= Net::depth; ++l) {
+            result.layers.push_back(detail::layer_name('h', l));
+            result.layers.push_back(detail::layer_name('x', l));
+        }
+        result.layers.push_back("out");
     }
-    result.layers.push_back("out");
-    const auto& names = result.layers;
     result.widths = config.widths;
     result.steps = config.steps;
     result.seeds = config.seeds;
 
     // One fixed batch for every width and seed (mup's fix_data): x ~ N(0, 1) entries, uniform labels.
     rng data(config.data_seed);
-    matrix<T> x = xt::empty<T>({config.batch, config.d_in});
+    const bool image = is_network<Net> && config.image.channels > 0;
+    const std::size_t d_in = image ? config.image.height * config.image.width * config.image.channels : config.d_in;
+    matrix<T> x = xt::empty<T>({config.batch, d_in});
     for (auto& v : x) v = static_cast<T>(data.normal());
     xt::xtensor<int, 1> labels = xt::empty<int>({config.batch});
     for (auto& y : labels) y = static_cast<int>(data.below(config.d_out));
@@ -143,36 +234,10 @@ coord_check_result coord_check(const coord_check_config& config,
     for (auto width : config.widths) {
         for (std::size_t seed = 0; seed < config.seeds; ++seed) {
             if (progress) progress(width, seed);
-            mlp_config net_config;
-            net_config.d_in = config.d_in;
-            net_config.width = width;
-            net_config.d_out = config.d_out;
-            net_config.base_width = config.base_width;
-            net_config.bias = config.bias;
-            net_config.zero_readout = config.zero_readout;
-            net_config.seed = seed;
-            Net net(net_config);
-            auto run = [&](auto& opt) {
-                for (std::size_t t = 1; t <= config.steps; ++t) {
-                    const matrix<T>& out = net.forward(x);
-                    for (int l = 1; l <= L; ++l) {
-                        const auto k = static_cast<std::size_t>(2 * (l - 1));
-                        result.rows.push_back({width, seed, t, names[k], detail::mean_abs(net.preactivation(l))});
-                        result.rows.push_back({width, seed, t, names[k + 1], detail::mean_abs(net.post_activation(l))});
-                    }
-                    result.rows.push_back({width, seed, t, names.back(), detail::mean_abs(out)});
-                    if (t == config.steps) break;
-                    softmax_cross_entropy::value_and_gradient(out, labels, dloss);
-                    opt.step(net.backward(x, dloss));
-                }
-            };
-            if (config.optimizer == coord_check_optimizer::sgd) {
-                sgd<Net> opt(net, sgd_config{.lr = config.lr});
-                run(opt);
-            } else {
-                adam<Net> opt(net, adam_config{.lr = config.lr});
-                run(opt);
-            }
+            if constexpr (is_network<Net>)
+                detail::coord_check_network<Net>(config, width, seed, x, labels, dloss, result);
+            else
+                detail::coord_check_mlp<Net>(config, width, seed, x, labels, dloss, result);
         }
     }
     return result;

@@ -36,6 +36,7 @@
 #include "../param/classify.hpp"
 #include "../core/blas.hpp"
 #include "network.hpp"
+#include "scaling.hpp"
 #include "trainable.hpp"
 
 namespace widenn::nn {
@@ -67,8 +68,6 @@ struct gradients {
 };
 
 namespace detail {
-
-inline double power(double base, rational exponent) { return std::pow(base, exponent.to_double()); }
 
 // Allocate `m` as rows x cols unless it already has that shape (so steady-state steps allocate nothing).
 template <class T>
@@ -317,39 +316,16 @@ private:
         return certified;
     }
 
-    // TP4 per-layer exponents with ñ (docs/theory/abc-parametrization.md §1, §5 base-width form).
+    // TP4 per-layer exponents with ñ (docs/theory/abc-parametrization.md §1, §5 base-width form), through the mapping
+    // nn::network shares (nn/scaling.hpp): every tensor of this MLP has the width ratio ñ except the readout bias (1).
     void compute_scaling() {
         const double n = width_ratio_;
-        const bool in_multiplier = config_.constants == constants_in::multiplier;
-        const layer_exponents out_e = P::output;
-        // Exponent of the typical per-entry gradient of w^l at initialisation: ∂L/∂h^l has size
-        // ñ^{-(a_{L+1}+b_{L+1})} below the readout, and w^l's gradient carries the multiplier ñ^{-a_l}.
-        const rational backprop = out_e.a + out_e.b;
         for (int l = 1; l <= layers; ++l) {
             const layer_exponents e = l == 1 ? P::input : (l == layers ? P::output : P::hidden);
             const double base_fan_in = l == 1 ? static_cast<double>(config_.d_in) : static_cast<double>(config_.base_width);
-            const double sigma = std::sqrt(config_.weight_var / base_fan_in);
-            tensor_scaling w;
-            w.init_std = (in_multiplier ? 1.0 : sigma) * detail::power(n, -e.b);
-            w.multiplier = (in_multiplier ? sigma : 1.0) * detail::power(n, -e.a);
-            w.sgd_lr = detail::power(n, -e.c);
-            w.adam_lr = detail::power(n, -e.c_adam);
-            w.gradient_scale = detail::power(n, -(e.a + (l == layers ? rational{0} : backprop)));
-            w.l2_scale = detail::power(n, rational{-2} * e.a);
-            weight_scaling_.push_back(w);
-
-            // Hidden biases: input-layer exponents with width ratio ñ; readout bias: ratio 1.
-            const layer_exponents be = P::input;
-            const double nb = l == layers ? 1.0 : n;
-            const double sigma_b = std::sqrt(config_.bias_var);
-            tensor_scaling b;
-            b.init_std = (in_multiplier ? (sigma_b > 0 ? 1.0 : 0.0) : sigma_b) * detail::power(nb, -be.b);
-            b.multiplier = (in_multiplier && sigma_b > 0 ? sigma_b : 1.0) * detail::power(nb, -be.a);
-            b.sgd_lr = detail::power(nb, -be.c);
-            b.adam_lr = detail::power(nb, -be.c_adam);
-            b.gradient_scale = detail::power(nb, -(be.a + (l == layers ? rational{0} : backprop)));
-            b.l2_scale = detail::power(nb, rational{-2} * be.a);
-            bias_scaling_.push_back(b);
+            const bool readout = l == layers;
+            weight_scaling_.push_back(nn::weight_scaling<P>(e, n, config_.weight_var, base_fan_in, config_.constants, readout, n));
+            bias_scaling_.push_back(nn::bias_scaling<P>(readout ? 1.0 : n, config_.bias_var, config_.constants, readout, n));
         }
     }
 

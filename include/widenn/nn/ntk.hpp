@@ -13,6 +13,7 @@
 // All of it is computed in double with GEMMs, from the network's parameters (the network is not modified).
 //
 // Layout: row i·k + a, column j·k + b for outputs a, b of samples i, j (k = d_out); for k = 1, N1 x N2.
+#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "../core/tensor.hpp"
 #include "../core/blas.hpp"
 #include "mlp.hpp"
+#include "serial.hpp"
 
 namespace widenn::nn {
 
@@ -75,6 +77,7 @@ ntk_side ntk_side_of(const Net& net, const std::vector<matrix<double>>& effectiv
 }  // namespace detail
 
 template <class Net>
+    requires(!is_network<Net>)
 matrix<double> empirical_ntk(const Net& net, const matrix<typename Net::value_type>& x1, const matrix<typename Net::value_type>& x2) {
     const std::size_t d = net.config().d_in, k = net.config().d_out;
     require_shape(x1, any_size, d, "nn::empirical_ntk", "first batch");
@@ -106,6 +109,64 @@ matrix<double> empirical_ntk(const Net& net, const matrix<typename Net::value_ty
             for (std::size_t c = 0; c < n2 * k; ++c)
                 theta(r, c) += deltas(r, c) * (weight_factor * inputs(r / k, c / k) + bias_factor);
     }
+    return theta;
+}
+
+namespace detail {
+
+// The Jacobian of the outputs with respect to every trainable tensor, row i·k + a = ∂f_a(x_i)/∂(all parameters in
+// network order), in double: one forward per example and one backward per output (any composition).
+template <class Net>
+matrix<double> network_jacobian(Net& net, const matrix<typename Net::value_type>& x) {
+    using T = typename Net::value_type;
+    const std::size_t n = x.shape(0), d = x.shape(1), k = net.config().d_out, count = net.parameters().count();
+    matrix<double> jacobian = matrix<double>::from_shape({n * k, count});
+    matrix<T> row = matrix<T>::from_shape({1, d});
+    matrix<T> unit = xt::zeros<T>({std::size_t{1}, k});
+    for (std::size_t i = 0; i < n; ++i) {
+        std::copy(x.data() + i * d, x.data() + (i + 1) * d, row.data());
+        net.forward(row);
+        for (std::size_t a = 0; a < k; ++a) {
+            unit(0, a) = T(1);
+            net.backward(row, unit);
+            unit(0, a) = T(0);
+            double* out = jacobian.data() + (i * k + a) * count;
+            for (const auto* p : net.parameters().parameters())
+                for (auto g : p->grad) *out++ = static_cast<double>(g);
+        }
+    }
+    return jacobian;
+}
+
+}  // namespace detail
+
+// The empirical NTK of any composition (nn::network), weighted like the MLP's by the per-tensor SGD factors λ_p
+// (times lr_scale): Θ = J(x1) Λ J(x2)ᵀ from the Jacobians of the outputs. Same layout as above. Uses the network's
+// buffers and gradients (restored afterwards; the parameters are not modified); cost N·d_out backward passes.
+template <class Net>
+    requires is_network<Net>
+matrix<double> empirical_ntk(Net& net, const matrix<typename Net::value_type>& x1, const matrix<typename Net::value_type>& x2) {
+    const std::size_t d = net.config().d_in, k = net.config().d_out;
+    require_shape(x1, any_size, d, "nn::empirical_ntk", "first batch");
+    require_shape(x2, any_size, d, "nn::empirical_ntk", "second batch");
+    require(x1.shape(0) > 0 && x2.shape(0) > 0, "nn::empirical_ntk: a batch is empty (", x1.shape(0), " and ", x2.shape(0), " rows)");
+    require_finite(x1, "nn::empirical_ntk", "first batch");
+    require_finite(x2, "nn::empirical_ntk", "second batch");
+    using T = typename Net::value_type;
+    std::vector<std::vector<T>> saved;
+    for (const auto* p : net.parameters().parameters()) saved.push_back(p->grad);
+    matrix<double> j1 = detail::network_jacobian(net, x1);
+    const matrix<double> j2 = detail::network_jacobian(net, x2);
+    std::size_t i = 0;
+    for (auto* p : net.parameters().parameters()) p->grad = saved[i++];
+    // Λ on the columns of J(x1).
+    std::vector<double> lambda;
+    for (auto* p : net.parameters().parameters()) lambda.insert(lambda.end(), p->size(), p->view().scaling.sgd_lr);
+    const std::size_t count = lambda.size();
+    for (std::size_t r = 0; r < j1.shape(0); ++r)
+        for (std::size_t c = 0; c < count; ++c) j1(r, c) *= lambda[c];
+    matrix<double> theta = matrix<double>::from_shape({x1.shape(0) * k, x2.shape(0) * k});
+    blas::gemm<double>(false, true, theta.shape(0), theta.shape(1), count, 1.0, j1.data(), j2.data(), 0.0, theta.data());
     return theta;
 }
 

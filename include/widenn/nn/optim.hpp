@@ -385,5 +385,12 @@ template <class T>
 adam(std::vector<parameter<T>*>, const adam_config&) -> adam<parameter_list<T>>;
 template <class T>
 adamw(std::vector<parameter<T>*>, const adam_config&) -> adamw<parameter_list<T>>;
+// nn::sgd opt(net.parameters(), {.lr = 0.1}) for an nn::network (nn/serial.hpp) or any parameter_list.
+template <class T>
+sgd(parameter_list<T>, const sgd_config&) -> sgd<parameter_list<T>>;
+template <class T>
+adam(parameter_list<T>, const adam_config&) -> adam<parameter_list<T>>;
+template <class T>
+adamw(parameter_list<T>, const adam_config&) -> adamw<parameter_list<T>>;
 
 }  // namespace widenn::nn

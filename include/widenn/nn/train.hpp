@@ -1,5 +1,5 @@
 #pragma once
-// One training step, the loop body every user of nn::mlp writes: forward, loss gradient, backward, update.
+// One training step, the loop body every user of nn::mlp or nn::network writes: forward, loss gradient, backward, update.
 #include "../core/tensor.hpp"
 #include "loss.hpp"
 #include "mlp.hpp"
@@ -14,7 +14,12 @@ template <class Loss, class Net, class Optimizer, class Target>
 typename Net::value_type train_step(Net& net, Optimizer& opt, const matrix<typename Net::value_type>& x, const Target& target,
                                     matrix<typename Net::value_type>& dout) {
     const auto loss = Loss::value_and_gradient(net.forward(x), target, dout);
-    opt.step(net.backward(x, dout));
+    if constexpr (requires { opt.step(); }) {  // a parameter-list optimiser (nn::network): the gradients live in the parameters
+        net.backward(x, dout);
+        opt.step();
+    } else {
+        opt.step(net.backward(x, dout));
+    }
     return loss;
 }
 

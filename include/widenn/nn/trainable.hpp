@@ -42,17 +42,22 @@ struct trainable {
 };
 
 // A trainable tensor that owns its values and the gradient of the loss with respect to them (flat, row major).
-// lr_scale multiplies the optimiser's learning rate for this tensor (SGD and Adam alike).
+// lr_scale multiplies the optimiser's learning rate for this tensor (SGD and Adam alike), on top of `scaling` (the
+// parametrization's per-tensor factors, set by nn::network; all 1 for a layer that has none).
 template <class T>
 struct parameter {
     std::string name;
     std::vector<T> value, grad;
     double lr_scale = 1.0;
+    tensor_scaling scaling{};
     explicit parameter(std::string n = {}, std::size_t size = 0) : name(std::move(n)), value(size, T(0)), grad(size, T(0)) {}
     std::size_t size() const { return value.size(); }
     void zero_grad() { std::fill(grad.begin(), grad.end(), T(0)); }
     trainable<T> view() {
-        return {name, value.data(), grad.data(), value.size(), tensor_scaling{.sgd_lr = lr_scale, .adam_lr = lr_scale}};
+        tensor_scaling s = scaling;
+        s.sgd_lr *= lr_scale;
+        s.adam_lr *= lr_scale;
+        return {name, value.data(), grad.data(), value.size(), s};
     }
 };
 

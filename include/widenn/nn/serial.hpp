@@ -1,0 +1,312 @@
+#pragma once
+// nn::network<P, nn::serial<Layers...>, T>: the finite network of a composition of layers (nn/layers.hpp) followed by
+// a readout Dense(d_out), under any abc-parametrization P, for float or double:
+//
+//   using net = nn::network<param::mup, nn::serial<nn::conv<3>, act::relu, nn::avgpool<2>, nn::conv<3>, act::relu, nn::gap>, float>;
+//   net f({.image = {28, 28, 1}, .width = 128, .d_out = 10, .base_width = 32, .seed = 1});
+//   nn::adam opt(f.parameters(), {.lr = 1e-3});                 // per-tensor rates from P
+//   nn::train_step<nn::softmax_cross_entropy>(f, opt, x, labels, dout);   // x: B x (28·28·1), NHWC rows
+//
+// The parametrization applies to every weight by its TP5 role (Yang et al. 2022, "Tensor Programs V", Table 3), read
+// from which of its dimensions grow with width: input-like (only fan_out grows: the first dense or conv layer),
+// hidden-like (both grow), output-like (only fan_in grows: the readout); biases use the input-layer exponents. Every
+// tensor's width ratio ñ comes from its own dimensions against the base shapes (the same network at base_width, or
+// base_widths per layer, as the `mup` package's set_base_shapes): fan_in / base_fan_in for hidden and output weights,
+// fan_out / base_fan_out for input weights and biases; a conv weight has fan_in = C_in·K². The mapping from (a, b, c)
+// and ñ to the initial std, the multiplier and the learning-rate factors is nn::mlp's (nn/scaling.hpp), so a dense-only
+// serial with one activation is nn::mlp: the same parameters from the same seed (weight layer l draws its weight from
+// rng::stream(seed, 2l) and its bias from rng::stream(seed, 2l + 1)), the same forward pass and the same SGD step.
+//
+// The trainable tensors are nn::parameter<T> (nn/trainable.hpp) carrying their nn::tensor_scaling, so nn::sgd, nn::adam
+// and nn::adamw train them through parameters(), with per-tensor lr_scale on top. backward() overwrites the
+// gradients (it does not accumulate). Every size is checked when the network is built (the image against filters and
+// windows, the channels of residual blocks); forward and backward check their arguments before any work, so a bad
+// call changes neither parameters nor gradients.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "../core/checked.hpp"
+#include "../core/errors.hpp"
+#include "../core/rng.hpp"
+#include "../core/tensor.hpp"
+#include "../param/classify.hpp"
+#include "layers.hpp"
+#include "network.hpp"
+#include "scaling.hpp"
+#include "trainable.hpp"
+
+namespace widenn::nn {
+
+// An image input, one example per row of the input matrix in NHWC order.
+struct image_shape {
+    std::size_t height = 0, width = 0, channels = 0;
+};
+
+struct network_config {
+    std::size_t d_in = 0;        // vector inputs: features; image inputs: 0 or height·width·channels
+    image_shape image{};         // image inputs (channels > 0)
+    std::size_t width = 0;       // channels of every conv and units of every dense layer (unless `widths`)
+    std::size_t d_out = 0;       // outputs of the readout
+    std::size_t base_width = 0;  // 0: base = width (ñ = 1)
+    std::vector<std::size_t> widths{};     // optional: the width of every dense/conv layer in network order
+    std::vector<std::size_t> base_widths{};// optional: their base widths (else base_width, else the width itself)
+    bool bias = true;
+    bool zero_readout = false;   // readout weight and bias zero at initialisation (mup's readout_zero_init)
+    double weight_var = 1.0;     // σ²
+    double bias_var = 0.0;       // σ_b²; 0 keeps trainable zero-initialised biases
+    constants_in constants = constants_in::init;
+    std::uint64_t seed = 0;
+};
+
+namespace detail {
+
+// Dense-only compositions with one activation, (dense, A) repeated L times, are MLPs: they get the member types that
+// make them an nn::FiniteNetwork (so limit::of and limit::kernel_config_for read them as nn::mlp<P, A, L>).
+template <class... Ls>
+struct mlp_shape {
+    static constexpr bool value = false;
+};
+template <class A, class... Rest>
+struct mlp_shape<dense, A, Rest...> {
+    static constexpr bool pairs = []<std::size_t... I>(std::index_sequence<I...>) {
+        using list = std::tuple<dense, A, Rest...>;
+        return ((I % 2 == 0 ? std::is_same_v<std::tuple_element_t<I, list>, dense> : std::is_same_v<std::tuple_element_t<I, list>, A>) && ...);
+    }(std::make_index_sequence<sizeof...(Rest) + 2>{});
+    static constexpr bool value = Activation<A> && !is_layer_policy<A>::value && sizeof...(Rest) % 2 == 0 && pairs;
+    using activation = A;
+    static constexpr int depth = static_cast<int>(sizeof...(Rest) / 2 + 1);
+};
+
+template <bool IsMlp, class Shape>
+struct mlp_members {};
+template <class Shape>
+struct mlp_members<true, Shape> {
+    using activation = typename Shape::activation;
+    static constexpr int depth = Shape::depth;
+};
+
+template <class T>
+double squared_norm(const T* p, std::size_t n) {
+    double total = 0;
+    for (std::size_t i = 0; i < n; ++i) total += static_cast<double>(p[i]) * static_cast<double>(p[i]);
+    return total;
+}
+
+}  // namespace detail
+
+template <Parametrization P, class Arch, class T = float>
+class network {
+    static_assert(sizeof(Arch) == 0, "widenn::nn::network<P, Arch, T>: Arch must be nn::serial<Layers...>");
+};
+
+template <Parametrization P, class... Layers, class T>
+class network<P, serial<Layers...>, T> : public detail::mlp_members<detail::mlp_shape<Layers...>::value, detail::mlp_shape<Layers...>> {
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "widenn::nn::network: the value type must be float or double (BLAS)");
+    static_assert(check_layers<signal_form::unknown, Layers...>(std::index_sequence_for<Layers...>{}));
+    static constexpr signal_form final_form = forms_of<Layers...>(signal_form::unknown)[sizeof...(Layers)];
+    static constexpr bool uses_images = (layer_rules<Layers>::uses_images || ... || false);
+    static_assert(!uses_images || final_form == signal_form::vector,
+                  "widenn::nn::network: the layers use images (conv, avgpool) but do not end in flatten or gap; the readout Dense "
+                  "needs a vector (add nn::flatten or nn::gap last)");
+
+public:
+    using parametrization = P;
+    using value_type = T;
+    using architecture = serial<Layers...>;
+    static constexpr std::size_t hidden_weight_layers = (weight_layers_of<Layers>::value + ... + 0);
+    static constexpr std::size_t weight_layers = hidden_weight_layers + 1;  // with the readout
+    static constexpr std::size_t size = sizeof...(Layers);                  // top-level layers, without the readout
+
+private:
+    static constexpr int classified_depth = hidden_weight_layers < 1 ? 1
+                                            : (hidden_weight_layers > static_cast<std::size_t>(param::max_classified_depth)
+                                                   ? param::max_classified_depth
+                                                   : static_cast<int>(hidden_weight_layers));
+    static_assert(param::require_stable<P, classified_depth>());
+
+public:
+    explicit network(const network_config& config) : config_(config) {
+        constexpr const char* where = "nn::network";
+        signal_shape in;
+        if (config_.image.channels > 0 || config_.image.height > 0 || config_.image.width > 0) {
+            const auto& im = config_.image;
+            require<shape_error>(im.height > 0 && im.width > 0 && im.channels > 0, where, ": image height, width and channels must be positive, got ",
+                                 im.height, " x ", im.width, " x ", im.channels);
+            const std::size_t d = checked_product({im.height, im.width, im.channels}, where);
+            require<shape_error>(config_.d_in == 0 || config_.d_in == d, where, ": d_in = ", config_.d_in, " disagrees with the image ", im.height,
+                                 " x ", im.width, " x ", im.channels, " (", d, " values); leave d_in = 0");
+            config_.d_in = d;
+            in = {im.height, im.width, im.channels, im.channels, true, false};
+        } else {
+            require<shape_error>(config_.d_in > 0, where, ": set d_in (vector inputs) or image (image inputs)");
+            in = {1, 1, config_.d_in, config_.d_in, false, false};
+        }
+        require(config_.d_out > 0, where, ": d_out must be positive, got ", config_.d_out);
+        require(config_.weight_var > 0 && std::isfinite(config_.weight_var), where, ": weight_var must be positive and finite, got ", config_.weight_var);
+        require(config_.bias_var >= 0 && std::isfinite(config_.bias_var), where, ": bias_var must be >= 0 and finite, got ", config_.bias_var);
+        build_context<T> ctx;
+        ctx.bias = config_.bias;
+        resolve_widths(ctx);
+        shapes_[0] = in;
+        const signal_shape last = body_.setup(in, ctx);
+        for (std::size_t i = 0; i <= size; ++i) shapes_[i] = body_.shapes[i];
+        require<shape_error>(!last.image, where, ": the last layer gives an image (", last.str(),
+                             "); the readout needs a vector: end the serial with nn::flatten or nn::gap");
+        readout_.setup(last, ctx, config_.d_out);
+        require_memory(checked_product({parameter_count(), 2 * sizeof(T)}, where), "nn::network parameters", "use a smaller width");
+        initialise(ctx);
+        for_each_parameter([&](parameter<T>& p) { list_.push_back(&p); });
+        parameters_ = parameter_list<T>(list_);
+    }
+    network(const network&) = delete;  // the layers hold pointers into each other's buffers
+    network& operator=(const network&) = delete;
+
+    const network_config& config() const { return config_; }
+    // The signal's shape after top-level layer i (0: the input).
+    const signal_shape& shape(std::size_t i) const {
+        require<shape_error>(i <= size, "nn::network::shape: i must be in 0..", size, ", got ", i);
+        return shapes_[i];
+    }
+    // The trainable tensors in network order (weight then bias of each dense/conv layer, the readout last).
+    parameter_list<T>& parameters() { return parameters_; }
+    std::size_t parameter_count() {
+        std::size_t n = 0;
+        for_each_parameter([&](parameter<T>& p) { n += p.size(); });
+        return n;
+    }
+    template <class F>
+    void for_each_parameter(F&& f) {
+        body_.for_each_parameter(f);
+        readout_.for_each_parameter(f);
+    }
+
+    // B x d_in -> B x d_out. The returned reference stays valid until the next forward.
+    const matrix<T>& forward(const matrix<T>& x) {
+        require_shape(x, any_size, config_.d_in, "nn::network::forward", "input batch");
+        const std::size_t batch = x.shape(0);
+        require<shape_error>(batch > 0, "nn::network::forward: the input batch is empty (0 x ", config_.d_in, ")");
+        if (!std::isfinite(detail::squared_norm(x.data(), x.size()))) require_finite(x, "nn::network::forward", "input batch");
+        forward_batch_ = 0;
+        const T* h = body_.forward(x.data(), batch);
+        const T* y = readout_.forward(h, batch);
+        if (out_.shape(0) != batch || out_.shape(1) != config_.d_out) out_ = matrix<T>::from_shape({batch, config_.d_out});
+        std::copy(y, y + batch * config_.d_out, out_.data());
+        for (std::size_t i = 0; i < out_.size(); ++i)
+            if (!std::isfinite(static_cast<double>(out_.data()[i])))
+                fail<numerical_error>("nn::network::forward: the output is not finite (", out_.data()[i], " at flat index ", i,
+                                      "); the parameters or the input are too large");
+        forward_batch_ = batch;
+        return out_;
+    }
+
+    // The gradients of the loss with respect to every trainable tensor, written into the parameters (overwritten),
+    // given x (the batch of the last forward, unmodified) and dloss/dout (B x d_out).
+    parameter_list<T>& backward(const matrix<T>& x, const matrix<T>& dloss_dout) {
+        constexpr const char* where = "nn::network::backward";
+        require(forward_batch_ > 0, where, ": call forward first");
+        require_shape(x, forward_batch_, config_.d_in, where, "input batch (the batch of the last forward)");
+        require_shape(dloss_dout, forward_batch_, config_.d_out, where, "dloss/dout");
+        if (!std::isfinite(detail::squared_norm(dloss_dout.data(), dloss_dout.size()))) require_finite(dloss_dout, where, "dloss/dout");
+        const T* d = readout_.backward((body_.rebind(x.data()), body_.output()), dloss_dout.data(), forward_batch_, size > 0);
+        if constexpr (size > 0) body_.backward(x.data(), d, forward_batch_, false);
+        return parameters_;
+    }
+
+    // Calls f(name, data, count) for the output of every top-level layer of the last forward ("conv1", "relu2", ...,
+    // numbered by position) and the readout ("out"): the coordinates a coordinate check records.
+    template <class F>
+    void for_each_output(F&& f) const {
+        require(forward_batch_ > 0, "nn::network::for_each_output: call forward first");
+        each_output(f, std::index_sequence_for<Layers...>{});
+        f(std::string("out"), out_.data(), out_.size());
+    }
+    // The names for_each_output gives, without a forward.
+    static std::vector<std::string> output_names() {
+        std::vector<std::string> names;
+        std::size_t i = 0;
+        ((names.push_back(std::string(state_of<T, Layers>::type::kind) + std::to_string(++i))), ...);
+        names.push_back("out");
+        return names;
+    }
+
+private:
+    template <class F, std::size_t... I>
+    void each_output(F& f, std::index_sequence<I...>) const {
+        const auto names = output_names();
+        ((f(names[I], body_.template input_of<I + 1>(), forward_batch_ * shapes_[I + 1].size())), ...);
+    }
+
+    void resolve_widths(build_context<T>& ctx) const {
+        constexpr const char* where = "nn::network";
+        const std::size_t n = hidden_weight_layers;
+        if (!config_.widths.empty()) {
+            require<shape_error>(config_.widths.size() == n, where, ": widths must list one width per dense/conv layer (", n, "), got ",
+                                 config_.widths.size());
+            ctx.widths = config_.widths;
+        } else {
+            ctx.widths.assign(n, config_.width);
+        }
+        if (!config_.base_widths.empty()) {
+            require<shape_error>(config_.base_widths.size() == n, where, ": base_widths must list one base width per dense/conv layer (", n,
+                                 "), got ", config_.base_widths.size());
+            ctx.base_widths = config_.base_widths;
+        } else {
+            ctx.base_widths.clear();
+            for (std::size_t i = 0; i < n; ++i) ctx.base_widths.push_back(config_.base_width > 0 ? config_.base_width : ctx.widths[i]);
+        }
+        constexpr std::size_t limit = std::size_t{1} << 32;
+        for (std::size_t i = 0; i < n; ++i)
+            require<shape_error>(ctx.widths[i] > 0 && ctx.widths[i] <= limit && ctx.base_widths[i] > 0 && ctx.base_widths[i] <= limit, where,
+                                 ": the width and base width of dense/conv layer ", i + 1, " must be in 1..2^32, got ", ctx.widths[i], " and ",
+                                 ctx.base_widths[i]);
+        ctx.widths.push_back(config_.d_out);  // the readout
+        ctx.base_widths.push_back(config_.d_out);
+    }
+
+    // Scaling from P by role and width ratio, then initial values (weight layer l: streams 2l and 2l + 1, row major).
+    void initialise(build_context<T>& ctx) {
+        const int readout_layer = static_cast<int>(weight_layers);
+        double readout_ratio = 1.0;
+        for (const auto& r : ctx.tensors)
+            if (r.layer == readout_layer && !r.bias) readout_ratio = r.wide_in ? r.in_ratio : 1.0;
+        for (auto& r : ctx.tensors) {
+            const bool readout = r.layer == readout_layer;
+            const tensor_role role = r.wide_in ? (r.wide_out ? tensor_role::hidden : tensor_role::output) : tensor_role::input;
+            if (r.bias) {
+                r.param->scaling = nn::bias_scaling<P>(r.wide_out ? r.out_ratio : 1.0, config_.bias_var, config_.constants, readout, readout_ratio);
+            } else {
+                const double ratio = r.wide_in ? r.in_ratio : (r.wide_out ? r.out_ratio : 1.0);
+                r.param->scaling = nn::weight_scaling<P>(exponents_of<P>(role), ratio, config_.weight_var, r.base_fan_in, config_.constants,
+                                                         readout, readout_ratio);
+            }
+            const bool zero = readout && config_.zero_readout;
+            const double sd = r.param->scaling.init_std;
+            rng g = rng::stream(config_.seed, 2 * static_cast<std::uint64_t>(r.layer) + (r.bias ? 1 : 0));
+            for (auto& v : r.param->value) v = (zero || sd == 0.0) ? T(0) : static_cast<T>(sd * g.normal());
+        }
+    }
+
+    network_config config_;
+    chain<T, Layers...> body_;
+    dense_state<T> readout_;
+    std::array<signal_shape, size + 1> shapes_{};
+    std::vector<parameter<T>*> list_;
+    parameter_list<T> parameters_;
+    matrix<T> out_;
+    std::size_t forward_batch_ = 0;
+};
+
+template <class>
+inline constexpr bool is_network = false;
+template <Parametrization P, class Arch, class T>
+inline constexpr bool is_network<network<P, Arch, T>> = true;
+
+}  // namespace widenn::nn
