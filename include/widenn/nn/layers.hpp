@@ -37,11 +37,12 @@
 #include "../core/concepts.hpp"
 #include "../core/errors.hpp"
 #include "scaling.hpp"
+#include "spec.hpp"
 #include "trainable.hpp"
 
 namespace widenn::nn {
 
-enum class padding { same, valid, circular };
+// nn::padding (same, valid, circular) is the one of the run-time SPEC (spec.hpp), with its window arithmetic.
 enum class norm_over { channels, channels_and_space };
 
 // ---- the policies ----
@@ -215,21 +216,14 @@ struct conv_state {
         h = s.height;
         w = s.width;
         c = s.channels;
-        if constexpr (Pad == padding::valid) {
+        if constexpr (Pad == padding::valid)
             require<shape_error>(h >= K && w >= K, "nn::conv<", K, ", valid>: the image (", h, " x ", w, ") is smaller than the ", K, " x ", K,
                                  " filter");
-            ho = (h - K) / S + 1;
-            wo = (w - K) / S + 1;
-        } else {  // same and circular: ceil(H / S) outputs, TensorFlow's split of the padding (the extra row at the end)
-            ho = (h + S - 1) / S;
-            wo = (w + S - 1) / S;
-            const auto total = [](std::size_t out, std::size_t in) {
-                const auto need = static_cast<std::ptrdiff_t>((out - 1) * S + K) - static_cast<std::ptrdiff_t>(in);
-                return need > 0 ? need : std::ptrdiff_t{0};
-            };
-            pad_top = total(ho, h) / 2;
-            pad_left = total(wo, w) / 2;
-        }
+        // same and circular: ceil(H / S) outputs, TensorFlow's split of the padding (the extra row at the end)
+        ho = detail::window_output(h, K, S, Pad);
+        wo = detail::window_output(w, K, S, Pad);
+        pad_top = static_cast<std::ptrdiff_t>(detail::window_pad_before(h, K, S, Pad));
+        pad_left = static_cast<std::ptrdiff_t>(detail::window_pad_before(w, K, S, Pad));
         const auto [width, base] = detail::next_width(ctx);
         co = width;
         detail::register_affine(ctx, "conv", weight, bias, K * K * c, co, s, static_cast<double>(K * K * s.base_channels), true,
@@ -356,8 +350,8 @@ struct avgpool_state {
         h = s.height;
         w = s.width;
         c = s.channels;
-        ho = (h - K) / S + 1;
-        wo = (w - K) / S + 1;
+        ho = detail::window_output(h, K, S, padding::valid);
+        wo = detail::window_output(w, K, S, padding::valid);
         signal_shape o = s;
         o.height = ho;
         o.width = wo;
