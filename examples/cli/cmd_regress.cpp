@@ -11,6 +11,7 @@
 #include <widenn/core/checked.hpp>
 #include <widenn/io/idx.hpp>
 #include <widenn/limit/kernel.hpp>
+#include <widenn/limit/pcg.hpp>
 #include <widenn/limit/predict.hpp>
 #include <widenn/limit/solvers.hpp>
 
@@ -23,65 +24,112 @@ namespace {
 using widenn::matrix;
 namespace rs = widenn::cli::regress;
 
+const char* solver_name(widenn::limit::ridge_solver s) {
+    return s == widenn::limit::ridge_solver::cholesky ? "cholesky" : s == widenn::limit::ridge_solver::pcg ? "pcg" : "auto";
+}
+
+// The options of limit::kernel_ridge from the command's.
+widenn::limit::ridge_options ridge_options_of(const rs::options& opt) {
+    namespace lim = widenn::limit;
+    lim::ridge_options r;
+    r.reg = {.diag_reg = opt.diag_reg};
+    r.solver = opt.solver == "cholesky" ? lim::ridge_solver::cholesky : opt.solver == "pcg" ? lim::ridge_solver::pcg : lim::ridge_solver::automatic;
+    r.float_store = opt.store == "float";
+    r.rank = opt.rank;
+    r.seed = opt.seed;
+    r.pcg = {.tolerance = opt.tolerance, .max_iterations = opt.max_iterations};
+    return r;
+}
+
 int run_regress(widenn::cli::args& a) {
     namespace ks = widenn::cli::kernels;
     namespace lim = widenn::limit;
     const rs::options opt = rs::parse_options(a);
     a.reject_unknown();
-    const std::size_t n_train = opt.n_train;
-    // Two m x m matrices (the train kernel and its factor or eigenvectors) and the test blocks.
-    widenn::require_memory(widenn::checked_product({n_train, n_train, 2 * sizeof(double)}, "widenn regress"),
-                           "the " + std::to_string(n_train) + " x " + std::to_string(n_train) + " train kernel and its factor",
-                           "use a smaller --n-train");
+    const bool converged_flow = std::isinf(opt.time);
+    lim::ridge_options ridge = ridge_options_of(opt);
+    // Before any work: the solver and its memory for the largest N asked for (rank > N, Cholesky beyond memory, ...).
+    if (converged_flow) {
+        (void)lim::plan_ridge(opt.n_train, 1, ridge);
+    } else {
+        // finite time: the eigendecomposition needs the kernel and its eigenvectors in double
+        widenn::require_memory(widenn::checked_product({opt.n_train, opt.n_train, 2 * sizeof(double)}, "widenn regress"),
+                               "the " + std::to_string(opt.n_train) + " x " + std::to_string(opt.n_train) +
+                                   " train kernel and its eigenvectors (finite --time)",
+                               "use a smaller --n-train, or --time inf");
+    }
 
     const auto t_start = rs::clock_type::now();
     const rs::data data = rs::load_data(opt);
     const std::size_t m = data.x_train.shape()[0], p = data.x_test.shape()[0];
     if (m < opt.n_train || p < opt.n_test)
         std::cout << "note: the data hold " << m << " train and " << p << " test points; using all of them\n";
+    lim::ridge_plan plan;
+    if (converged_flow) plan = lim::plan_ridge(m, data.classes, ridge);
+    if (opt.diag_reg == 0) {
+        const auto [i, j] = lim::find_identical_rows(data.x_train);
+        if (i != j)
+            throw widenn::error("--diag-reg 0 with a singular kernel: train points " + std::to_string(i) + " and " + std::to_string(j) +
+                                " are identical (after preprocessing), so every kernel matrix of the data is singular; "
+                                "give a larger --diag-reg (relative to the mean diagonal, e.g. 1e-4)");
+    }
     const double load_seconds = rs::seconds_since(t_start);
     const bool use_ntk = opt.use_ntk();
-    const double diag_reg = opt.diag_reg, time = opt.time;
     const int depth = opt.depth;
     std::cout << "widenn regress: " << m << " train, " << p << " test points of " << data.x_train.shape()[1] << " features, "
               << data.classes << " classes; " << opt.kernel << " kernel, " << opt.act << ", depth " << depth << ", " << opt.param
               << " parametrization, weight_var " << opt.config.weight_var << ", bias_var " << opt.config.bias_var << ", diag_reg "
-              << diag_reg << ", t = " << time << "\n";
+              << opt.diag_reg << ", t = " << opt.time << "\n";
+    if (converged_flow) {
+        std::cout << "solver: " << solver_name(plan.solver);
+        if (plan.solver == lim::ridge_solver::pcg)
+            std::cout << " (Nystrom rank " << plan.rank << ", " << (plan.float_store ? "float" : "double") << " kernel store, tolerance "
+                      << opt.tolerance << ")";
+        std::cout << ", " << widenn::format_bytes(static_cast<double>(plan.bytes)) << " of "
+                  << widenn::format_bytes(static_cast<double>(widenn::available_memory_bytes())) << " available"
+                  << (opt.solver == "auto" ? " (chosen from the memory; --solver cholesky|pcg forces one)" : "") << "\n" << std::flush;
+    }
 
-    double kernel_train_seconds = 0, solve_seconds = 0, kernel_test_seconds = 0;
+    double kernel_train_seconds = 0, preconditioner_seconds = 0, solve_seconds = 0, kernel_test_seconds = 0;
     std::size_t correct = 0;
+    lim::ridge_report report;
     ks::with_parametrization(opt.param, [&]<class P>() {
         ks::with_activation(opt.act, [&]<class A>() {
             auto t0 = rs::clock_type::now();
-            lim::kernel_config train_config = opt.config;
-            train_config.progress = ks::progress_printer("train kernel");
-            auto train = lim::kernel_plan<P, A, double>(data.x_train, depth, train_config).compute();
-            matrix<double> k_train = use_ntk ? std::move(train.ntk) : std::move(train.nngp);
-            train = {};
-            kernel_train_seconds = rs::seconds_since(t0);
-            t0 = rs::clock_type::now();
             matrix<double> alpha;
-            if (std::isinf(time)) {
-                try {
-                    alpha = lim::cholesky_factor(std::move(k_train), {.diag_reg = diag_reg}).solve(data.y_train);  // (K + λ tr/m I)⁻¹ y
-                } catch (const widenn::numerical_error&) {
-                    throw widenn::numerical_error("the " + std::to_string(m) + " x " + std::to_string(m) + " train kernel with --diag-reg " +
-                                                  std::to_string(diag_reg) + " is not positive definite (Cholesky broke down); "
-                                                  "give a larger --diag-reg (relative to the mean diagonal, e.g. 1e-4 or 1e-3), "
-                                                  "or check the data for duplicated images");
-                }
+            if (converged_flow) {
+                ridge.kernel_progress = ks::progress_printer("train kernel");
+                ridge.pcg.progress = [](const lim::pcg_progress& pr) {
+                    std::fprintf(stderr, "\rpcg: iteration %zu, relative residual %.2e (goal %.0e), %.0f s, about %s left   ", pr.iteration,
+                                 pr.relative_residual, pr.tolerance, pr.seconds,
+                                 std::isinf(pr.seconds_left) ? "? s" : (std::to_string(static_cast<long>(pr.seconds_left + 0.5)) + " s").c_str());
+                    std::fflush(stderr);
+                };
+                const lim::kernel_plan<P, A, double> train_plan(data.x_train, depth, opt.config);
+                alpha = lim::kernel_ridge(train_plan, use_ntk, data.y_train, ridge, &report);
+                if (report.plan.solver == lim::ridge_solver::pcg) std::fprintf(stderr, "\n");
+                kernel_train_seconds = report.kernel_seconds;
+                preconditioner_seconds = report.preconditioner_seconds;
+                solve_seconds = report.solve_seconds;
             } else {
-                const lim::gradient_descent_mse flow(std::move(k_train), data.y_train, {.lr = 1.0, .reg = {.diag_reg = diag_reg}});
-                alpha = flow.weights(data.y_train, time);
+                lim::kernel_config train_config = opt.config;
+                train_config.progress = ks::progress_printer("train kernel");
+                auto train = lim::kernel_plan<P, A, double>(data.x_train, depth, train_config).compute();
+                matrix<double> k_train = use_ntk ? std::move(train.ntk) : std::move(train.nngp);
+                train = {};
+                kernel_train_seconds = rs::seconds_since(t0);
+                t0 = rs::clock_type::now();
+                const lim::gradient_descent_mse flow(std::move(k_train), data.y_train, {.lr = 1.0, .reg = {.diag_reg = opt.diag_reg}});
+                alpha = flow.weights(data.y_train, opt.time);
+                solve_seconds = rs::seconds_since(t0);
             }
-            solve_seconds = rs::seconds_since(t0);
             t0 = rs::clock_type::now();
-            // test predictions block by block: memory O(block x m)
-            const lim::kernel_plan<P, A, double> test_plan(data.x_test, data.x_train, depth, opt.config);
+            // test predictions block by block (each block's kernel in parallel): memory O(block x m)
             const std::size_t block = 1000;
             for (std::size_t r = 0; r < p; r += block) {
                 const std::size_t r1 = std::min(r + block, p);
-                auto blk = test_plan.block(r, r1, 0, m);
+                const matrix<double> rows = xt::view(data.x_test, xt::range(r, r1), xt::all());
+                auto blk = lim::kernel_plan<P, A, double>(rows, data.x_train, depth, opt.config).compute();
                 const matrix<double> pred = lim::detail::matmul(use_ntk ? blk.ntk : blk.nngp, alpha);
                 correct += rs::count_correct(pred, data.test_labels.data() + r);
                 std::fprintf(stderr, "\rtest kernel and predictions: %3d%%%s", static_cast<int>(100 * r1 / p), r1 == p ? "\n" : "");
@@ -91,9 +139,14 @@ int run_regress(widenn::cli::args& a) {
     });
     const double total = rs::seconds_since(t_start);
     std::cout << std::fixed << std::setprecision(4) << "accuracy " << static_cast<double>(correct) / static_cast<double>(p) << " ("
-              << correct << " / " << p << ")\n"
-              << std::setprecision(2) << "time: load " << load_seconds << " s, train kernel " << kernel_train_seconds << " s, solve "
-              << solve_seconds << " s, test kernel + predict " << kernel_test_seconds << " s, total " << total << " s\n";
+              << correct << " / " << p << ")\n";
+    if (converged_flow && report.plan.solver == lim::ridge_solver::pcg)
+        std::cout << std::scientific << std::setprecision(2) << "pcg: " << report.iterations << " iterations, true relative residual "
+                  << report.relative_residual << "\n";
+    std::cout << std::fixed << std::setprecision(2) << "time: load " << load_seconds << " s, train kernel " << kernel_train_seconds << " s";
+    if (preconditioner_seconds > 0) std::cout << ", preconditioner " << preconditioner_seconds << " s";
+    std::cout << ", solve " << solve_seconds << " s, test kernel + predict " << kernel_test_seconds << " s, total " << total << " s\n"
+              << "memory peak " << widenn::format_bytes(static_cast<double>(rs::peak_memory_bytes())) << "\n";
     return 0;
 }
 
@@ -109,7 +162,11 @@ const bool registered = widenn::cli::add_command({
     "Data: Fashion-MNIST from the Debian package dataset-fashion-mnist (" + widenn::io::fashion_mnist_dir() +
     "), or any IDX images (plain or .gz), or .npy arrays: features N x d (any float or integer dtype) and labels as\n"
     "integers (N or N x 1) or one-hot rows (N x classes).\n"
-    "Memory: two m x m matrices for the train kernel; test kernels are computed in blocks of 1000 rows.\n"
+    "Solvers (t = inf): --solver cholesky factors the m x m kernel in double (exact; 8 m^2 bytes); --solver pcg stores\n"
+    "the kernel in float (--store float, 4 m^2 bytes; products accumulate in double) or double and runs conjugate\n"
+    "gradients on all classes at once with a Nystrom preconditioner of rank --rank (default min(m, 1000)) until every\n"
+    "column's relative residual is below --tolerance. --solver auto (default) takes Cholesky when its kernel fits in\n"
+    "90% of the available memory, else pcg with the float store. Test kernels are computed in blocks of 1000 rows.\n"
     "A finite --time needs an eigendecomposition of the train kernel (minutes at m = 10000).\n",
     run_regress,
 });
