@@ -35,6 +35,7 @@
 #include "limit/feature_learning.hpp"
 #include "limit/kernel.hpp"
 #include "limit/of.hpp"
+#include "limit/pcg.hpp"
 #include "limit/predict.hpp"
 #include "limit/solvers.hpp"
 
