@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli.hpp"
+#include "machine.hpp"
 
 namespace cli = widenn::cli;
 
@@ -19,6 +20,8 @@ void print_overview(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // OpenBLAS below the CPU's level: restart once with OPENBLAS_CORETYPE set (machine.hpp; WIDENN_KEEP_BLAS_CORE=1 opts out)
+    widenn::cli::machine::upgrade_blas_core(argv);
     std::vector<std::string> tokens(argv + 1, argv + argc);
     if (tokens.empty() || tokens[0] == "--help" || tokens[0] == "-h" || tokens[0] == "help") {
         print_overview(std::cout);

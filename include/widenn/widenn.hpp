@@ -40,6 +40,7 @@
 #include "limit/kernel.hpp"
 #include "limit/conv_kernel.hpp"
 #include "limit/of.hpp"
+#include "limit/pcg.hpp"
 #include "limit/predict.hpp"
 #include "limit/solvers.hpp"
 

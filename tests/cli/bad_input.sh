@@ -54,6 +54,8 @@ open("img.npy", "wb").write(npy(f8([2, 4, 4, 1]), struct.pack("<32d", *[0.1 * (i
 open("img2c.npy", "wb").write(npy(f8([2, 4, 4, 2]), struct.pack("<64d", *[0.1 * (i % 5) - 0.2 for i in range(64)])))
 open("huge.npy", "wb").write(npy(f8([6, 3]), struct.pack("<18d", *[1e155] * 18)))
 open("nan.npy", "wb").write(npy(f8([6, 3]), struct.pack("<18d", *([float("nan")] + [0.5] * 17))))
+open("labels.npy", "wb").write(npy("{'descr': '<i8', 'fortran_order': False, 'shape': (6,), }", struct.pack("<6q", 0, 1, 0, 1, 2, 1)))
+open("onehot_bad.npy", "wb").write(npy(f8([6, 3]), struct.pack("<18d", *([1, 1, 0] + [1, 0, 0] * 5))))
 open("tall.npy", "wb").write(npy(f8([200000, 1]), b"\0" * 1600000))
 open("f2.npy", "wb").write(npy("{'descr': '<f2', 'fortran_order': False, 'shape': (6, 3), }", b"\0" * 36))
 open("text.npy", "w").write("not an array\n")
@@ -149,7 +151,30 @@ expect 2 "unknown option --dpeth" -- kernel --x1 x.npy --nngp k.npy --dpeth 2
 WIDENN_FASHION_MNIST_DIR=small timeout 120 "$widenn" tour > tour.out 2>&1
 check "tour runs on a data set with fewer images than it asks for" grep -q "kernel regression on Fashion-MNIST: 50 train, 20 test" tour.out
 WIDENN_FASHION_MNIST_DIR=label10 expect 2 "label 10 at position 0; Fashion-MNIST's labels are 0..9" -- tour
-WIDENN_FASHION_MNIST_DIR=same expect 1 "give a larger --diag-reg" -- regress --diag-reg 0 --n-train 50 --n-test 20
+WIDENN_FASHION_MNIST_DIR=same expect 2 "--diag-reg 0 with a singular kernel: train points 0 and 1 are identical" -- regress --diag-reg 0 --n-train 50 --n-test 20
+# Kernel regression at scale: solver flags, the preconditioner rank, memory, .npy labels.
+WIDENN_FASHION_MNIST_DIR=small expect 2 "preconditioner rank 60 is larger than the number of training points N = 50" -- regress --solver pcg --rank 60 --n-test 20
+expect 2 "preconditioner rank 300 is larger than the number of training points N = 200" -- regress --solver pcg --rank 300 --n-train 200
+expect 2 "the Cholesky solver needs the 200000 x 200000 kernel in double, 320 GB" -- regress --solver cholesky --n-train 200000
+expect 2 "the pcg solver needs" -- regress --solver pcg --n-train 2000000
+expect 2 "--solver must be auto, cholesky or pcg, got 'qr'" -- regress --solver qr
+expect 2 "--store must be float or double, got 'half'" -- regress --solver pcg --store half
+expect 2 "--rank must be an integer in \[0," -- regress --rank -1
+expect 2 "pcg solver needs a positive ridge" -- regress --solver pcg --diag-reg 0
+expect 2 "--solver pcg solves the converged" -- regress --solver pcg --time 5
+expect 2 "--tolerance must be in" -- regress --solver pcg --tolerance 0
+expect 2 "go together: give all four" -- regress --train-x x.npy --train-y labels.npy
+expect 2 "labels must be integers in \[0, 1e6\) or one-hot rows; row 1 holds -1" -- regress --train-x x.npy --train-y y.npy --test-x x.npy --test-y y.npy
+expect 2 "one-hot rows must hold exactly one 1; row 0 holds 2" -- regress --train-x x.npy --train-y labels.npy --test-x x.npy --test-y onehot_bad.npy
+expect 2 "--train-x has 3 features per row but --test-x has 4" -- regress --train-x x.npy --train-y labels.npy --test-x x4.npy --test-y labels.npy
+expect 2 "non-finite" -- regress --train-x nan.npy --train-y labels.npy --test-x x.npy --test-y labels.npy
+"$widenn" regress --train-x x.npy --train-y labels.npy --test-x x.npy --test-y labels.npy --solver pcg --rank 4 > npy.out 2>&1
+check "regress runs on .npy features and integer labels with the pcg solver" grep -q "accuracy .* / 6)" npy.out
+WIDENN_FASHION_MNIST_DIR=small "$widenn" regress --solver pcg --rank 20 --n-test 20 > pcg.out 2>&1
+check "regress --solver pcg reports its iterations and the memory peak" grep -q "pcg: .* iterations, true relative residual" pcg.out
+check "regress reports the memory peak" grep -q "memory peak" pcg.out
+"$widenn" info > info.out 2>&1
+check "info names the BLAS and the SIMD level" grep -q "SIMD of widenn's own kernels" info.out
 # Rational exponents whose arithmetic overflows 64 bits: an error, not a negative denominator.
 expect 2 "overflows 64 bits" -- classify --a-in 1/99999989 --b-in 1/99999971 --a-hidden 1/99999959 --b-hidden 1/99999941 --a-out 1/99999931 --b-out 1/99999929 --c 1/99999923
 
