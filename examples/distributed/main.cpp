@@ -1,6 +1,7 @@
 // `widenn-mpi regress`: the kernel regression of `widenn regress` across MPI processes on ScaLAPACK
 // (include/widenn/distributed/). Start it as `mpirun -np P widenn-mpi regress ...`; see docs/distributed.md.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
@@ -16,7 +17,7 @@
 
 #include "../cli/cli.hpp"
 #include "../cli/kernel_dispatch.hpp"
-#include "regress_data.hpp"
+#include "../cli/regress_setup.hpp"
 
 namespace {
 
@@ -24,21 +25,16 @@ namespace cli = widenn::cli;
 namespace dist = widenn::distributed;
 using widenn::matrix;
 
-const char* const usage =
-    "usage: mpirun -np P widenn-mpi regress [--kernel ntk|nngp] [--act relu] [--depth 3] [--weight-var 2] [--bias-var 0.01]\n"
-    "           [--param ntk|standard] [--width N] [--n-train 10000] [--n-test 10000] [--diag-reg 1e-4] [--time inf]\n"
-    "           [--train-images F --train-labels F --test-images F --test-labels F]\n"
-    "           [--train-x X.npy --train-y y.npy --test-x X.npy --test-y y.npy] [--threads N]\n"
-    "           [--block 64] [--grid RxC] [--predictions FILE.npy] [--inject-fault RANK:input|kernel]\n\n"
-    "The kernel regression of `widenn regress` (same options, same preprocessing of IDX images) on P MPI processes:\n"
+const std::string usage = std::string("usage: mpirun -np P widenn-mpi regress [options of widenn regress]\n") + widenn::cli::regress::options_usage +
+    "  [--block 64] [--grid RxC] [--predictions FILE.npy] [--inject-fault RANK:input|kernel]\n\n"
+    "The kernel regression of `widenn regress` (the same options, data loading and preprocessing) on P MPI processes:\n"
     "the train kernel is computed directly into ScaLAPACK's 2-D block-cyclic layout (each process its own blocks),\n"
     "factorised by pdpotrf and solved by pdpotrs for all classes at once; the test predictions are computed in row\n"
     "slices and gathered to rank 0, which prints the accuracy, the process grid and the time of each phase.\n"
-    "--train-x/--train-y/--test-x/--test-y: features (n x d) and labels (integers, or one-hot rows) from .npy files,\n"
-    "  used as given (no preprocessing). Rank 0 reads the data and broadcasts it.\n"
+    "Rank 0 reads the data and broadcasts it. --solver: auto or cholesky (pdpotrf); --time: only inf.\n"
     "--block: edge of the square blocks of the layout. --grid: the process grid (default: the most nearly square).\n"
     "--threads: OpenMP threads per process for the kernel (0: the OpenMP default; with one process per core use 1).\n"
-    "--predictions: write the p x k test predictions (rank 0). --time: only inf (converged gradient flow).\n"
+    "--predictions: write the p x k test predictions (rank 0).\n"
     "--inject-fault (for testing the failure protocol): rank RANK gets a NaN in its copy of the training inputs (input)\n"
     "  or in its first train kernel block (kernel).\n"
     "Any failure on any rank stops every rank with the same one-line message (exit 2 for bad input, 1 for a numerical\n"
@@ -51,59 +47,26 @@ int run_regress(cli::args& a, int rank, int size) {
     namespace io = widenn::io;
     namespace lim = widenn::limit;
     MPI_Comm comm = MPI_COMM_WORLD;
-    // Options: every rank parses the same command line; agreed anyway, so that no rank can go on alone.
-    std::string kernel_name, act_name, param_name, train_images, train_labels, test_images, test_labels, train_x, train_y, test_x, test_y,
-        predictions_path;
-    int depth = 3, fault_rank = -1;
-    std::string fault_phase;
-    std::size_t n_train = 0, n_test = 0, block = 64;
-    double diag_reg = 0;
+    // Options: every rank parses the same command line; agreed anyway, so that no rank can go on alone. The flags and the
+    // data loading are those of `widenn regress` (cli/regress_setup.hpp); the MPI-only flags follow.
+    namespace rg = cli::regress;
+    rg::options o;
+    std::string predictions_path, fault_phase;
+    int fault_rank = -1;
+    std::size_t block = 64;
     dist::grid_shape shape = dist::near_square_grid(size);
-    lim::kernel_config config;
-    bool npy = false;
     dist::collective_phase(comm, "options", [&] {
-        kernel_name = a.text("kernel", "ntk");
-        act_name = a.text("act", "relu");
-        param_name = a.text("param", "ntk");
-        depth = a.integer<int>("depth", 3, 1, 10000);
-        train_images = a.text("train-images", io::fashion_mnist_path("train-images-idx3-ubyte"));
-        train_labels = a.text("train-labels", io::fashion_mnist_path("train-labels-idx1-ubyte"));
-        test_images = a.text("test-images", io::fashion_mnist_path("t10k-images-idx3-ubyte"));
-        test_labels = a.text("test-labels", io::fashion_mnist_path("t10k-labels-idx1-ubyte"));
-        train_x = a.text("train-x", "");
-        train_y = a.text("train-y", "");
-        test_x = a.text("test-x", "");
-        test_y = a.text("test-y", "");
-        n_train = a.count("n-train", 10000);
-        n_test = a.count("n-test", 10000);
-        diag_reg = a.real("diag-reg", 1e-4, 0.0);
-        const std::string time = a.text("time", "inf");
-        config.weight_var = a.real("weight-var", 2.0, 0.0);
-        config.bias_var = a.real("bias-var", 0.01, 0.0);
-        config.width = a.integer<std::size_t>("width", 0, 0, std::size_t{1} << 40);
-        config.threads = a.integer<int>("threads", 0, 0, 1024);
+        o = rg::parse_options(a);
         block = a.count("block", 64, 1, 1 << 20);
         predictions_path = a.text("predictions", "");
         const std::string grid_text = a.text("grid", "");
         const std::string fault = a.text("inject-fault", "");
         a.reject_unknown();
-        if (time != "inf")
-            throw cli::usage_error("--time " + time + ": widenn-mpi solves to convergence only (--time inf); a finite time needs the "
+        if (!std::isinf(o.time))
+            throw cli::usage_error("--time: widenn-mpi solves to convergence only (--time inf); a finite time needs the "
                                    "eigendecomposition of the train kernel (use widenn regress)");
-        if (kernel_name != "ntk" && kernel_name != "nngp") throw cli::usage_error("--kernel must be ntk or nngp, got '" + kernel_name + "'");
-        ks::with_parametrization(param_name, []<class>() {});
-        ks::with_activation(act_name, []<class>() {});
-        if (param_name == "standard" && kernel_name == "ntk" && config.width == 0)
-            throw cli::usage_error("--param standard needs --width N for its NTK");
-        const int given = !train_x.empty() + !train_y.empty() + !test_x.empty() + !test_y.empty();
-        if (given != 0 && given != 4) throw cli::usage_error("--train-x, --train-y, --test-x and --test-y go together (give all four)");
-        npy = given == 4;
-        if (!npy)
-            for (const auto* path : {&train_images, &train_labels, &test_images, &test_labels})
-                if (path->empty())
-                    throw widenn::error("Fashion-MNIST is not in " + io::fashion_mnist_dir() +
-                                        " (install the Debian package dataset-fashion-mnist, set WIDENN_FASHION_MNIST_DIR, pass "
-                                        "--train-images/--train-labels/--test-images/--test-labels, or give .npy files with --train-x ...)");
+        if (o.solver == "pcg")
+            throw cli::usage_error("--solver pcg: widenn-mpi solves with ScaLAPACK's Cholesky (pdpotrf) only; use --solver auto or cholesky");
         if (!grid_text.empty()) {
             int r = 0, c = 0;
             char x = 0, extra = 0;
@@ -127,43 +90,41 @@ int run_regress(cli::args& a, int rank, int size) {
                                        "), got '" + fault + "'");
         }
     });
+    const lim::kernel_config& config = o.config;
+    const std::string &kernel_name = o.kernel, &act_name = o.act, &param_name = o.param;
+    const int depth = o.depth;
 
     // Input: rank 0 reads and preprocesses, then broadcasts (one read of the files, even on hosts without a shared disk).
     const double t_start = wall();
-    cli::regress_data::data_set data;
+    rg::data data;
     int classes = 0;
     dist::collective_phase(comm, "input", [&] {
         if (rank != 0) return;
-        data = npy ? cli::regress_data::load_npy(train_x, train_y, test_x, test_y, n_train, n_test)
-                   : cli::regress_data::load_idx(train_images, train_labels, test_images, test_labels, n_train, n_test);
-        for (int label : data.train_labels) classes = std::max(classes, label + 1);
+        data = rg::load_data(o);
+        classes = static_cast<int>(data.classes);
     });
     dist::broadcast(comm, 0, data.x_train);
     dist::broadcast(comm, 0, data.x_test);
-    dist::broadcast(comm, 0, data.train_labels);
+    dist::broadcast(comm, 0, data.y_train);
     dist::broadcast(comm, 0, data.test_labels);
     MPI_Bcast(&classes, 1, MPI_INT, 0, comm);
     if (rank == fault_rank && fault_phase == "input") data.x_train(0, 0) = std::numeric_limits<double>::quiet_NaN();
     const std::size_t m = data.x_train.shape()[0], p = data.x_test.shape()[0];
-    matrix<double> y;
-    dist::collective_phase(comm, "targets", [&] {
-        y = xt::full_like(matrix<double>::from_shape({m, static_cast<std::size_t>(classes)}), -0.1);  // one-hot − 0.1
-        for (std::size_t i = 0; i < m; ++i) y(i, static_cast<std::size_t>(data.train_labels[i])) += 1.0;
-    });
+    const matrix<double>& y = data.y_train;  // one-hot − 0.1
     const double load_seconds = wall() - t_start;
 
     const dist::process_grid grid(comm, shape);
     if (rank == 0)
         std::cout << "widenn-mpi regress: " << m << " train, " << p << " test points of " << data.x_train.shape()[1] << " features, "
                   << classes << " classes; " << kernel_name << " kernel, " << act_name << ", depth " << depth << ", " << param_name
-                  << " parametrization, weight_var " << config.weight_var << ", bias_var " << config.bias_var << ", diag_reg " << diag_reg
+                  << " parametrization, weight_var " << config.weight_var << ", bias_var " << config.bias_var << ", diag_reg " << o.diag_reg
                   << "\nprocess grid " << grid.rows() << " x " << grid.cols() << " (" << size << " process" << (size > 1 ? "es" : "")
                   << "), block " << block << ", " << (config.threads > 0 ? config.threads : widenn::max_threads())
                   << " OpenMP thread(s) per process" << std::endl;
 
     dist::regression_options opt;
     opt.ntk = kernel_name == "ntk";
-    opt.reg = {.diag_reg = diag_reg};
+    opt.reg = {.diag_reg = o.diag_reg};
     opt.block = block;
     opt.threads = config.threads;
     opt.inject_nonfinite_rank = fault_phase == "kernel" ? fault_rank : -1;

@@ -28,7 +28,7 @@ solve)
   shift 6
   # shellcheck disable=SC2046
   timeout 300 "${launcher[@]}" -np "$np" "$bin" regress $(data_options main "$data") --block "$block" --kernel "$kernel" \
-    --predictions "$work/predictions.npy" "$@" || { echo "FAILED: mpirun -np $np widenn-mpi regress exited with $?"; exit 1; }
+    --predictions "$work/predictions.npy" --no-preprocess "$@" || { echo "FAILED: mpirun -np $np widenn-mpi regress exited with $?"; exit 1; }
   "$tool" compare "$work/predictions.npy" "$data/main_reference_$kernel.npy" 1e-10 || { echo "FAILED: predictions differ from the single-process solution"; exit 1; }
   ;;
 fail)
