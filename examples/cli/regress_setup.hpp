@@ -184,8 +184,8 @@ inline data load_data(const options& o) {
                               std::to_string(htx.shape[1]));
         matrix<double> x_train = io::read_npy_matrix<double>(o.train_x), x_test = io::read_npy_matrix<double>(o.test_x);
         const std::size_t m = std::min(o.n_train, x_train.shape()[0]), p = std::min(o.n_test, x_test.shape()[0]);
-        out.x_train = xt::view(x_train, xt::range(0, m), xt::all());
-        out.x_test = xt::view(x_test, xt::range(0, p), xt::all());
+        out.x_train = row_block(x_train, 0, m);
+        out.x_test = row_block(x_test, 0, p);
         require_finite(out.x_train, "--train-x", "the features");
         require_finite(out.x_test, "--test-x", "the features");
         out.train_labels = read_npy_labels(o.train_y, m);

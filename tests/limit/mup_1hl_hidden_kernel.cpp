@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <xtensor/xview.hpp>
+
 #include <widenn/act/activations.hpp>
 #include <widenn/act/dual.hpp>
 #include <widenn/core/rng.hpp>
