@@ -128,7 +128,7 @@ int run_regress(widenn::cli::args& a) {
             const std::size_t block = 1000;
             for (std::size_t r = 0; r < p; r += block) {
                 const std::size_t r1 = std::min(r + block, p);
-                const matrix<double> rows = row_block(data.x_test, r, r1);
+                const matrix<double> rows = widenn::row_block(data.x_test, r, r1);
                 auto blk = lim::kernel_plan<P, A, double>(rows, data.x_train, depth, opt.config).compute();
                 const matrix<double> pred = lim::detail::matmul(use_ntk ? blk.ntk : blk.nngp, alpha);
                 correct += rs::count_correct(pred, data.test_labels.data() + r);
