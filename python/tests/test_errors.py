@@ -22,7 +22,7 @@ def test_kernel_input_errors(rng):
         (dict(x1=x, param="standard"), "widenn.kernel: param='standard': its NTK grows with the hidden width; give width=N"),
         (dict(x1=x, get="cov"), "widenn.kernel: get must name 'nngp' or 'ntk', got 'cov'"),
         (dict(x1=x, get=()), "widenn.kernel: get is empty"),
-        (dict(x1=x, arch="conv(3)"), r"conv\(3\)"),
+        (dict(x1=x, arch="conv(3)"), r"parse_spec: token 'conv\(' at column 1"),
         (dict(x1=x, arch="dense", act="erf"), "widenn.kernel: act and depth do not apply with arch"),
         (dict(x1=x, arch="dense", param="standard"), "widenn.kernel: arch computes neural-tangents' NTK parametrization only"),
         (dict(x1=x, arch="conv:3,relu,flatten"), "conv"),

@@ -115,7 +115,7 @@ def command_arch_kernels(cli, tmp_path, x1, x2, arch, wv, bv):
 
 
 @pytest.mark.parametrize("arch", ["conv:3,relu,conv:3:circular,erf,flatten", "conv:3,relu,avgpool:2,conv:3,relu,gap",
-                                  "res(conv:3,relu,conv:3),layernorm,gap"])
+                                  "conv:3,res(relu,conv:3,relu,conv:3),layernorm,gap"])
 def test_arch_equals_the_command(cli, tmp_path, rng, arch):
     x1, x2 = rng.normal(size=(5, 6, 6, 2)), rng.normal(size=(3, 6, 6, 2))
     for second in (None, x2):
