@@ -37,12 +37,12 @@ inline void require_fits(const conv_geometry& g, std::string_view where) {
                           g.width);
 }
 
-// Visits the pieces of the im2col matrix that come from inside the image: for tap (c, di, dj) and output row y whose
-// input row is inside the image, f(col_offset, input_offset, length) names the contiguous run of col
-// [col_offset, col_offset + length) that equals input [input_offset, input_offset + length). Everything else in col
-// is zero padding. im2col and its adjoint col2im_add are the two directions of this one correspondence.
-template <class F>
-void for_each_im2col_run(const conv_geometry& g, F&& f) {
+// Visits the im2col matrix row by row: for tap (c, di, dj) and output row y, copy(col_offset, input_offset, length)
+// names the run of col that equals input [input_offset, input_offset + length), and zero(col_offset, length) each run
+// that is zero padding (on the left and right of the copied run, or a whole row above or below the image). im2col and
+// its adjoint col2im_add are the two directions of this one correspondence.
+template <class Copy, class Zero>
+void for_each_im2col_run(const conv_geometry& g, Copy&& copy, Zero&& zero) {
     const std::size_t oh = g.out_height(), ow = g.out_width(), k = g.kernel, p = g.padding, H = g.height, W = g.width;
     for (std::size_t c = 0; c < g.channels; ++c)
         for (std::size_t di = 0; di < k; ++di)
@@ -51,8 +51,14 @@ void for_each_im2col_run(const conv_geometry& g, F&& f) {
                 // valid output columns: 0 <= xx + dj − p < W
                 const std::size_t x_begin = std::min(ow, p > dj ? p - dj : 0), x_end = std::max(x_begin, std::min(ow, W + p - dj));
                 for (std::size_t y = 0; y < oh; ++y) {
-                    if (y + di < p || y + di - p >= H) continue;
-                    f(row + y * ow + x_begin, c * H * W + (y + di - p) * W + (x_begin + dj - p), x_end - x_begin);
+                    const std::size_t out = row + y * ow;
+                    if (y + di < p || y + di - p >= H) {
+                        zero(out, ow);
+                        continue;
+                    }
+                    zero(out, x_begin);
+                    copy(out + x_begin, c * H * W + (y + di - p) * W + (x_begin + dj - p), x_end - x_begin);
+                    zero(out + x_end, ow - x_end);
                 }
             }
 }
@@ -60,16 +66,20 @@ void for_each_im2col_run(const conv_geometry& g, F&& f) {
 // col[(c·k + di)·k + dj][y·ow + x] = input[c][y + di − p][x + dj − p] (0 outside): each row a shifted copy of the input plane.
 template <class T>
 void im2col(const T* x, const conv_geometry& g, T* col) {
-    std::fill(col, col + g.rows() * g.columns(), T(0));
-    for_each_im2col_run(g, [&](std::size_t to, std::size_t from, std::size_t n) { std::copy(x + from, x + from + n, col + to); });
+    for_each_im2col_run(
+        g, [&](std::size_t to, std::size_t from, std::size_t n) { std::copy(x + from, x + from + n, col + to); },
+        [&](std::size_t to, std::size_t n) { std::fill(col + to, col + to + n, T(0)); });
 }
 
-// The adjoint of im2col: adds col back into dx.
+// The adjoint of im2col: adds col back into dx (the padding runs have no input to go to).
 template <class T>
 void col2im_add(const T* col, const conv_geometry& g, T* dx) {
-    for_each_im2col_run(g, [&](std::size_t from, std::size_t to, std::size_t n) {
-        for (std::size_t i = 0; i < n; ++i) dx[to + i] += col[from + i];
-    });
+    for_each_im2col_run(
+        g,
+        [&](std::size_t from, std::size_t to, std::size_t n) {
+            for (std::size_t i = 0; i < n; ++i) dx[to + i] += col[from + i];
+        },
+        [](std::size_t, std::size_t) {});
 }
 
 // y[b] = K · im2col(x[b]) for every image b: K is O × (C k²), x is B × (C H W), y is B × (O oh ow). Images in parallel.
