@@ -34,6 +34,31 @@ io::npy_header input_header(const std::string& option, const std::string& path) 
     return h;
 }
 
+// The output files of both forms of the command: distinct from the inputs and each other, created (as temporary
+// files) before any work, and written once the kernels are computed.
+struct kernel_outputs {
+    std::optional<io::output_file> nngp, ntk;
+    double compute_seconds = 0, write_seconds = 0;
+
+    kernel_outputs(const std::string& x1_path, const std::string& x2_path, const std::string& nngp_path, const std::string& ntk_path) {
+        io::require_distinct_outputs({{"--x1", x1_path}, {"--x2", x2_path}}, {{"--nngp", nngp_path}, {"--ntk", ntk_path}}, "");
+        if (!nngp_path.empty()) nngp.emplace(nngp_path, "--nngp");
+        if (!ntk_path.empty()) ntk.emplace(ntk_path, "--ntk");
+    }
+    // compute() returns a limit::kernel_pair; the kernels asked for are written, and both phases timed.
+    template <class Compute>
+    void compute_and_write(Compute&& compute) {
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto pair = compute();
+        const auto t1 = std::chrono::steady_clock::now();
+        if (nngp) io::write_npy(*nngp, pair.nngp);
+        if (ntk) io::write_npy(*ntk, pair.ntk);
+        const auto t2 = std::chrono::steady_clock::now();
+        compute_seconds = std::chrono::duration<double>(t1 - t0).count();
+        write_seconds = std::chrono::duration<double>(t2 - t1).count();
+    }
+};
+
 // `widenn kernel --arch SPEC`: the kernels of a run-time architecture (limit/conv_kernel.hpp) on images N x H x W x C
 // (or N x d for dense-only SPECs).
 int run_arch_kernel(widenn::cli::args& a) {
@@ -88,30 +113,19 @@ int run_arch_kernel(widenn::cli::args& a) {
     const std::size_t needed = widenn::checked_product({n1, n2, value_size, std::size_t{2}}, "widenn kernel") + inputs;
     widenn::require_memory(needed, "the " + std::to_string(n1) + " x " + std::to_string(n2) + " kernels",
                            "compute it in row blocks (split --x1 and call widenn kernel once per block), or use --float");
-    io::require_distinct_outputs({{"--x1", x1_path}, {"--x2", x2_path}}, {{"--nngp", nngp_path}, {"--ntk", ntk_path}}, "");
-    std::optional<io::output_file> nngp_out, ntk_out;
-    if (!nngp_path.empty()) nngp_out.emplace(nngp_path, "--nngp");
-    if (!ntk_path.empty()) ntk_out.emplace(ntk_path, "--ntk");
+    kernel_outputs out(x1_path, x2_path, nngp_path, ntk_path);
 
     const auto start = std::chrono::steady_clock::now();
     const auto x1 = io::read_npy<double>(x1_path);
     const auto x2 = x2_path.empty() ? decltype(x1)() : io::read_npy<double>(x2_path);
     const auto loaded = std::chrono::steady_clock::now();
     if (n1 * n2 >= 10000) config.progress = ks::progress_printer("widenn kernel");
-    double compute_seconds = 0, write_seconds = 0;
     std::string path_name;
     auto run = [&]<class T>() {
         const auto plan = x2_path.empty() ? widenn::limit::conv_kernel_plan<T>(spec, x1, config)
                                           : widenn::limit::conv_kernel_plan<T>(spec, x1, x2, config);
         path_name = plan.path() == widenn::limit::spatial_path::full ? "full spatial covariance" : "diagonal recursion";
-        const auto t0 = std::chrono::steady_clock::now();
-        const auto pair = plan.compute();
-        const auto t1 = std::chrono::steady_clock::now();
-        if (nngp_out) io::write_npy(*nngp_out, pair.nngp);
-        if (ntk_out) io::write_npy(*ntk_out, pair.ntk);
-        const auto t2 = std::chrono::steady_clock::now();
-        compute_seconds = std::chrono::duration<double>(t1 - t0).count();
-        write_seconds = std::chrono::duration<double>(t2 - t1).count();
+        out.compute_and_write([&] { return plan.compute(); });
     };
     if (use_float)
         run.template operator()<float>();
@@ -120,8 +134,8 @@ int run_arch_kernel(widenn::cli::args& a) {
     const double load_seconds = std::chrono::duration<double>(loaded - start).count();
     std::cout << "widenn kernel: --arch " << arch << " (" << path_name << "), ntk parametrization, " << (use_float ? "float" : "double")
               << ": " << n1 << " x " << n2 << " (inputs " << per_input(h1) << "); read " << load_seconds << " s, kernels "
-              << compute_seconds << " s, write " << write_seconds << " s, total " << load_seconds + compute_seconds + write_seconds
-              << " s\n";
+              << out.compute_seconds << " s, write " << out.write_seconds << " s, total "
+              << load_seconds + out.compute_seconds + out.write_seconds << " s\n";
     return 0;
 }
 
@@ -161,29 +175,20 @@ int run_kernel(widenn::cli::args& a) {
     widenn::require_memory(needed, "the " + std::to_string(n1) + " x " + std::to_string(n2) + " kernel" + (kernels_wanted > 1 ? "s" : ""),
                            "compute it in row blocks (split --x1 and call widenn kernel once per block), ask for one kernel only, "
                            "or use --float (half the memory)");
-    io::require_distinct_outputs({{"--x1", x1_path}, {"--x2", x2_path}}, {{"--nngp", nngp_path}, {"--ntk", ntk_path}}, "");
-    std::optional<io::output_file> nngp_out, ntk_out;
-    if (!nngp_path.empty()) nngp_out.emplace(nngp_path, "--nngp");
-    if (!ntk_path.empty()) ntk_out.emplace(ntk_path, "--ntk");
+    kernel_outputs out(x1_path, x2_path, nngp_path, ntk_path);
 
     const auto start = std::chrono::steady_clock::now();
     const matrix<double> x1 = io::read_npy_matrix<double>(x1_path);
     const matrix<double> x2 = x2_path.empty() ? matrix<double>() : io::read_npy_matrix<double>(x2_path);
     const auto loaded = std::chrono::steady_clock::now();
     if (n1 * n2 >= 1000000) config.progress = ks::progress_printer("widenn kernel");
-    double compute_seconds = 0, write_seconds = 0;
     auto run = [&]<class T>() {
         ks::with_parametrization(param_name, [&]<class P>() {
             ks::with_activation(act_name, [&]<class A>() {
-                const auto t0 = std::chrono::steady_clock::now();
-                const auto pair = x2_path.empty() ? widenn::limit::kernel_plan<P, A, T>(x1, depth, config).compute()
-                                                  : widenn::limit::kernel_plan<P, A, T>(x1, x2, depth, config).compute();
-                const auto t1 = std::chrono::steady_clock::now();
-                if (nngp_out) io::write_npy(*nngp_out, pair.nngp);
-                if (ntk_out) io::write_npy(*ntk_out, pair.ntk);
-                const auto t2 = std::chrono::steady_clock::now();
-                compute_seconds = std::chrono::duration<double>(t1 - t0).count();
-                write_seconds = std::chrono::duration<double>(t2 - t1).count();
+                out.compute_and_write([&] {
+                    return x2_path.empty() ? widenn::limit::kernel_plan<P, A, T>(x1, depth, config).compute()
+                                           : widenn::limit::kernel_plan<P, A, T>(x1, x2, depth, config).compute();
+                });
             });
         });
     };
@@ -194,8 +199,8 @@ int run_kernel(widenn::cli::args& a) {
     const double load_seconds = std::chrono::duration<double>(loaded - start).count();
     std::cout << "widenn kernel: " << act_name << ", depth " << depth << ", " << param_name << " parametrization, "
               << (use_float ? "float" : "double") << ": " << n1 << " x " << n2 << " (d = " << d << "); read " << load_seconds
-              << " s, kernels " << compute_seconds << " s, write " << write_seconds << " s, total "
-              << load_seconds + compute_seconds + write_seconds << " s\n";
+              << " s, kernels " << out.compute_seconds << " s, write " << out.write_seconds << " s, total "
+              << load_seconds + out.compute_seconds + out.write_seconds << " s\n";
     return 0;
 }
 
