@@ -22,7 +22,7 @@ preset make_preset(std::string name) {
     return {std::move(name), P::input, P::hidden, P::output, P::max_depth};
 }
 
-inline const char* preset_names = "sp, sp-lr, ntk, mf, mup, mup-table3";
+inline const char* preset_names = "sp, sp-lr, ntk, mf, mup, mup-table3, mup-package";
 
 inline const std::vector<preset>& all() {
     namespace p = widenn::param;
@@ -30,6 +30,7 @@ inline const std::vector<preset>& all() {
         make_preset<p::standard>("sp"),       make_preset<p::standard_lr_1_over_n>("sp-lr"),
         make_preset<p::ntk>("ntk"),           make_preset<p::mean_field>("mf"),
         make_preset<p::mup>("mup"),           make_preset<p::mup_table3>("mup-table3"),
+        make_preset<p::mup_package>("mup-package"),
     };
     return list;
 }

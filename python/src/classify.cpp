@@ -96,7 +96,7 @@ void bind_classify(py::module_& m) {
           "depth"_a = 2,
           "TP4 classification of an abc-parametrization (Yang & Hu 2020, Tensor Programs IV, Thm 3.3, Cor 3.9):\n"
           "W_l = n^{-a_l} w_l, w_l ~ N(0, n^{-2 b_l}), SGD learning rate eta n^{-c}, `depth` hidden layers.\n\n"
-          "preset: 'sp', 'sp-lr', 'ntk', 'mf', 'mup', 'mup-table3' or None (all exponents 0 unless given).\n"
+          "preset: 'sp', 'sp-lr', 'ntk', 'mf', 'mup', 'mup-table3', 'mup-package' or None (all exponents 0 unless given).\n"
           "a, b: one exponent for every layer or three (input, hidden, output), None entries keeping the preset's;\n"
           "c: the SGD exponent of every layer. Exponents are ints, fractions.Fraction or strings like '-1/2'.\n"
           "Returns the dict that `widenn classify --json` prints: preset, depth, stable, nontrivial, r, r_l, regime,\n"

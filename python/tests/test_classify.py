@@ -6,7 +6,7 @@ import pytest
 
 import widenn
 
-PRESETS = {"sp": 0, "sp-lr": 0, "ntk": 0, "mf": 1, "mup": 0, "mup-table3": 0}  # name: max depth (0: any)
+PRESETS = {"sp": 0, "sp-lr": 0, "ntk": 0, "mf": 1, "mup": 0, "mup-table3": 0, "mup-package": 0}  # name: max depth (0: any)
 
 
 @pytest.mark.parametrize("preset", sorted(PRESETS))

@@ -59,6 +59,7 @@ static_assert(kernel_preset_and_shifts<param::standard_lr_1_over_n>());
 static_assert(feature_learning_preset_and_shifts<param::mup>());
 static_assert(feature_learning_preset_and_shifts<param::mean_field>());
 static_assert(feature_learning_preset_and_shifts<param::mup_table3>());
+static_assert(feature_learning_preset_and_shifts<param::mup_package>());
 // the case the classification and the old name-based dispatch disagreed on
 static_assert(std::is_same_v<lim::of<net<param::shift<param::mup, rational{1, 2}>, act::relu, 1>>, lim::mup_1hl<act::relu, double>>);
 

@@ -1,5 +1,5 @@
-// Exact identities of the parametrization (up to round-off): TP4's per-layer symmetry (param::mup
-// and param::mup_table3 train identically under SGD and, with ε scaled, under Adam), μP equals SP
+// Exact identities of the parametrization (up to round-off): TP4's per-layer symmetry (param::mup,
+// param::mup_table3 and param::mup_package train identically under SGD and, with ε scaled, under Adam), μP equals SP
 // at the base width (TP5), and the base-width form's effective variances and learning rates.
 #include <doctest/doctest.h>
 
@@ -59,21 +59,37 @@ double movement(const std::vector<matrix<double>>& a) {
 
 }  // namespace
 
-TEST_CASE("param::mup and param::mup_table3 give the same SGD trajectory (per-layer symmetry, TP4 §2)") {
+TEST_CASE("param::mup, param::mup_table3 and param::mup_package give the same SGD trajectory (per-layer symmetry, TP4 §2)") {
     for (auto sgd_config : {nn::sgd_config{.lr = 0.05}, nn::sgd_config{.lr = 0.05, .momentum = 0.9, .weight_decay = 1e-2},
                             nn::sgd_config{.lr = 0.05, .clip_norm = 0.1}}) {
         nn::mlp<param::mup, widenn::act::tanh, 2, double> a(config(96, 16));
         nn::mlp<param::mup_table3, widenn::act::tanh, 2, double> b(config(96, 16));
+        nn::mlp<param::mup_package, widenn::act::tanh, 2, double> c(config(96, 16));
         nn::sgd oa(a, sgd_config);
         nn::sgd ob(b, sgd_config);
+        nn::sgd oc(c, sgd_config);
         const auto ta = trajectory(a, oa, 25);
         const auto tb = trajectory(b, ob, 25);
+        const auto tc = trajectory(c, oc, 25);
         CHECK(movement(ta) > 1e-2);
         CHECK(max_relative_difference(ta, tb) < 1e-12);
+        CHECK(max_relative_difference(ta, tc) < 1e-12);
     }
 }
 
-TEST_CASE("param::mup and param::mup_table3 give the same Adam trajectory when ε is scaled per tensor") {
+TEST_CASE("param::mup_package is the mup package's form: readout multiplier 1/fan_in, width-independent readout init") {
+    // TP5 Table 8 in the base-width form: at width 96 over base 16 (ñ = 6) the readout multiplier is 1/ñ, its initial
+    // std that of the base model, its SGD rate η·ñ and its Adam rate η; a mistaken exponent changes one of these by ñ^{±1/2}.
+    nn::mlp<param::mup_package, widenn::act::tanh, 2, double> net(config(96, 16));
+    const auto& readout = net.weight_scaling(3);
+    const double sigma = std::sqrt(1.0 / 16.0);
+    CHECK(readout.multiplier == doctest::Approx(1.0 / 6.0).epsilon(1e-14));
+    CHECK(readout.init_std == doctest::Approx(sigma).epsilon(1e-14));
+    CHECK(readout.sgd_lr == doctest::Approx(6.0).epsilon(1e-14));
+    CHECK(readout.adam_lr == doctest::Approx(1.0).epsilon(1e-14));
+}
+
+TEST_CASE("param::mup, param::mup_table3 and param::mup_package give the same Adam trajectory when ε is scaled per tensor") {
     // ε = 1e-3 is comparable to the gradients here, so ε matters: with the per-tensor scaling the
     // trajectories agree to round-off; with one fixed ε they do not.
     for (bool decoupled : {false, true}) {
@@ -90,9 +106,11 @@ TEST_CASE("param::mup and param::mup_table3 give the same Adam trajectory when �
         };
         nn::mlp<param::mup, widenn::act::tanh, 2, double> a(config(96, 16)), a2(config(96, 16));
         nn::mlp<param::mup_table3, widenn::act::tanh, 2, double> b(config(96, 16)), b2(config(96, 16));
-        const auto ta = run(a, scaled), tb = run(b, scaled);
+        nn::mlp<param::mup_package, widenn::act::tanh, 2, double> c(config(96, 16));
+        const auto ta = run(a, scaled), tb = run(b, scaled), tc = run(c, scaled);
         CHECK(movement(ta) > 1e-2);
         CHECK(max_relative_difference(ta, tb) < 1e-12);
+        CHECK(max_relative_difference(ta, tc) < 1e-12);
         CHECK(max_relative_difference(run(a2, fixed), run(b2, fixed)) > 1e-6);
     }
 }

@@ -37,6 +37,7 @@ TEST_CASE("presets classify as in TP4 (docs/theory/abc-parametrization.md §4)")
         {p::classify<p::mup, 1>(), 1, true, true, 0, regime::feature_learning},
         {p::classify<p::mup, 6>(), 6, true, true, 0, regime::feature_learning},
         {p::classify<p::mup_table3, 3>(), 3, true, true, 0, regime::feature_learning},
+        {p::classify<p::mup_package, 3>(), 3, true, true, 0, regime::feature_learning},
     };
     for (const auto& e : table) {
         CAPTURE(e.L);
@@ -104,17 +105,20 @@ TEST_CASE("the symmetry shift (a + theta, b - theta, c - 2 theta) leaves every c
     check_shifts<p::mean_field, 1>();
     check_shifts<p::mup, 3>();
     check_shifts<p::mup_table3, 2>();
+    check_shifts<p::mup_package, 2>();
 }
 
-TEST_CASE("per-layer learning rates reduce to TP4's single c: mup_table3 classifies exactly as mup") {
+TEST_CASE("per-layer learning rates reduce to TP4's single c: mup_table3 and mup_package classify exactly as mup") {
     for (int L = 1; L <= 6; ++L) {
-        const auto t3 = p::classify(p::mup_table3::input, p::mup_table3::hidden, p::mup_table3::output, L);
         const auto tp4 = p::classify(p::mup::input, p::mup::hidden, p::mup::output, L);
-        CHECK(t3.r == tp4.r);
-        CHECK(t3.regime == tp4.regime);
-        for (int l = 0; l <= L; ++l) {
-            CHECK(t3.a[l] == tp4.a[l]);
-            CHECK(t3.b[l] == tp4.b[l]);
+        for (const auto& other : {p::classify(p::mup_table3::input, p::mup_table3::hidden, p::mup_table3::output, L),
+                                  p::classify(p::mup_package::input, p::mup_package::hidden, p::mup_package::output, L)}) {
+            CHECK(other.r == tp4.r);
+            CHECK(other.regime == tp4.regime);
+            for (int l = 0; l <= L; ++l) {
+                CHECK(other.a[l] == tp4.a[l]);
+                CHECK(other.b[l] == tp4.b[l]);
+            }
         }
     }
 }

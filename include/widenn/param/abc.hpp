@@ -73,4 +73,12 @@ struct mup_table3 : abc<layer_exponents{.a = 0, .b = 0, .c = -1, .c_adam = 0},
                        layer_exponents{.a = 0, .b = {1, 2}, .c = 0, .c_adam = 1},
                        layer_exponents{.a = 0, .b = 1, .c = 1, .c_adam = 1}> {};
 
+// μP in the form of the `mup` package (TP5 Table 8): the readout W = w/fan_in (`MuReadout`'s multiplier) with a
+// width-independent initialisation and learning rates η·fan_in (SGD) and η (Adam); input weights, biases and hidden
+// weights as in Table 3. Table 3's readout shifted by θ = 1 (a + θ, b − θ, c − 2θ, c_adam − θ), so it trains exactly
+// as param::mup and param::mup_table3 (per-tensor symmetry; under Adam with ε scaled per tensor).
+struct mup_package : abc<layer_exponents{.a = 0, .b = 0, .c = -1, .c_adam = 0},
+                        layer_exponents{.a = 0, .b = {1, 2}, .c = 0, .c_adam = 1},
+                        layer_exponents{.a = 1, .b = 0, .c = -1, .c_adam = 0}> {};
+
 }  // namespace widenn::param
