@@ -18,6 +18,7 @@
 #include "../core/errors.hpp"
 #include "../core/rng.hpp"
 #include "../core/tensor.hpp"
+#include "dynamic.hpp"
 #include "loss.hpp"
 #include "mlp.hpp"
 #include "optim.hpp"
@@ -42,6 +43,7 @@ struct coord_check_config {
     bool bias = true;
     std::uint64_t data_seed = 12345;   // seed of the fixed batch
     image_shape image{};               // nn::network with image layers: the input image (then d_in is ignored)
+    spec arch{};                       // nn::dynamic_network: the SPEC of the network (nn/spec.hpp)
 };
 
 // One recorded value: layer is "h1", "x1", ..., "hL", "xL", "out" (nn::mlp) or the output of every top-level layer,
@@ -148,7 +150,16 @@ void coord_check_mlp(const coord_check_config& config, std::size_t width, std::s
     }
 }
 
-// One network of the coordinate check (nn::network): records the output of every top-level layer and the readout.
+// nn::network from its config; nn::dynamic_network from config.arch too.
+template <class Net>
+Net make_coord_check_network(const coord_check_config& config, const network_config& net_config) {
+    if constexpr (is_dynamic_network<Net>)
+        return Net(config.arch, net_config);
+    else
+        return Net(net_config);
+}
+
+// One network of the coordinate check (nn::network or nn::dynamic_network): records the output of every top-level layer and the readout.
 template <class Net>
 void coord_check_network(const coord_check_config& config, std::size_t width, std::size_t seed, const matrix<typename Net::value_type>& x,
                          const xt::xtensor<int, 1>& labels, matrix<typename Net::value_type>& dloss, coord_check_result& result) {
@@ -164,7 +175,7 @@ void coord_check_network(const coord_check_config& config, std::size_t width, st
     net_config.bias = config.bias;
     net_config.zero_readout = config.zero_readout;
     net_config.seed = seed;
-    Net net(net_config);
+    Net net = make_coord_check_network<Net>(config, net_config);
     auto run = [&](auto& opt) {
         for (std::size_t t = 1; t <= config.steps; ++t) {
             const matrix<T>& out = net.forward(x);
@@ -190,8 +201,8 @@ void coord_check_network(const coord_check_config& config, std::size_t width, st
 
 }  // namespace detail
 
-// Runs the coordinate check for Net = nn::mlp<P, A, L, T> or nn::network<P, nn::serial<...>, T> (config.image for
-// image inputs). `progress(width, seed)` is called before each network.
+// Runs the coordinate check for Net = nn::mlp<P, A, L, T>, nn::network<P, nn::serial<...>, T> or
+// nn::dynamic_network<P, T> (its SPEC in config.arch) (config.image for image inputs). `progress(width, seed)` is called before each network.
 // Unstable parametrizations (SP with a Θ(1) learning rate) must be opted in with param::allow_unstable<P>,
 // which is the point of running the check on them.
 template <class Net>
@@ -208,7 +219,9 @@ coord_check_result coord_check(const coord_check_config& config,
     require(std::isfinite(config.lr) && config.lr > 0, where, ": lr must be positive and finite, got ", config.lr);
 
     coord_check_result result;
-    if constexpr (is_network<Net>) {
+    if constexpr (is_dynamic_network<Net>) {
+        result.layers = Net::output_names(config.arch);
+    } else if constexpr (is_network<Net>) {
         result.layers = Net::output_names();
     } else {
         for (int l = 1; l <= Net::depth; ++l) {

@@ -738,10 +738,12 @@ private:
     }
 };
 
-template <class T, class... Ls>
-struct residual_state {
+// x + block(x) for a block with chain's interface (setup, forward, backward, for_each_parameter): chain<T, Ls...> here,
+// the run-time chain of nn::dynamic_network (nn/dynamic.hpp) there.
+template <class T, class Body>
+struct residual_of {
     static constexpr std::string_view kind = "residual";
-    chain<T, Ls...> body;
+    Body body;
     std::vector<T> out_, dx_;
     std::size_t n = 0;
     signal_shape setup(const signal_shape& s, build_context<T>& ctx) {
@@ -775,5 +777,8 @@ struct residual_state {
         body.for_each_parameter(f);
     }
 };
+
+template <class T, class... Ls>
+struct residual_state : residual_of<T, chain<T, Ls...>> {};
 
 }  // namespace widenn::nn
