@@ -14,6 +14,8 @@
 #include <widenn/limit/pcg.hpp>
 #include <widenn/limit/predict.hpp>
 #include <widenn/limit/solvers.hpp>
+#include <widenn/limit/spec_plan.hpp>
+#include <widenn/nn/spec.hpp>
 
 #include "cli.hpp"
 #include "kernel_dispatch.hpp"
@@ -44,8 +46,22 @@ widenn::limit::ridge_options ridge_options_of(const rs::options& opt) {
 int run_regress(widenn::cli::args& a) {
     namespace ks = widenn::cli::kernels;
     namespace lim = widenn::limit;
-    const rs::options opt = rs::parse_options(a);
+    // --arch SPEC: the kernels of a SPEC instead of an MLP's (read here, not in parse_options: see regress_setup.hpp)
+    const std::string arch = a.text("arch", "");
+    if (!arch.empty()) {
+        for (const char* replaced : {"act", "depth", "width"})
+            if (a.has(replaced))
+                throw widenn::cli::usage_error(std::string("--") + replaced + " does not apply with --arch: the SPEC names every layer (e.g. --arch "
+                                               "conv:3,relu,conv:3,relu,flatten)");
+        if (a.text("param", "ntk") != "ntk")
+            throw widenn::cli::usage_error("--arch computes neural-tangents' NTK parametrization only: --param ntk, got '" + a.text("param", "ntk") + "'");
+    }
+    const std::size_t downsample = a.integer<std::size_t>("downsample", 1, 1, 64);
+    rs::options opt = rs::parse_options(a);
     a.reject_unknown();
+    opt.arch = arch;
+    opt.downsample = downsample;
+    const widenn::nn::spec spec = arch.empty() ? widenn::nn::spec{} : widenn::nn::parse_spec(arch);  // a bad token: before any work
     const bool converged_flow = std::isinf(opt.time);
     lim::ridge_options ridge = ridge_options_of(opt);
     // Before any work: the solver and its memory for the largest N asked for (rank > N, Cholesky beyond memory, ...).
@@ -62,6 +78,13 @@ int run_regress(widenn::cli::args& a) {
     const auto t_start = rs::clock_type::now();
     const rs::data data = rs::load_data(opt);
     const std::size_t m = data.x_train.shape()[0], p = data.x_test.shape()[0];
+    const lim::spec_input input{data.height, data.width, data.channels};
+    if (!arch.empty()) {  // the SPEC against the images (or vectors) before any kernel
+        if (data.channels > 0)
+            widenn::nn::infer_shapes(spec, data.height, data.width, data.channels);
+        else
+            widenn::nn::infer_shapes(spec, data.x_train.shape()[1]);
+    }
     if (m < opt.n_train || p < opt.n_test)
         std::cout << "note: the data hold " << m << " train and " << p << " test points; using all of them\n";
     lim::ridge_plan plan;
@@ -76,8 +99,13 @@ int run_regress(widenn::cli::args& a) {
     const double load_seconds = rs::seconds_since(t_start);
     const bool use_ntk = opt.use_ntk();
     const int depth = opt.depth;
+    const std::string network = arch.empty() ? opt.act + ", depth " + std::to_string(depth)
+                                              : "--arch " + widenn::nn::format_spec(spec) +
+                                                    (data.channels > 0 ? " on " + std::to_string(data.height) + "x" + std::to_string(data.width) +
+                                                                             "x" + std::to_string(data.channels) + " images"
+                                                                       : "");
     std::cout << "widenn regress: " << m << " train, " << p << " test points of " << data.x_train.shape()[1] << " features, "
-              << data.classes << " classes; " << opt.kernel << " kernel, " << opt.act << ", depth " << depth << ", " << opt.param
+              << data.classes << " classes; " << opt.kernel << " kernel, " << network << ", " << opt.param
               << " parametrization, weight_var " << opt.config.weight_var << ", bias_var " << opt.config.bias_var << ", diag_reg "
               << opt.diag_reg << ", t = " << opt.time << "\n";
     if (converged_flow) {
@@ -93,8 +121,9 @@ int run_regress(widenn::cli::args& a) {
     double kernel_train_seconds = 0, preconditioner_seconds = 0, solve_seconds = 0, kernel_test_seconds = 0;
     std::size_t correct = 0;
     lim::ridge_report report;
-    ks::with_parametrization(opt.param, [&]<class P>() {
-        ks::with_activation(opt.act, [&]<class A>() {
+    // make_train(config): the plan of the train kernel (limit::kernel_plan or limit::spec_kernel_plan); make_test(rows):
+    // the plan of the kernel between test rows and the training inputs. Both solvers take either.
+    const auto run = [&](auto&& make_train, auto&& make_test) {
             auto t0 = rs::clock_type::now();
             matrix<double> alpha;
             if (converged_flow) {
@@ -105,7 +134,7 @@ int run_regress(widenn::cli::args& a) {
                                  std::isinf(pr.seconds_left) ? "? s" : (std::to_string(static_cast<long>(pr.seconds_left + 0.5)) + " s").c_str());
                     std::fflush(stderr);
                 };
-                const lim::kernel_plan<P, A, double> train_plan(data.x_train, depth, opt.config);
+                const auto train_plan = make_train(opt.config);
                 alpha = lim::kernel_ridge(train_plan, use_ntk, data.y_train, ridge, &report);
                 if (report.plan.solver == lim::ridge_solver::pcg) std::fprintf(stderr, "\n");
                 kernel_train_seconds = report.kernel_seconds;
@@ -114,7 +143,7 @@ int run_regress(widenn::cli::args& a) {
             } else {
                 lim::kernel_config train_config = opt.config;
                 train_config.progress = ks::progress_printer("train kernel");
-                auto train = lim::kernel_plan<P, A, double>(data.x_train, depth, train_config).compute();
+                auto train = make_train(train_config).compute();
                 matrix<double> k_train = use_ntk ? std::move(train.ntk) : std::move(train.nngp);
                 train = {};
                 kernel_train_seconds = rs::seconds_since(t0);
@@ -129,14 +158,24 @@ int run_regress(widenn::cli::args& a) {
             for (std::size_t r = 0; r < p; r += block) {
                 const std::size_t r1 = std::min(r + block, p);
                 const matrix<double> rows = widenn::row_block(data.x_test, r, r1);
-                auto blk = lim::kernel_plan<P, A, double>(rows, data.x_train, depth, opt.config).compute();
+                auto blk = make_test(rows).compute();
                 const matrix<double> pred = lim::detail::matmul(use_ntk ? blk.ntk : blk.nngp, alpha);
                 correct += rs::count_correct(pred, data.test_labels.data() + r);
                 std::fprintf(stderr, "\rtest kernel and predictions: %3d%%%s", static_cast<int>(100 * r1 / p), r1 == p ? "\n" : "");
             }
             kernel_test_seconds = rs::seconds_since(t0);
+    };
+    if (arch.empty()) {
+        ks::with_parametrization(opt.param, [&]<class P>() {
+            ks::with_activation(opt.act, [&]<class A>() {
+                run([&](const lim::kernel_config& c) { return lim::kernel_plan<P, A, double>(data.x_train, depth, c); },
+                    [&](const matrix<double>& rows) { return lim::kernel_plan<P, A, double>(rows, data.x_train, depth, opt.config); });
+            });
         });
-    });
+    } else {
+        run([&](const lim::kernel_config& c) { return lim::spec_kernel_plan<double>(spec, data.x_train, input, c); },
+            [&](const matrix<double>& rows) { return lim::spec_kernel_plan<double>(spec, rows, data.x_train, input, opt.config); });
+    }
     const double total = rs::seconds_since(t_start);
     std::cout << std::fixed << std::setprecision(4) << "accuracy " << static_cast<double>(correct) / static_cast<double>(p) << " ("
               << correct << " / " << p << ")\n";
@@ -154,6 +193,7 @@ const bool registered = widenn::cli::add_command({
     "regress",
     "infinite-width kernel regression on Fashion-MNIST (or any IDX images): accuracy and timings",
     std::string("usage: widenn regress\n") + widenn::cli::regress::options_usage +
+    "  [--arch SPEC [--downsample F]]   the kernels of a SPEC (see widenn kernel --help) instead of --act/--depth\n" +
     "\nTrains an infinitely wide MLP with MSE (targets one-hot - 0.1) in closed form and reports test accuracy.\n"
     "--kernel ntk: gradient flow with the NTK until --time (in steps of learning rate 1; inf = converged);\n"
     "--kernel nngp: the NNGP posterior mean (exact Bayesian inference). --diag-reg is relative to the mean diagonal\n"
@@ -167,7 +207,13 @@ const bool registered = widenn::cli::add_command({
     "gradients on all classes at once with a Nystrom preconditioner of rank --rank (default min(m, 1000)) until every\n"
     "column's relative residual is below --tolerance. --solver auto (default) takes Cholesky when its kernel fits in\n"
     "90% of the available memory, else pcg with the float store. Test kernels are computed in blocks of 1000 rows.\n"
-    "A finite --time needs an eigendecomposition of the train kernel (minutes at m = 10000).\n",
+    "A finite --time needs an eigendecomposition of the train kernel (minutes at m = 10000).\n"
+    "--arch SPEC (NTK parametrization only; --act, --depth, --width do not apply): the NNGP/NTK of the SPEC's\n"
+    "architecture, e.g. conv:3,relu,conv:3,relu,flatten, on the IDX images as N x 28 x 28 x 1 or on .npy images\n"
+    "N x H x W x C (a dense-only SPEC takes .npy N x d); the same solvers. --downsample F averages F x F pixel blocks\n"
+    "first (2: Fashion-MNIST at 14 x 14; pooled SPECs need the full spatial covariance, (H W)^2 per pair of images).\n"
+    "Images are preprocessed as feature vectors: every pixel and channel centred with its training mean, every image\n"
+    "scaled to norm sqrt(H W C).\n",
     run_regress,
 });
 

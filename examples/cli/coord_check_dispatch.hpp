@@ -4,6 +4,7 @@
 #include <string>
 
 #include <widenn/act/activations.hpp>
+#include <widenn/nn/dynamic.hpp>
 #include <widenn/nn/mlp.hpp>
 #include <widenn/param/abc.hpp>
 
@@ -38,6 +39,18 @@ decltype(auto) with_preset(const std::string& preset, int depth, F&& f) {
     throw usage_error("unknown preset '" + preset + "' (choose mup, sp, ntk or mf)");
 }
 }  // namespace detail
+
+// Calls f.template operator()<Net>() for Net = nn::dynamic_network<P, float> of the named preset (`--arch SPEC`: the
+// SPEC is a run-time value, so one network type per preset).
+template <class F>
+decltype(auto) with_dynamic_network(const std::string& preset, F&& f) {
+    namespace p = widenn::param;
+    if (preset == "sp") return f.template operator()<widenn::nn::dynamic_network<p::allow_unstable<p::standard>, float>>();
+    if (preset == "mup") return f.template operator()<widenn::nn::dynamic_network<p::mup, float>>();
+    if (preset == "ntk") return f.template operator()<widenn::nn::dynamic_network<p::ntk, float>>();
+    if (preset == "mf") return f.template operator()<widenn::nn::dynamic_network<p::mean_field, float>>();
+    throw usage_error("unknown preset '" + preset + "' (choose mup, sp, ntk or mf)");
+}
 
 // Calls f.template operator()<Net>() for Net = nn::mlp<P, A, depth, float> of the named preset and activation.
 template <class F>

@@ -53,6 +53,10 @@ struct options {
     double tolerance = 1e-6;      // pcg: relative residual per column
     std::size_t max_iterations = 1000;
     std::size_t seed = 1;         // Nyström landmarks
+    // `widenn regress --arch SPEC`: the kernels of a SPEC on images. Read by that front end itself, not by
+    // parse_options, so a front end that does not support them refuses --arch and --downsample as unknown options.
+    std::string arch;             // empty: the MLP kernels (--act, --depth)
+    std::size_t downsample = 1;   // average F x F pixel blocks of the images (F divides H and W)
 
     bool use_ntk() const { return kernel == "ntk"; }
     bool npy() const { return !train_x.empty(); }
@@ -126,6 +130,7 @@ struct data {
     matrix<double> y_train;          // m x classes: one-hot − 0.1 (neural-tangents' examples)
     std::vector<int> train_labels, test_labels;
     std::size_t classes = 0;
+    std::size_t height = 0, width = 0, channels = 0;  // with --arch and images: one row is an H x W x C image (NHWC)
     std::string source;  // "Fashion-MNIST IDX files" or the .npy paths, for the report
 };
 
@@ -142,6 +147,30 @@ inline void preprocess(matrix<double>& x, const vector<double>& mean) {
         const double scale = norm > 0 ? std::sqrt(static_cast<double>(d) / norm) : 1.0;
         for (std::size_t k = 0; k < d; ++k) x(i, k) *= scale;
     }
+}
+
+// The images of a .npy file N x H x W x C as rows N x H·W·C (NHWC order kept).
+inline matrix<double> read_npy_rows(const std::string& path) {
+    const xt::xarray<double> a = io::read_npy<double>(path);
+    const std::size_t n = a.shape()[0], per = a.size() / n;
+    matrix<double> out = matrix<double>::from_shape({n, per});
+    std::copy(a.begin(), a.end(), out.begin());
+    return out;
+}
+
+// Every F x F block of pixels averaged (per channel): rows of H x W x C images to rows of H/F x W/F x C images.
+inline matrix<double> downsample(const matrix<double>& x, std::size_t h, std::size_t w, std::size_t c, std::size_t f) {
+    if (h % f != 0 || w % f != 0)
+        throw shape_error("--downsample " + std::to_string(f) + " needs images whose height and width it divides, got " + std::to_string(h) +
+                          " x " + std::to_string(w));
+    const std::size_t n = x.shape()[0], ho = h / f, wo = w / f;
+    matrix<double> out = xt::zeros<double>({n, ho * wo * c});
+    const double scale = 1.0 / static_cast<double>(f * f);
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t y = 0; y < h; ++y)
+            for (std::size_t z = 0; z < w; ++z)
+                for (std::size_t k = 0; k < c; ++k) out(i, ((y / f) * wo + z / f) * c + k) += scale * x(i, (y * w + z) * c + k);
+    return out;
 }
 
 // Class labels from a .npy file: integers (a vector or an N x 1 column of integral values >= 0) or one-hot rows
@@ -176,13 +205,22 @@ inline data load_data(const options& o) {
     if (o.npy()) {
         // the headers first: the shapes are checked before any data is read
         const auto hx = io::read_npy_header(o.train_x), htx = io::read_npy_header(o.test_x);
+        const bool images = !o.arch.empty() && hx.shape.size() == 4;
         for (const auto* h : {&hx, &htx})
-            if (h->shape.size() != 2)
-                throw shape_error("--train-x and --test-x must hold 2-D arrays (rows are points), got rank " + std::to_string(h->shape.size()));
-        if (hx.shape[1] != htx.shape[1])
-            throw shape_error("--train-x has " + std::to_string(hx.shape[1]) + " features per row but --test-x has " +
-                              std::to_string(htx.shape[1]));
-        matrix<double> x_train = io::read_npy_matrix<double>(o.train_x), x_test = io::read_npy_matrix<double>(o.test_x);
+            if (h->shape.size() != (images ? 4u : 2u))
+                throw shape_error(o.arch.empty() ? "--train-x and --test-x must hold 2-D arrays (rows are points), got rank " +
+                                                       std::to_string(h->shape.size()) + " (images N x H x W x C need --arch SPEC)"
+                                                 : "--train-x and --test-x must both hold images N x H x W x C or both 2-D arrays N x d, got "
+                                                   "rank " + std::to_string(hx.shape.size()) + " and " + std::to_string(htx.shape.size()));
+        if (!std::equal(hx.shape.begin() + 1, hx.shape.end(), htx.shape.begin() + 1)) {
+            std::string a, b;
+            for (std::size_t k = 1; k < hx.shape.size(); ++k) a += (k > 1 ? " x " : "") + std::to_string(hx.shape[k]);
+            for (std::size_t k = 1; k < htx.shape.size(); ++k) b += (k > 1 ? " x " : "") + std::to_string(htx.shape[k]);
+            throw shape_error("--train-x has inputs of " + a + (images ? "" : " features") + " but --test-x has " + b);
+        }
+        if (images) out.height = hx.shape[1], out.width = hx.shape[2], out.channels = hx.shape[3];
+        matrix<double> x_train = images ? read_npy_rows(o.train_x) : io::read_npy_matrix<double>(o.train_x);
+        matrix<double> x_test = images ? read_npy_rows(o.test_x) : io::read_npy_matrix<double>(o.test_x);
         const std::size_t m = std::min(o.n_train, x_train.shape()[0]), p = std::min(o.n_test, x_test.shape()[0]);
         out.x_train = row_block(x_train, 0, m);
         out.x_test = row_block(x_test, 0, p);
@@ -198,6 +236,13 @@ inline data load_data(const options& o) {
         out.train_labels.assign(tl.begin(), tl.end());
         out.test_labels.assign(sl.begin(), sl.end());
         out.source = "IDX images " + o.train_images + ", " + o.test_images;
+        if (!o.arch.empty()) {  // the image size (read_idx_images gives rows of H·W pixels)
+            const io::idx_file f = io::read_idx(o.test_images, 3, "widenn regress");
+            out.height = f.dims[1], out.width = f.dims[2], out.channels = 1;
+            if (out.height * out.width != out.x_train.shape()[1])
+                throw shape_error("--train-images has images of " + std::to_string(out.x_train.shape()[1]) + " pixels, --test-images of " +
+                                  std::to_string(out.height) + " x " + std::to_string(out.width));
+        }
     }
     const std::size_t m = out.x_train.shape()[0], p = out.x_test.shape()[0];
     if (m != out.train_labels.size() || p != out.test_labels.size())
@@ -212,6 +257,14 @@ inline data load_data(const options& o) {
         if (out.test_labels[i] >= classes)
             fail("test label ", out.test_labels[i], " at position ", i, " is not a class of the training labels (0..", classes - 1, ")");
     out.classes = static_cast<std::size_t>(classes);
+    if (o.downsample > 1) {
+        if (out.channels == 0)
+            throw usage_error("--downsample " + std::to_string(o.downsample) + " averages pixel blocks of images, but the data are feature "
+                              "vectors (N x d); it needs --arch SPEC with images (IDX files or .npy N x H x W x C)");
+        out.x_train = downsample(out.x_train, out.height, out.width, out.channels, o.downsample);
+        out.x_test = downsample(out.x_test, out.height, out.width, out.channels, o.downsample);
+        out.height /= o.downsample, out.width /= o.downsample;
+    }
     if (o.preprocess) {
         const vector<double> mean = xt::mean(out.x_train, {0});
         preprocess(out.x_train, mean);
