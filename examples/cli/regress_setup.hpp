@@ -216,7 +216,8 @@ inline data load_data(const options& o) {
             std::string a, b;
             for (std::size_t k = 1; k < hx.shape.size(); ++k) a += (k > 1 ? " x " : "") + std::to_string(hx.shape[k]);
             for (std::size_t k = 1; k < htx.shape.size(); ++k) b += (k > 1 ? " x " : "") + std::to_string(htx.shape[k]);
-            throw shape_error("--train-x has inputs of " + a + (images ? "" : " features") + " but --test-x has " + b);
+            throw shape_error(images ? "--train-x has inputs of " + a + " but --test-x has " + b
+                                     : "--train-x has " + a + " features per row but --test-x has " + b);
         }
         if (images) out.height = hx.shape[1], out.width = hx.shape[2], out.channels = hx.shape[3];
         matrix<double> x_train = images ? read_npy_rows(o.train_x) : io::read_npy_matrix<double>(o.train_x);

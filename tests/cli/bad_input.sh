@@ -173,6 +173,57 @@ check "regress runs on .npy features and integer labels with the pcg solver" gre
 WIDENN_FASHION_MNIST_DIR=small "$widenn" regress --solver pcg --rank 20 --n-test 20 > pcg.out 2>&1
 check "regress --solver pcg reports its iterations and the memory peak" grep -q "pcg: .* iterations, true relative residual" pcg.out
 check "regress reports the memory peak" grep -q "memory peak" pcg.out
+# --arch SPEC in regress and coord-check: bad SPECs, flags that do not apply, images that do not fit, --downsample.
+python3 - <<'PY'
+import struct
+def npy(shape, values, descr="<f8"):
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (descr, ", ".join(map(str, shape)) + ("," if len(shape) == 1 else ""))
+    total = (10 + len(header) + 1 + 63) // 64 * 64
+    header = header + " " * (total - 10 - len(header) - 1) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + struct.pack("<%d%s" % (len(values), "q" if descr == "<i8" else "d"), *values)
+open("img_labels.npy", "wb").write(npy([2], [0, 1], "<i8"))
+open("img6.npy", "wb").write(npy([6, 4, 4, 1], [0.1 * ((i * 7) % 11) - 0.5 for i in range(96)]))
+PY
+WIDENN_FASHION_MNIST_DIR=small expect 2 "token 'rleu' at column 8 is not a layer" -- regress --arch conv:3,rleu,flatten --n-test 20
+expect 2 "--depth does not apply with --arch" -- regress --arch conv:3,relu,flatten --depth 2
+expect 2 "--act does not apply with --arch" -- regress --arch conv:3,relu,flatten --act tanh
+expect 2 "--width does not apply with --arch" -- regress --arch conv:3,relu,flatten --width 100
+expect 2 "NTK parametrization only: --param ntk, got 'standard'" -- regress --arch conv:3,relu,flatten --param standard
+expect 2 "'conv:5:valid' \(column 1\) needs an image of at least 5 x 5 pixels" -- regress --arch conv:5:valid,relu,flatten --train-x img.npy --train-y img_labels.npy --test-x img.npy --test-y img_labels.npy
+expect 2 "'avgpool:8' \(column 13\) pools 8 x 8 windows, but its input is only 4 x 4" -- regress --arch conv:3,relu,avgpool:8,gap --train-x img.npy --train-y img_labels.npy --test-x img.npy --test-y img_labels.npy
+expect 2 "--train-x has inputs of 4 x 4 x 1 but --test-x has 4 x 4 x 2" -- regress --arch conv:3,relu,flatten --train-x img.npy --train-y img_labels.npy --test-x img2c.npy --test-y img_labels.npy
+expect 2 "works on images, but the input is 2-D" -- regress --arch conv:3,relu,flatten --train-x x.npy --train-y labels.npy --test-x x.npy --test-y labels.npy
+expect 2 "images N x H x W x C need --arch SPEC" -- regress --train-x img.npy --train-y img_labels.npy --test-x img.npy --test-y img_labels.npy
+expect 2 "--downsample 2 averages pixel blocks of images, but the data are feature vectors" -- regress --arch dense,relu --downsample 2 --train-x x.npy --train-y labels.npy --test-x x.npy --test-y labels.npy
+WIDENN_FASHION_MNIST_DIR=small expect 2 "--downsample 3 needs images whose height and width it divides, got 28 x 28" -- regress --arch conv:3,relu,flatten --downsample 3 --n-test 20
+expect 2 "--downsample must be an integer in \[1, 64\]" -- regress --arch conv:3,relu,flatten --downsample 0
+expect 2 "conv:K with K in 1..7, got K = 9" -- coord-check --arch conv:9,relu,gap
+expect 2 "avgpool:K with K in 1..4" -- coord-check --arch conv:3,relu,avgpool:5,gap --image 10,10,1
+expect 2 "--depth does not apply with --arch" -- coord-check --arch conv:3,relu,gap --depth 2
+expect 2 "'avgpool:8' \(column 13\) pools 8 x 8 windows, but its input is only 4 x 4" -- coord-check --arch conv:3,relu,avgpool:8,gap --image 4,4,1
+expect 2 "--image is for SPECs with image layers" -- coord-check --arch dense,relu --image 4,4,1
+expect 2 "--image must be H,W,C \(three sizes\)" -- coord-check --arch conv:3,relu,gap --image 4,4
+expect 2 "--image gives the input of an --arch SPEC" -- coord-check --image 4,4,1
+expect 2 "must end with flatten or gap" -- coord-check --arch conv:3,relu
+expect 2 "defined for 1 hidden layer\(s\) only, the SPEC has 2" -- coord-check --arch conv:3,relu,conv:3,relu,gap --preset mf
+# The SPEC forms run: regress on images (Cholesky and PCG) and on .npy images; a dense-only SPEC is the MLP form.
+WIDENN_FASHION_MNIST_DIR=small "$widenn" regress --arch conv:3,relu,conv:3,relu,flatten --n-test 20 > arch.out 2>&1
+check "regress --arch prints the accuracy on 28 x 28 x 1 images" grep -q "on 28x28x1 images.*" arch.out
+check "regress --arch prints the accuracy" grep -q "accuracy .* / 20)" arch.out
+WIDENN_FASHION_MNIST_DIR=small "$widenn" regress --arch conv:3,relu,avgpool:2,conv:3,relu,gap --downsample 4 --solver pcg --rank 20 --n-test 20 > arch_pcg.out 2>&1
+check "regress --arch --downsample 4 --solver pcg runs on 7 x 7 images" grep -q "on 7x7x1 images" arch_pcg.out
+check "regress --arch --solver pcg reports its iterations" grep -q "pcg: .* iterations, true relative residual" arch_pcg.out
+"$widenn" regress --arch conv:3,relu,avgpool:2,gap --train-x img6.npy --train-y labels.npy --test-x img6.npy --test-y labels.npy > arch_npy.out 2>&1
+check "regress --arch runs on .npy images N x H x W x C" grep -q "accuracy .* / 6)" arch_npy.out
+"$widenn" regress --arch dense,relu,dense,relu --train-x x.npy --train-y labels.npy --test-x x.npy --test-y labels.npy > arch_dense.out 2>&1
+"$widenn" regress --depth 2 --act relu --train-x x.npy --train-y labels.npy --test-x x.npy --test-y labels.npy > mlp_dense.out 2>&1
+check "regress --arch dense,relu,dense,relu gives the MLP form's accuracy" test "$(grep accuracy arch_dense.out)" = "$(grep accuracy mlp_dense.out)"
+# coord-check --arch: a muP CNN stays flat in width, SP's readout grows (docs/architectures_finite.md's CNN, lr 0.1)
+cc() { "$widenn" coord-check --arch conv:3,relu,avgpool:2,conv:3,relu,gap --image 6,6,3 --widths 64,256 --seeds 2 --batch 8 --base-width 16 --preset "$1" 2>/dev/null; }
+ratio() { awk '/^t = 3/ { t3 = 1 } t3 && $1 == "out" { print $3 / $2 }'; }
+mup_ratio=$(cc mup | ratio) sp_ratio=$(cc sp | ratio)
+check "coord-check --arch: muP's readout within 10% from width 64 to 256 at t = 3 (got $mup_ratio)" awk -v r="$mup_ratio" 'BEGIN { exit !(r > 0.9 && r < 1.1) }'
+check "coord-check --arch: SP's readout grows > 2x from width 64 to 256 at t = 3 (got $sp_ratio)" awk -v r="$sp_ratio" 'BEGIN { exit !(r > 2) }'
 "$widenn" info > info.out 2>&1
 check "info names the BLAS and the SIMD level" grep -q "SIMD of widenn's own kernels" info.out
 # Rational exponents whose arithmetic overflows 64 bits: an error, not a negative denominator.
