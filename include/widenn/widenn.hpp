@@ -18,6 +18,7 @@
 #include "act/xtensor.hpp"
 
 #include "nn/coord_check.hpp"
+#include "nn/dynamic.hpp"
 #include "nn/linear.hpp"
 #include "nn/layers.hpp"
 #include "nn/loss.hpp"
@@ -43,6 +44,7 @@
 #include "limit/pcg.hpp"
 #include "limit/predict.hpp"
 #include "limit/solvers.hpp"
+#include "limit/spec_plan.hpp"
 
 #include "lie/lie.hpp"
 
