@@ -44,7 +44,7 @@ int run_coord_check(wn::cli::args& a) {
     c.preset = a.text("preset", "mup");
     const std::string arch = a.text("arch", "");
     if (!arch.empty())
-        for (const char* replaced : {"act", "depth", "d-in"})
+        for (const char* replaced : {"act", "depth"})
             if (a.has(replaced))
                 throw usage_error(std::string("--") + replaced + " does not apply with --arch: the SPEC names every layer and --image " +
                                   "the input (e.g. --arch conv:3,relu,avgpool:2,conv:3,relu,gap --image 8,8,3)");
@@ -71,6 +71,7 @@ int run_coord_check(wn::cli::args& a) {
     if (!arch.empty()) {
         config.arch = wn::nn::parse_spec(arch);
         if (wn::nn::spec_is_image(config.arch)) {
+            if (a.has("d-in")) throw usage_error("--d-in does not apply to a SPEC with image layers: give its input as --image H,W,C");
             if (image.size() != 3) throw usage_error("--image must be H,W,C (three sizes), got " + std::to_string(image.size()) + " values");
             config.image = {image[0], image[1], image[2]};
             wn::nn::infer_shapes(config.arch, image[0], image[1], image[2]);
@@ -129,7 +130,7 @@ const bool registered = wn::cli::add_command({
     "                          [--optimizer sgd|adam] [--lr 0.1 (sgd), 1e-3 (adam)]\n"
     "                          [--act relu|tanh] [--depth 1|2|3] [--batch 32] [--d-in 64] [--base-width 256]\n"
     "                          [--random-readout] [--data-seed S] [--csv out.csv] [--plot out.png]\n"
-    "       widenn coord-check --arch SPEC [--image H,W,C (8,8,3)] [the options above except --act, --depth, --d-in]\n\n"
+    "       widenn coord-check --arch SPEC [--image H,W,C (8,8,3)] [the options above except --act, --depth]\n\n"
     "Trains an MLP of each width for steps-1 SGD or Adam steps (softmax cross-entropy) on one fixed Gaussian batch and records\n"
     "l1 = mean |x| of every layer's output (preactivations h1.., activations x1.., readout out) at t = 1..steps\n"
     "(t = 1 is initialisation), as the `mup` package does (Yang et al. 2022, Tensor Programs V). The readout starts at\n"

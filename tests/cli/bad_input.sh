@@ -202,6 +202,9 @@ expect 2 "avgpool:K with K in 1..4" -- coord-check --arch conv:3,relu,avgpool:5,
 expect 2 "--depth does not apply with --arch" -- coord-check --arch conv:3,relu,gap --depth 2
 expect 2 "'avgpool:8' \(column 13\) pools 8 x 8 windows, but its input is only 4 x 4" -- coord-check --arch conv:3,relu,avgpool:8,gap --image 4,4,1
 expect 2 "--image is for SPECs with image layers" -- coord-check --arch dense,relu --image 4,4,1
+expect 2 "--d-in does not apply to a SPEC with image layers" -- coord-check --arch conv:3,relu,gap --d-in 10
+"$widenn" coord-check --arch dense,tanh,dense,tanh --d-in 7 --widths 16,32 --seeds 1 --steps 2 > cc_dense.out 2>/dev/null
+check "coord-check --arch on a dense-only SPEC takes --d-in and prints every layer" grep -q "^  tanh4 " cc_dense.out
 expect 2 "--image must be H,W,C \(three sizes\)" -- coord-check --arch conv:3,relu,gap --image 4,4
 expect 2 "--image gives the input of an --arch SPEC" -- coord-check --image 4,4,1
 expect 2 "must end with flatten or gap" -- coord-check --arch conv:3,relu
