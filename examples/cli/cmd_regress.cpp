@@ -124,46 +124,46 @@ int run_regress(widenn::cli::args& a) {
     // make_train(config): the plan of the train kernel (limit::kernel_plan or limit::spec_kernel_plan); make_test(rows):
     // the plan of the kernel between test rows and the training inputs. Both solvers take either.
     const auto run = [&](auto&& make_train, auto&& make_test) {
-            auto t0 = rs::clock_type::now();
-            matrix<double> alpha;
-            if (converged_flow) {
-                ridge.kernel_progress = ks::progress_printer("train kernel");
-                ridge.pcg.progress = [](const lim::pcg_progress& pr) {
-                    std::fprintf(stderr, "\rpcg: iteration %zu, relative residual %.2e (goal %.0e), %.0f s, about %s left   ", pr.iteration,
-                                 pr.relative_residual, pr.tolerance, pr.seconds,
-                                 std::isinf(pr.seconds_left) ? "? s" : (std::to_string(static_cast<long>(pr.seconds_left + 0.5)) + " s").c_str());
-                    std::fflush(stderr);
-                };
-                const auto train_plan = make_train(opt.config);
-                alpha = lim::kernel_ridge(train_plan, use_ntk, data.y_train, ridge, &report);
-                if (report.plan.solver == lim::ridge_solver::pcg) std::fprintf(stderr, "\n");
-                kernel_train_seconds = report.kernel_seconds;
-                preconditioner_seconds = report.preconditioner_seconds;
-                solve_seconds = report.solve_seconds;
-            } else {
-                lim::kernel_config train_config = opt.config;
-                train_config.progress = ks::progress_printer("train kernel");
-                auto train = make_train(train_config).compute();
-                matrix<double> k_train = use_ntk ? std::move(train.ntk) : std::move(train.nngp);
-                train = {};
-                kernel_train_seconds = rs::seconds_since(t0);
-                t0 = rs::clock_type::now();
-                const lim::gradient_descent_mse flow(std::move(k_train), data.y_train, {.lr = 1.0, .reg = {.diag_reg = opt.diag_reg}});
-                alpha = flow.weights(data.y_train, opt.time);
-                solve_seconds = rs::seconds_since(t0);
-            }
+        auto t0 = rs::clock_type::now();
+        matrix<double> alpha;
+        if (converged_flow) {
+            ridge.kernel_progress = ks::progress_printer("train kernel");
+            ridge.pcg.progress = [](const lim::pcg_progress& pr) {
+                std::fprintf(stderr, "\rpcg: iteration %zu, relative residual %.2e (goal %.0e), %.0f s, about %s left   ", pr.iteration,
+                             pr.relative_residual, pr.tolerance, pr.seconds,
+                             std::isinf(pr.seconds_left) ? "? s" : (std::to_string(static_cast<long>(pr.seconds_left + 0.5)) + " s").c_str());
+                std::fflush(stderr);
+            };
+            const auto train_plan = make_train(opt.config);
+            alpha = lim::kernel_ridge(train_plan, use_ntk, data.y_train, ridge, &report);
+            if (report.plan.solver == lim::ridge_solver::pcg) std::fprintf(stderr, "\n");
+            kernel_train_seconds = report.kernel_seconds;
+            preconditioner_seconds = report.preconditioner_seconds;
+            solve_seconds = report.solve_seconds;
+        } else {
+            lim::kernel_config train_config = opt.config;
+            train_config.progress = ks::progress_printer("train kernel");
+            auto train = make_train(train_config).compute();
+            matrix<double> k_train = use_ntk ? std::move(train.ntk) : std::move(train.nngp);
+            train = {};
+            kernel_train_seconds = rs::seconds_since(t0);
             t0 = rs::clock_type::now();
-            // test predictions block by block (each block's kernel in parallel): memory O(block x m)
-            const std::size_t block = 1000;
-            for (std::size_t r = 0; r < p; r += block) {
-                const std::size_t r1 = std::min(r + block, p);
-                const matrix<double> rows = widenn::row_block(data.x_test, r, r1);
-                auto blk = make_test(rows).compute();
-                const matrix<double> pred = lim::detail::matmul(use_ntk ? blk.ntk : blk.nngp, alpha);
-                correct += rs::count_correct(pred, data.test_labels.data() + r);
-                std::fprintf(stderr, "\rtest kernel and predictions: %3d%%%s", static_cast<int>(100 * r1 / p), r1 == p ? "\n" : "");
-            }
-            kernel_test_seconds = rs::seconds_since(t0);
+            const lim::gradient_descent_mse flow(std::move(k_train), data.y_train, {.lr = 1.0, .reg = {.diag_reg = opt.diag_reg}});
+            alpha = flow.weights(data.y_train, opt.time);
+            solve_seconds = rs::seconds_since(t0);
+        }
+        t0 = rs::clock_type::now();
+        // test predictions block by block (each block's kernel in parallel): memory O(block x m)
+        const std::size_t block = 1000;
+        for (std::size_t r = 0; r < p; r += block) {
+            const std::size_t r1 = std::min(r + block, p);
+            const matrix<double> rows = widenn::row_block(data.x_test, r, r1);
+            auto blk = make_test(rows).compute();
+            const matrix<double> pred = lim::detail::matmul(use_ntk ? blk.ntk : blk.nngp, alpha);
+            correct += rs::count_correct(pred, data.test_labels.data() + r);
+            std::fprintf(stderr, "\rtest kernel and predictions: %3d%%%s", static_cast<int>(100 * r1 / p), r1 == p ? "\n" : "");
+        }
+        kernel_test_seconds = rs::seconds_since(t0);
     };
     if (arch.empty()) {
         ks::with_parametrization(opt.param, [&]<class P>() {
