@@ -15,8 +15,8 @@
 //     recursive residual is ≤ tolerance·‖b‖, then checks the true residual ‖b − A x‖ with one more product.
 //   * kernel_ridge: picks Cholesky (exact, double) when the double kernel fits in memory, PCG on a float store
 //     otherwise; forceable; refuses before any work what cannot run (rank > N, the memory, a singular kernel).
-// Every function and class here is a template (on the value type T = double where nothing else is a parameter, not deduced
-// from the arguments), so a translation unit that includes this header compiles only what it uses.
+// Every function and class with code here is a template (on the value type T = double, not deduced from the arguments,
+// where nothing else is a parameter), so a translation unit that includes this header compiles only what it uses.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -74,8 +74,8 @@ struct block_cg_result {
 // Preconditioned CG on k right-hand sides at once (see the header comment). `precondition` (may be empty: identity)
 // applies Z = M⁻¹R to all columns.
 template <class T = double>
-block_cg_result block_conjugate_gradient(const block_operator& apply, const detail::fixed_matrix<T>& b, const block_operator& precondition = {},
-                                         const pcg_options& opt = {}) {
+block_cg_result block_conjugate_gradient(const block_operator& apply, const detail::fixed_matrix<T>& b,
+                                         const block_operator& precondition = {}, const pcg_options& opt = {}) {
     static_assert(std::is_same_v<T, double>, "limit::block_conjugate_gradient runs in double (a block_operator acts on double)");
     const char* where = "limit::block_conjugate_gradient";
     require_shape(b, any_size, any_size, where, "right-hand side");

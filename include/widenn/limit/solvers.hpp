@@ -4,8 +4,9 @@
 // matrix-free over kernel blocks (limit::kernel_operator). Conventions of neural-tangents' predict.py:
 // diag_reg is relative to the mean diagonal, tr(A)/m, unless `absolute` is set.
 //
-// Everything here is a template on the value type T (float or double; the names without basic_ are the double
-// forms), so a translation unit that includes this header and does not solve anything compiles none of it.
+// Everything here is a template on the value type T (float or double for the Cholesky factor and eigh, double for CG; the
+// names without basic_ are the double forms), so a translation unit that includes this header and does not solve anything
+// compiles none of it.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -75,8 +76,8 @@ inline double diagonal_shift(const regularization& reg, double trace, std::size_
 }
 
 namespace detail {
-// matrix<T> and vector<T> with T not deduced from the argument: the solvers below are templates on T = double only so that
-// they are compiled where used; their arguments still convert (any xtensor expression) as for a plain function.
+// matrix<T> and vector<T> with T not deduced from the argument: a template below whose T defaults to double is called as a
+// plain function would be, its arguments converting (from any xtensor expression) to matrix<double>.
 template <class T>
 using fixed_matrix = matrix<std::type_identity_t<T>>;
 template <class T>
