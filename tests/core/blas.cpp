@@ -35,6 +35,29 @@ TEST_CASE("gemm, syrk_upper and axpy compute exact small products in float and d
     CHECK(prod == std::array<float, 4>{10, 14, 14, 20});
 }
 
+TEST_CASE("trsm solves triangular systems exactly on both sides, in float and double") {
+    using widenn::blas::side, widenn::blas::triangle;
+    // X·Lᵀ = B with L = [[2, 0], [1, 3]] (the strictly upper entry is junk that must be ignored) and X = [[1, 2], [3, 4], [5, 6]]
+    const std::array<double, 4> l{2, 99, 1, 3};
+    std::array<double, 6> b{2, 7, 6, 15, 10, 23};
+    widenn::blas::trsm(side::right, triangle::lower, true, 3, 2, 1.0, l.data(), 2, b.data(), 2);
+    CHECK(b == std::array<double, 6>{1, 2, 3, 4, 5, 6});
+    // L·X = 2·B on the left, float: L·[[1, 2], [3, 4]] = [[2, 4], [10, 14]]
+    const std::array<float, 4> lf{2, 99, 1, 3};
+    std::array<float, 4> bf{1, 2, 5, 7};
+    widenn::blas::trsm(side::left, triangle::lower, false, 2, 2, 2.0f, lf.data(), 2, bf.data(), 2);
+    CHECK(bf == std::array<float, 4>{1, 2, 3, 4});
+    // U·X = B with a unit upper U = [[1, 5], [0, 1]]: the stored diagonal (9) is not read
+    const std::array<double, 4> u{9, 5, -7, 9};
+    std::array<double, 4> bu{16, 22, 3, 4};
+    widenn::blas::trsm(side::left, triangle::upper, false, 2, 2, 1.0, u.data(), 2, bu.data(), 2, true);
+    CHECK(bu == std::array<double, 4>{1, 2, 3, 4});
+    // nothing to solve: B is left alone
+    std::array<double, 1> untouched{42};
+    widenn::blas::trsm(side::left, triangle::lower, false, 0, 1, 1.0, l.data(), 1, untouched.data(), 1);
+    CHECK(untouched[0] == 42);
+}
+
 TEST_CASE("the OpenBLAS thread scope restores the thread count") {
     const int before = widenn::blas::threads();
     {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include <xtensor/xview.hpp>
 
@@ -202,4 +203,25 @@ TEST_CASE("solvers: matrix-free block-Jacobi CG over kernel blocks equals the de
     const matrix<double> alpha_nngp = lim::matrix_free_solve(plan, false, y, reg, {.tolerance = 1e-11});
     const matrix<double> dense_nngp = lim::cholesky_factor(K::kernels(x, c).nngp, reg).solve(y);
     CHECK(max_abs(alpha_nngp - dense_nngp) <= 1e-7 * max_abs(dense_nngp));
+}
+
+TEST_CASE("solvers: the float Cholesky factor and eigh agree with the double ones to float accuracy") {
+    // A = X Xᵀ/10 + I (6×6): eigenvalues in [1, ~4.2], so cond(A) < 5 and float results are within ~m·cond·eps_float of double
+    const matrix<double> x = widenn::normal_matrix(6, 10, 5);
+    const matrix<double> a = dot(x, xt::transpose(x)) / 10.0 + xt::eye(6);
+    const matrix<double> rhs = widenn::normal_matrix(6, 2, 6);
+    const lim::cholesky_factor chol(a);
+    const lim::basic_cholesky_factor<float> chol_f(xt::cast<float>(a));
+    const matrix<double> x_d = chol.solve(rhs), x_f = xt::cast<double>(chol_f.solve(matrix<float>(xt::cast<float>(rhs))));
+    const double eps = std::numeric_limits<float>::epsilon();
+    CHECK(max_abs(x_f - x_d) <= 6 * 5 * eps * max_abs(x_d));
+    CHECK(max_abs(x_f - x_d) > 0);  // really solved in float
+    CHECK(chol_f.log_det() == doctest::Approx(chol.log_det()).epsilon(6 * 5 * eps));
+    const auto e = lim::eigh(a);
+    const auto e_f = lim::eigh<float>(xt::cast<float>(a));
+    static_assert(std::is_same_v<decltype(e_f.values)::value_type, float>);
+    CHECK(max_abs(matrix<double>(xt::reshape_view(xt::cast<double>(e_f.values) - e.values, {6, 1}))) <= 6 * eps * e.values(5));
+    // the float matrix is not positive definite: the same advice as in double
+    matrix<float> singular = xt::ones<float>({3, 3});
+    CHECK_THROWS_WITH(lim::basic_cholesky_factor<float>{singular}, doctest::Contains("diag_reg"));
 }

@@ -87,28 +87,51 @@ void gemm(const xt::xtensor<T, 2>& a, const xt::xtensor<T, 2>& b, xt::xtensor<T,
     gemm(transpose_a, transpose_b, rows, cols, inner, alpha, a.data(), b.data(), beta, c.data());
 }
 
+namespace detail {
+// The upper triangle of C = alpha · op(A) · op(A)ᵀ + beta · C, row-major, op(A) n×k.
+template <class T>
+void syrk_upper_op(bool transpose_a, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda, T beta, T* c, std::size_t ldc) {
+    static_assert(is_blas_real<T>, "widenn::blas: BLAS runs on float or double");
+    if (n == 0) return;
+    const auto ta = transpose_a ? CblasTrans : CblasNoTrans;
+    const auto i = [](std::size_t v) { return static_cast<CBLAS_INT>(v); };
+    if constexpr (std::is_same_v<T, float>)
+        cblas_ssyrk(CblasRowMajor, CblasUpper, ta, i(n), i(k), alpha, a, i(lda), beta, c, i(ldc));
+    else
+        cblas_dsyrk(CblasRowMajor, CblasUpper, ta, i(n), i(k), alpha, a, i(lda), beta, c, i(ldc));
+}
+}  // namespace detail
+
 // The upper triangle of C = alpha · A · Aᵀ + beta · C, row-major, A n×k.
 template <class T>
 void syrk_upper(std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda, T beta, T* c, std::size_t ldc) {
-    static_assert(is_blas_real<T>, "widenn::blas: BLAS runs on float or double");
-    if (n == 0) return;
-    const auto i = [](std::size_t v) { return static_cast<CBLAS_INT>(v); };
-    if constexpr (std::is_same_v<T, float>)
-        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, i(n), i(k), alpha, a, i(lda), beta, c, i(ldc));
-    else
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, i(n), i(k), alpha, a, i(lda), beta, c, i(ldc));
+    detail::syrk_upper_op(false, n, k, alpha, a, lda, beta, c, ldc);
 }
 
 // The upper triangle of C = alpha · Aᵀ · A + beta · C, row-major, A k×n (C n×n): Gram matrices of columns.
 template <class T>
 void syrk_upper_transposed(std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda, T beta, T* c, std::size_t ldc) {
+    detail::syrk_upper_op(true, n, k, alpha, a, lda, beta, c, ldc);
+}
+
+// Triangular solves with several right-hand sides, in place of B (m×n, row-major): X·op(A) = alpha·B (side::right,
+// A n×n) or op(A)·X = alpha·B (side::left, A m×m), A lower or upper triangular, op(A) = A or Aᵀ.
+enum class side { left, right };
+enum class triangle { lower, upper };
+template <class T>
+void trsm(side s, triangle t, bool transpose_a, std::size_t m, std::size_t n, T alpha, const T* a, std::size_t lda, T* b,
+          std::size_t ldb, bool unit_diagonal = false) {
     static_assert(is_blas_real<T>, "widenn::blas: BLAS runs on float or double");
-    if (n == 0) return;
+    if (m == 0 || n == 0) return;
+    const auto cs = s == side::left ? CblasLeft : CblasRight;
+    const auto ct = t == triangle::lower ? CblasLower : CblasUpper;
+    const auto ta = transpose_a ? CblasTrans : CblasNoTrans;
+    const auto cd = unit_diagonal ? CblasUnit : CblasNonUnit;
     const auto i = [](std::size_t v) { return static_cast<CBLAS_INT>(v); };
     if constexpr (std::is_same_v<T, float>)
-        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, i(n), i(k), alpha, a, i(lda), beta, c, i(ldc));
+        cblas_strsm(CblasRowMajor, cs, ct, ta, cd, i(m), i(n), alpha, a, i(lda), b, i(ldb));
     else
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, i(n), i(k), alpha, a, i(lda), beta, c, i(ldc));
+        cblas_dtrsm(CblasRowMajor, cs, ct, ta, cd, i(m), i(n), alpha, a, i(lda), b, i(ldb));
 }
 
 // y = alpha · x + y.

@@ -213,7 +213,7 @@ struct recursion {
     // The layer loop is outside the entry loop, so the entry loop is a vector loop over a short, cached segment.
     template <class T>
     static void fused_row(std::size_t count, T d, int depth, const T* q1, std::size_t s1, const T* q2, std::size_t ld2, T* sigma,
-                          T* theta, const kernel_config& c, bool vector_path = true) {
+                          T* theta, const kernel_config& c, [[maybe_unused]] bool vector_path = true) {
         const T wv = static_cast<T>(c.weight_var), bv = static_cast<T>(c.bias_var);
         const T width = static_cast<T>(c.width), b = c.bias ? T(1) : T(0);
         if (theta) {

@@ -15,6 +15,8 @@
 //     recursive residual is ≤ tolerance·‖b‖, then checks the true residual ‖b − A x‖ with one more product.
 //   * kernel_ridge: picks Cholesky (exact, double) when the double kernel fits in memory, PCG on a float store
 //     otherwise; forceable; refuses before any work what cannot run (rank > N, the memory, a singular kernel).
+// Every function and class with code here is a template (on the value type T = double, not deduced from the arguments,
+// where nothing else is a parameter), so a translation unit that includes this header compiles only what it uses.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -71,8 +73,10 @@ struct block_cg_result {
 
 // Preconditioned CG on k right-hand sides at once (see the header comment). `precondition` (may be empty: identity)
 // applies Z = M⁻¹R to all columns.
-inline block_cg_result block_conjugate_gradient(const block_operator& apply, const matrix<double>& b,
-                                                const block_operator& precondition = {}, const pcg_options& opt = {}) {
+template <class T = double>
+block_cg_result block_conjugate_gradient(const block_operator& apply, const detail::fixed_matrix<T>& b,
+                                         const block_operator& precondition = {}, const pcg_options& opt = {}) {
+    static_assert(std::is_same_v<T, double>, "limit::block_conjugate_gradient runs in double (a block_operator acts on double)");
     const char* where = "limit::block_conjugate_gradient";
     require_shape(b, any_size, any_size, where, "right-hand side");
     const std::size_t m = b.shape()[0], k = b.shape()[1];
@@ -296,26 +300,29 @@ kernel_store<S> store_kernel(const Plan& plan, bool use_ntk, const std::function
 }
 
 // The Nyström preconditioner of rank r for K + μI (see the header comment).
-class nystrom_preconditioner {
+template <class T = double>
+class basic_nystrom_preconditioner {
+    static_assert(std::is_same_v<T, double>, "limit::nystrom_preconditioner runs in double (a block_operator acts on double)");
+
 public:
     // columns(idx) returns K[:, idx] (m×r, without the shift). Landmarks: r distinct indices drawn uniformly (seed).
-    nystrom_preconditioner(std::size_t m, std::size_t rank, double shift,
-                           const std::function<matrix<double>(const std::vector<std::size_t>&)>& columns, std::uint64_t seed = 1)
+    basic_nystrom_preconditioner(std::size_t m, std::size_t rank, double shift,
+                                 const std::function<matrix<T>(const std::vector<std::size_t>&)>& columns, std::uint64_t seed = 1)
         : shift_(shift) {
         const char* where = "limit::nystrom_preconditioner";
         require(rank >= 1 && rank <= m, where, ": the rank must be in [1, N = ", m, "], got ", rank);
         require(shift >= 0 && std::isfinite(shift), where, ": the ridge μ must be finite and >= 0, got ", shift);
         landmarks_ = sample_without_replacement(m, rank, seed);
-        matrix<double> b = columns(landmarks_);
+        matrix<T> b = columns(landmarks_);
         require_shape(b, m, rank, where, "K[:, landmarks]");
         require_finite(b, where, "K[:, landmarks]");
-        matrix<double> w = matrix<double>::from_shape({rank, rank});
+        matrix<T> w = matrix<T>::from_shape({rank, rank});
         for (std::size_t i = 0; i < rank; ++i)
             for (std::size_t j = 0; j < rank; ++j) w(i, j) = b(landmarks_[i], j);
         // W = LLᵀ with a jitter that grows until the factor exists (duplicated or nearly dependent landmarks)
         const double mean_diag = detail::trace(w) / static_cast<double>(rank);
         require<numerical_error>(mean_diag > 0, where, ": the kernel's diagonal at the landmarks is ", mean_diag, ", not positive");
-        std::optional<cholesky_factor> l;
+        std::optional<basic_cholesky_factor<T>> l;
         for (double jitter = 1e-10; !l; jitter *= 100) {
             try {
                 l.emplace(w, regularization{.diag_reg = jitter});
@@ -327,31 +334,29 @@ public:
         }
         jitter_ = l->shift();
         // B = C L⁻ᵀ (m×r), so that the Nyström approximation is BBᵀ: solve X Lᵀ = C in place
-        const auto i = [](std::size_t v) { return static_cast<CBLAS_INT>(v); };
-        cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, i(m), i(rank), 1.0, l->lower().data(), i(rank),
-                    b.data(), i(rank));
+        blas::trsm(blas::side::right, blas::triangle::lower, true, m, rank, T(1), l->lower().data(), rank, b.data(), rank);
         // BᵀB = V Σ² Vᵀ, so BBᵀ = U Σ² Uᵀ with U = B V Σ⁻¹ (the directions with σ² > 1e-12·max kept)
-        matrix<double> gram = xt::zeros<double>({rank, rank});
-        blas::syrk_upper_transposed(rank, m, 1.0, b.data(), rank, 0.0, gram.data(), rank);
+        matrix<T> gram = xt::zeros<T>({rank, rank});
+        blas::syrk_upper_transposed(rank, m, T(1), b.data(), rank, T(0), gram.data(), rank);
         for (std::size_t r = 0; r < rank; ++r)
             for (std::size_t c = 0; c < r; ++c) gram(r, c) = gram(c, r);
-        const eigh_result e = eigh(std::move(gram));
+        const basic_eigh_result<T> e = eigh<T>(std::move(gram));
         const double top = e.values(rank - 1);
         require<numerical_error>(top > 0, where, ": the Nyström approximation is zero");
         std::size_t first = 0;
         while (first < rank && !(e.values(first) > 1e-12 * top)) ++first;
         const std::size_t kept = rank - first;
-        matrix<double> v = matrix<double>::from_shape({rank, kept});
-        values_ = xt::empty<double>({kept});
+        matrix<T> v = matrix<T>::from_shape({rank, kept});
+        values_ = xt::empty<T>({kept});
         for (std::size_t c = 0; c < kept; ++c) {
             values_(c) = e.values(first + c);
             const double inv = 1 / std::sqrt(values_(c));
             for (std::size_t r = 0; r < rank; ++r) v(r, c) = e.vectors(r, first + c) * inv;
         }
-        u_ = xt::zeros<double>({m, kept});
+        u_ = xt::zeros<T>({m, kept});
         blas::gemm(b, v, u_);
         // P⁻¹ = U diag((λ̂_min + μ)/(λ̂_j + μ) − 1) Uᵀ + I
-        scale_ = xt::empty<double>({kept});
+        scale_ = xt::empty<T>({kept});
         for (std::size_t c = 0; c < kept; ++c) scale_(c) = (values_(0) + shift) / (values_(c) + shift) - 1;
     }
 
@@ -359,18 +364,18 @@ public:
     const std::vector<std::size_t>& landmarks() const { return landmarks_; }
     double jitter() const { return jitter_; }
     // The Nyström eigenvalues λ̂ (ascending).
-    const vector<double>& eigenvalues() const { return values_; }
+    const vector<T>& eigenvalues() const { return values_; }
 
     // Z = P⁻¹ R for R m×k.
-    void operator()(const matrix<double>& r, matrix<double>& z) const {
+    void operator()(const matrix<T>& r, matrix<T>& z) const {
         const std::size_t m = u_.shape()[0], k = r.shape()[1], rk = rank();
         require_shape(r, m, any_size, "limit::nystrom_preconditioner", "R");
-        matrix<double> t = xt::zeros<double>({rk, k});
+        matrix<T> t = xt::zeros<T>({rk, k});
         blas::gemm(u_, r, t, true, false);
         for (std::size_t j = 0; j < rk; ++j)
             for (std::size_t c = 0; c < k; ++c) t(j, c) *= scale_(j);
         z = r;
-        blas::gemm(false, false, m, k, rk, 1.0, u_.data(), rk, t.data(), k, 1.0, z.data(), k);
+        blas::gemm(false, false, m, k, rk, T(1), u_.data(), rk, t.data(), k, T(1), z.data(), k);
     }
 
     static std::vector<std::size_t> sample_without_replacement(std::size_t m, std::size_t r, std::uint64_t seed) {
@@ -386,21 +391,24 @@ public:
 private:
     double shift_ = 0, jitter_ = 0;
     std::vector<std::size_t> landmarks_;
-    matrix<double> u_;
-    vector<double> values_, scale_;
+    matrix<T> u_;
+    vector<T> values_, scale_;
 };
+using nystrom_preconditioner = basic_nystrom_preconditioner<double>;
 
 // The first pair of identical rows of X (i < j), or {0, 0} when all rows differ. Identical inputs make every kernel
 // matrix singular: with no ridge, the solve is ill-posed.
-inline std::pair<std::size_t, std::size_t> find_identical_rows(const matrix<double>& x) {
+template <class T = double>
+std::pair<std::size_t, std::size_t> find_identical_rows(const detail::fixed_matrix<T>& x) {
+    static_assert(std::is_same_v<T, double>, "limit::find_identical_rows hashes double rows");
     const std::size_t n = x.shape()[0], d = x.shape()[1];
     std::unordered_multimap<std::uint64_t, std::size_t> seen;
     seen.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
-        const double* row = x.data() + i * d;
+        const T* row = x.data() + i * d;
         std::uint64_t h = 1469598103934665603ull;
         for (std::size_t k = 0; k < d; ++k) {
-            const double v = row[k] == 0 ? 0.0 : row[k];  // -0 == 0
+            const T v = row[k] == 0 ? T(0) : row[k];  // -0 == 0
             std::uint64_t bits;
             std::memcpy(&bits, &v, sizeof bits);
             h = (h ^ bits) * 1099511628211ull;
@@ -435,12 +443,14 @@ struct ridge_plan {
     std::size_t bytes = 0;  // the kernel store plus, for pcg, the preconditioner's m×r and the CG vectors
 };
 
-// Decides the solver for N points before any work; errors for what cannot run.
-inline ridge_plan plan_ridge(std::size_t n, std::size_t k, const ridge_options& opt) {
+// Decides the solver for N points before any work; errors for what cannot run. T: the value type of the Cholesky solver's
+// kernel (the one kernel_ridge uses is double).
+template <class T = double>
+ridge_plan plan_ridge(std::size_t n, std::size_t k, const ridge_options& opt) {
     const char* where = "limit::kernel_ridge";
     require(n > 0, where, ": no training points");
     const std::size_t budget = opt.memory_bytes ? opt.memory_bytes : available_memory_bytes();
-    const std::size_t cholesky_bytes = kernel_store<double>::bytes_for(n);
+    const std::size_t cholesky_bytes = kernel_store<T>::bytes_for(n);
     const std::size_t rank = opt.rank ? opt.rank : std::min<std::size_t>(n, 1000);
     require(rank <= n, where, ": the preconditioner rank ", rank, " is larger than the number of training points N = ", n,
             "; give a rank in [1, ", n, "]");

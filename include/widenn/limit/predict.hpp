@@ -8,10 +8,13 @@
 //     f_*(t) = f_*(0) + Θ_{*D} Θ⁻¹ (I − e^{−Θt'}) (y − f_D(0));
 //   * infinite ensemble (Lee et al. 2019, Eqs. 14–16) and the NNGP / NTK-GP posteriors;
 //   * η_max = 2(1 + momentum) N / λ_max(Θ).
+// The functions and gradient_descent_mse are templates on the value type T = double (its parameters are not deduced, so
+// calls read as for plain functions): a translation unit compiles them only where it uses them.
 #include <cmath>
 #include <cstddef>
 #include <limits>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "../core/blas.hpp"
@@ -33,11 +36,12 @@ inline double one_minus_exp_over(double lambda, double t) {
     return -std::expm1(-x) / lambda;
 }
 // A·B through BLAS (row-major, contiguous).
-inline matrix<double> matmul(const matrix<double>& a, const matrix<double>& b) {
+template <class T = double>
+matrix<T> matmul(const detail::fixed_matrix<T>& a, const detail::fixed_matrix<T>& b) {
     require<shape_error>(a.shape()[1] == b.shape()[0], "limit: matrix product of ", a.shape()[0], " x ", a.shape()[1], " and ",
                          b.shape()[0], " x ", b.shape()[1]);
     const std::size_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
-    matrix<double> c = xt::zeros<double>({m, n});
+    matrix<T> c = xt::zeros<T>({m, n});
     if (k) blas::gemm(a, b, c);
     return c;
 }
@@ -53,9 +57,12 @@ struct gd_options {
 // Gradient-flow predictions of a network trained with MSE from its NTK: construct from Θ_DD (m×m) and the
 // targets y (m×k); then train(t) and test(Θ_{*D}, t). Time t is in steps of gradient descent with rate η
 // (t = limit::infinite_time for convergence). Initial outputs default to 0 (the mean over initialisations).
-class gradient_descent_mse {
+template <class T = double>
+class basic_gradient_descent_mse {
+    static_assert(std::is_same_v<T, double>, "limit::gradient_descent_mse runs in double");
+
 public:
-    gradient_descent_mse(matrix<double> ntk_train_train, matrix<double> y_train, const gd_options& opt = {})
+    basic_gradient_descent_mse(matrix<T> ntk_train_train, matrix<T> y_train, const gd_options& opt = {})
         : ntk_(std::move(ntk_train_train)), y_(std::move(y_train)), opt_(opt) {
         detail::require_square(ntk_, "limit::gradient_descent_mse");
         require_finite(ntk_, "limit::gradient_descent_mse", "Θ_DD");
@@ -72,26 +79,25 @@ public:
     double flow_time(double t) const { return opt_.lr * t / normaliser_; }
 
     // f_D(t). With diag_reg > 0 the train predictions at t = ∞ are not y; pass Θ_DD to test() for NT's convention.
-    matrix<double> train(double t, const std::optional<matrix<double>>& f0_train = std::nullopt) const {
+    matrix<T> train(double t, const std::optional<matrix<T>>& f0_train = std::nullopt) const {
         check_time(t, "train");
-        const matrix<double> f0 = initial(f0_train, m(), "f0_train");
+        const matrix<T> f0 = initial(f0_train, m(), "f0_train");
         if (std::isinf(t)) return y_;
         const auto& e = eig();
         // y + V e^{−λt'} Vᵀ (f0 − y)
-        matrix<double> c = detail::matmul(xt::transpose(e.vectors), f0 - y_);
+        matrix<T> c = detail::matmul<T>(xt::transpose(e.vectors), f0 - y_);
         scale_rows(c, [&](double lambda) { return std::exp(-std::max(lambda, 0.0) * flow_time(t)); });
-        return y_ + detail::matmul(e.vectors, c);
+        return y_ + detail::matmul<T>(e.vectors, c);
     }
 
     // f_*(t) for test points with Θ_{*D} (p×m). t = ∞ uses the Cholesky factor, finite t the eigendecomposition.
-    matrix<double> test(const matrix<double>& ntk_test_train, double t,
-                        const std::optional<matrix<double>>& f0_test = std::nullopt,
-                        const std::optional<matrix<double>>& f0_train = std::nullopt) const {
+    matrix<T> test(const matrix<T>& ntk_test_train, double t, const std::optional<matrix<T>>& f0_test = std::nullopt,
+                   const std::optional<matrix<T>>& f0_train = std::nullopt) const {
         require_shape(ntk_test_train, any_size, m(), "limit::gradient_descent_mse::test", "Θ_*D");
         require_finite(ntk_test_train, "limit::gradient_descent_mse::test", "Θ_*D");
         check_time(t, "test");
-        const matrix<double> r = y_ - initial(f0_train, m(), "f0_train");
-        matrix<double> out = detail::matmul(ntk_test_train, weights(r, t));
+        const matrix<T> r = y_ - initial(f0_train, m(), "f0_train");
+        matrix<T> out = detail::matmul<T>(ntk_test_train, weights(r, t));
         if (f0_test) {
             require_shape(*f0_test, ntk_test_train.shape()[0], y_.shape()[1], "limit::gradient_descent_mse::test", "f0_test");
             require_finite(*f0_test, "limit::gradient_descent_mse::test", "f0_test");
@@ -101,21 +107,21 @@ public:
     }
 
     // Θ⁻¹(I − e^{−Θt'}) r (the dual weights α with f_* = f_*(0) + Θ_{*D} α).
-    matrix<double> weights(const matrix<double>& r, double t) const {
+    matrix<T> weights(const matrix<T>& r, double t) const {
         require_shape(r, m(), any_size, "limit::gradient_descent_mse::weights", "r");
         require_finite(r, "limit::gradient_descent_mse::weights", "r");
         if (std::isinf(t)) return chol().solve(r);
         const auto& e = eig();
-        matrix<double> c = detail::matmul(xt::transpose(e.vectors), r);
+        matrix<T> c = detail::matmul<T>(xt::transpose(e.vectors), r);
         scale_rows(c, [&](double lambda) { return detail::one_minus_exp_over(std::max(lambda, 0.0), flow_time(t)); });
-        return detail::matmul(e.vectors, c);
+        return detail::matmul<T>(e.vectors, c);
     }
 
-    const eigh_result& eig() const {
-        if (!eig_) eig_ = eigh(ntk_, regularization{shift_, true});
+    const basic_eigh_result<T>& eig() const {
+        if (!eig_) eig_ = eigh<T>(ntk_, regularization{shift_, true});
         return *eig_;
     }
-    const cholesky_factor& chol() const {
+    const basic_cholesky_factor<T>& chol() const {
         if (!chol_) chol_.emplace(ntk_, regularization{shift_, true});
         return *chol_;
     }
@@ -124,14 +130,14 @@ private:
     void check_time(double t, const char* fn) const {
         require(t >= 0 && !std::isnan(t), "limit::gradient_descent_mse::", fn, ": time must be >= 0 (or infinite_time), got ", t);
     }
-    matrix<double> initial(const std::optional<matrix<double>>& f0, std::size_t rows, const char* what) const {
-        if (!f0) return xt::zeros<double>(y_.shape());
+    matrix<T> initial(const std::optional<matrix<T>>& f0, std::size_t rows, const char* what) const {
+        if (!f0) return xt::zeros<T>(y_.shape());
         require_shape(*f0, rows, y_.shape()[1], "limit::gradient_descent_mse", what);
         require_finite(*f0, "limit::gradient_descent_mse", what);
         return *f0;
     }
     template <class F>
-    void scale_rows(matrix<double>& c, F factor) const {
+    void scale_rows(matrix<T>& c, F factor) const {
         const auto& e = eig();
         for (std::size_t i = 0; i < c.shape()[0]; ++i) {
             const double s = factor(e.values(i));
@@ -139,25 +145,29 @@ private:
         }
     }
 
-    matrix<double> ntk_, y_;
+    matrix<T> ntk_, y_;
     gd_options opt_;
     double normaliser_ = 1, shift_ = 0;
-    mutable std::optional<eigh_result> eig_;
-    mutable std::optional<cholesky_factor> chol_;
+    mutable std::optional<basic_eigh_result<T>> eig_;
+    mutable std::optional<basic_cholesky_factor<T>> chol_;
 };
+using gradient_descent_mse = basic_gradient_descent_mse<double>;
 
 // Mean and covariance of a Gaussian prediction.
-struct gaussian_prediction {
-    matrix<double> mean;        // p×k
-    matrix<double> covariance;  // p×p (shared by the k outputs); empty if not asked for
+template <class T = double>
+struct basic_gaussian_prediction {
+    matrix<T> mean;        // p×k
+    matrix<T> covariance;  // p×p (shared by the k outputs); empty if not asked for
 };
+using gaussian_prediction = basic_gaussian_prediction<double>;
 
 // GP posterior with prior kernel K: mean K_{*D}K⁻¹y, covariance K_** − K_{*D}K⁻¹K_{D*} (NNGP inference with the
 // NNGP, NT's "ntkgp" with the NTK). Pass K_** to get the covariance. Cholesky with diag_reg.
-inline gaussian_prediction gp_posterior(const matrix<double>& k_train_train, const matrix<double>& y_train,
-                                        const matrix<double>& k_test_train,
-                                        const std::optional<matrix<double>>& k_test_test = std::nullopt,
-                                        const regularization& reg = {}) {
+template <class T = double>
+basic_gaussian_prediction<T> gp_posterior(const detail::fixed_matrix<T>& k_train_train, const detail::fixed_matrix<T>& y_train,
+                                          const detail::fixed_matrix<T>& k_test_train,
+                                          const std::optional<detail::fixed_matrix<T>>& k_test_test = std::nullopt,
+                                          const regularization& reg = {}) {
     const char* where = "limit::gp_posterior";
     detail::require_square(k_train_train, where);
     const std::size_t m = k_train_train.shape()[0];
@@ -165,13 +175,13 @@ inline gaussian_prediction gp_posterior(const matrix<double>& k_train_train, con
     require_shape(k_test_train, any_size, m, where, "K_*D");
     require_finite(y_train, where, "y_train");
     require_finite(k_test_train, where, "K_*D");
-    const cholesky_factor chol(k_train_train, reg);
-    gaussian_prediction out;
-    out.mean = detail::matmul(k_test_train, chol.solve(y_train));
+    const basic_cholesky_factor<T> chol(k_train_train, reg);
+    basic_gaussian_prediction<T> out;
+    out.mean = detail::matmul<T>(k_test_train, chol.solve(y_train));
     if (k_test_test) {
         require_shape(*k_test_test, k_test_train.shape()[0], k_test_train.shape()[0], where, "K_**");
-        const matrix<double> w = chol.solve(matrix<double>(xt::transpose(k_test_train)));
-        out.covariance = *k_test_test - detail::matmul(k_test_train, w);
+        const matrix<T> w = chol.solve(matrix<T>(xt::transpose(k_test_train)));
+        out.covariance = *k_test_test - detail::matmul<T>(k_test_train, w);
     }
     return out;
 }
@@ -179,9 +189,11 @@ inline gaussian_prediction gp_posterior(const matrix<double>& k_train_train, con
 // The infinite ensemble of NTK-trained networks at time t (Lee et al. 2019, Eqs. 14–16): initial outputs drawn
 // from GP(0, K) (NNGP), trained with the NTK Θ. A_t = Θ_{*D}Θ⁻¹(I − e^{−Θt'});
 // mean A_t y, covariance K_** + A_t K A_tᵀ − (A_t K_{D*} + K_{*D} A_tᵀ).
-inline gaussian_prediction ntk_ensemble(const gradient_descent_mse& flow, const matrix<double>& ntk_test_train,
-                                        const matrix<double>& nngp_train_train, const matrix<double>& nngp_test_train,
-                                        const matrix<double>& nngp_test_test, const matrix<double>& y_train, double t) {
+template <class T = double>
+basic_gaussian_prediction<T> ntk_ensemble(const basic_gradient_descent_mse<std::type_identity_t<T>>& flow,
+                                          const detail::fixed_matrix<T>& ntk_test_train, const detail::fixed_matrix<T>& nngp_train_train,
+                                          const detail::fixed_matrix<T>& nngp_test_train, const detail::fixed_matrix<T>& nngp_test_test,
+                                          const detail::fixed_matrix<T>& y_train, double t) {
     const char* where = "limit::ntk_ensemble";
     const std::size_t m = flow.m(), p = ntk_test_train.shape()[0];
     require_shape(ntk_test_train, any_size, m, where, "Θ_*D");
@@ -189,22 +201,23 @@ inline gaussian_prediction ntk_ensemble(const gradient_descent_mse& flow, const 
     require_shape(nngp_test_train, p, m, where, "K_*D");
     require_shape(nngp_test_test, p, p, where, "K_**");
     // A_tᵀ = (I − e^{−Θt'})Θ⁻¹ Θ_{D*}  (Θ symmetric)
-    const matrix<double> at_t = flow.weights(matrix<double>(xt::transpose(ntk_test_train)), t);
-    const matrix<double> a = xt::transpose(at_t);
-    gaussian_prediction out;
-    out.mean = detail::matmul(a, y_train);
-    const matrix<double> akdt = detail::matmul(a, matrix<double>(xt::transpose(nngp_test_train)));
-    out.covariance = nngp_test_test + detail::matmul(detail::matmul(a, nngp_train_train), at_t) - akdt - xt::transpose(akdt);
+    const matrix<T> at_t = flow.weights(matrix<T>(xt::transpose(ntk_test_train)), t);
+    const matrix<T> a = xt::transpose(at_t);
+    basic_gaussian_prediction<T> out;
+    out.mean = detail::matmul<T>(a, y_train);
+    const matrix<T> akdt = detail::matmul<T>(a, matrix<T>(xt::transpose(nngp_test_train)));
+    out.covariance = nngp_test_test + detail::matmul<T>(detail::matmul<T>(a, nngp_train_train), at_t) - akdt - xt::transpose(akdt);
     return out;
 }
 
 // The largest stable learning rate of full-batch gradient descent on the NTK: 2(1 + momentum)·N/λ_max(Θ_DD),
 // N = m·k (pass it: neural-tangents infers it from the kernel's rows, which is wrong by k under trace_axes).
-inline double max_learning_rate(const matrix<double>& ntk_train_train, std::size_t n_targets, double momentum = 0.0) {
+template <class T = double>
+double max_learning_rate(const detail::fixed_matrix<T>& ntk_train_train, std::size_t n_targets, double momentum = 0.0) {
     detail::require_square(ntk_train_train, "limit::max_learning_rate");
     require(n_targets > 0, "limit::max_learning_rate: N = m·k must be positive");
-    const auto e = eigh(ntk_train_train);
-    const double lmax = e.values(e.values.size() - 1);
+    const auto e = eigh<T>(ntk_train_train);
+    const double lmax = static_cast<double>(e.values(e.values.size() - 1));
     require<numerical_error>(lmax > 0, "limit::max_learning_rate: the kernel's largest eigenvalue is ", lmax, ", not positive");
     return 2 * (1 + momentum) * static_cast<double>(n_targets) / lmax;
 }

@@ -3,12 +3,17 @@
 // (OpenBLAS), and a preconditioned conjugate-gradient solver that needs only products A·v, so it runs
 // matrix-free over kernel blocks (limit::kernel_operator). Conventions of neural-tangents' predict.py:
 // diag_reg is relative to the mean diagonal, tr(A)/m, unless `absolute` is set.
+//
+// Everything here is a template on the value type T (float or double for the Cholesky factor and eigh, double for CG; the
+// names without basic_ are the double forms), so a translation unit that includes this header and does not solve anything
+// compiles none of it.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <functional>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "../core/errors.hpp"
@@ -18,11 +23,44 @@ namespace widenn::limit {
 
 namespace detail::lapack {
 extern "C" {
+void spotrf_(const char* uplo, const int* n, float* a, const int* lda, int* info);
 void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info);
+void spotrs_(const char* uplo, const int* n, const int* nrhs, const float* a, const int* lda, float* b, const int* ldb, int* info);
 void dpotrs_(const char* uplo, const int* n, const int* nrhs, const double* a, const int* lda, double* b, const int* ldb,
              int* info);
+void ssyevd_(const char* jobz, const char* uplo, const int* n, float* a, const int* lda, float* w, float* work, const int* lwork,
+             int* iwork, const int* liwork, int* info);
 void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w, double* work,
              const int* lwork, int* iwork, const int* liwork, int* info);
+}
+
+template <class T>
+inline constexpr bool is_real = std::is_same_v<T, float> || std::is_same_v<T, double>;
+
+// The typed LAPACK entry points (column-major, as LAPACK has them).
+template <class T>
+void potrf(const char* uplo, int n, T* a, int lda, int& info) {
+    static_assert(is_real<T>, "limit: LAPACK runs on float or double");
+    if constexpr (std::is_same_v<T, float>)
+        spotrf_(uplo, &n, a, &lda, &info);
+    else
+        dpotrf_(uplo, &n, a, &lda, &info);
+}
+template <class T>
+void potrs(const char* uplo, int n, int nrhs, const T* a, int lda, T* b, int ldb, int& info) {
+    static_assert(is_real<T>, "limit: LAPACK runs on float or double");
+    if constexpr (std::is_same_v<T, float>)
+        spotrs_(uplo, &n, &nrhs, a, &lda, b, &ldb, &info);
+    else
+        dpotrs_(uplo, &n, &nrhs, a, &lda, b, &ldb, &info);
+}
+template <class T>
+void syevd(const char* jobz, const char* uplo, int n, T* a, int lda, T* w, T* work, int lwork, int* iwork, int liwork, int& info) {
+    static_assert(is_real<T>, "limit: LAPACK runs on float or double");
+    if constexpr (std::is_same_v<T, float>)
+        ssyevd_(jobz, uplo, &n, a, &lda, w, work, &lwork, iwork, &liwork, &info);
+    else
+        dsyevd_(jobz, uplo, &n, a, &lda, w, work, &lwork, iwork, &liwork, &info);
 }
 }  // namespace detail::lapack
 
@@ -38,26 +76,41 @@ inline double diagonal_shift(const regularization& reg, double trace, std::size_
 }
 
 namespace detail {
-inline void require_square(const matrix<double>& a, const char* where) {
+// matrix<T> and vector<T> with T not deduced from the argument: a template below whose T defaults to double is called as a
+// plain function would be, its arguments converting (from any xtensor expression) to matrix<double>.
+template <class T>
+using fixed_matrix = matrix<std::type_identity_t<T>>;
+template <class T>
+using fixed_vector = vector<std::type_identity_t<T>>;
+
+template <class T>
+void require_square(const matrix<T>& a, const char* where) {
     require_shape(a, any_size, any_size, where, "matrix");
     require<shape_error>(a.shape()[0] == a.shape()[1] && a.shape()[0] > 0, where, ": the matrix must be square and non-empty, got ",
                          a.shape()[0], " x ", a.shape()[1]);
 }
-inline double trace(const matrix<double>& a) {
+// The trace, accumulated in double.
+template <class T>
+double trace(const matrix<T>& a) {
     double t = 0;
-    for (std::size_t i = 0; i < a.shape()[0]; ++i) t += a(i, i);
+    for (std::size_t i = 0; i < a.shape()[0]; ++i) t += static_cast<double>(a(i, i));
     return t;
 }
-inline void add_to_diagonal(matrix<double>& a, double shift) {
-    for (std::size_t i = 0; i < a.shape()[0]; ++i) a(i, i) += shift;
+template <class T>
+void add_to_diagonal(matrix<T>& a, double shift) {
+    for (std::size_t i = 0; i < a.shape()[0]; ++i) a(i, i) += static_cast<T>(shift);
 }
 }  // namespace detail
 
 // The Cholesky factor of a symmetric positive definite matrix (A = L·Lᵀ), with solves for one or many right-hand sides.
-class cholesky_factor {
+template <class T = double>
+class basic_cholesky_factor {
+    static_assert(detail::lapack::is_real<T>, "limit::cholesky_factor: the value type must be float or double");
+
 public:
+    using value_type = T;
     // Factorises A + shift·I (see regularization). Breakdown -> numerical_error saying how to regularise.
-    explicit cholesky_factor(matrix<double> a, const regularization& reg = {}) : factor_(std::move(a)) {
+    explicit basic_cholesky_factor(matrix<T> a, const regularization& reg = {}) : factor_(std::move(a)) {
         detail::require_square(factor_, "limit::cholesky_factor");
         require_finite(factor_, "limit::cholesky_factor", "matrix");
         const std::size_t m = factor_.shape()[0];
@@ -67,7 +120,7 @@ public:
         // Row-major storage of a symmetric matrix is its column-major transpose: ask LAPACK for 'U', which is our lower.
         const int n = static_cast<int>(m);
         int info = 0;
-        detail::lapack::dpotrf_("U", &n, factor_.data(), &n, &info);
+        detail::lapack::potrf("U", n, factor_.data(), n, info);
         if (info != 0) {
             const double mean_diag = trace / static_cast<double>(m);
             fail<numerical_error>("limit::cholesky_factor: the ", m, " x ", m, " matrix is not positive definite (LAPACK dpotrf ",
@@ -77,73 +130,78 @@ public:
                                   "larger, or check the kernel for duplicated inputs");
         }
         for (std::size_t i = 0; i < m; ++i)
-            for (std::size_t j = i + 1; j < m; ++j) factor_(i, j) = 0.0;
+            for (std::size_t j = i + 1; j < m; ++j) factor_(i, j) = T(0);
     }
 
     std::size_t size() const { return factor_.shape()[0]; }
     double shift() const { return shift_; }
     // The lower-triangular L (row-major).
-    const matrix<double>& lower() const { return factor_; }
+    const matrix<T>& lower() const { return factor_; }
 
     // X = A⁻¹ B for B of shape m×k.
-    matrix<double> solve(const matrix<double>& b) const {
+    matrix<T> solve(const matrix<T>& b) const {
         require_shape(b, size(), any_size, "limit::cholesky_factor::solve", "right-hand side");
         require_finite(b, "limit::cholesky_factor::solve", "right-hand side");
         const int n = static_cast<int>(size()), k = static_cast<int>(b.shape()[1]);
         // LAPACK wants column-major B: solve on the transpose copy.
-        matrix<double> bt = xt::transpose(b);
+        matrix<T> bt = xt::transpose(b);
         int info = 0;
-        if (k > 0) detail::lapack::dpotrs_("U", &n, &k, factor_.data(), &n, bt.data(), &n, &info);
+        if (k > 0) detail::lapack::potrs("U", n, k, factor_.data(), n, bt.data(), n, info);
         require<numerical_error>(info == 0, "limit::cholesky_factor::solve: LAPACK dpotrs failed with info ", info);
         return xt::transpose(bt);
     }
-    vector<double> solve(const vector<double>& b) const {
+    vector<T> solve(const vector<T>& b) const {
         require_finite(b, "limit::cholesky_factor::solve", "right-hand side");
         require<shape_error>(b.size() == size(), "limit::cholesky_factor::solve: right-hand side must have ", size(),
                              " entries, got ", b.size());
-        vector<double> x = b;
-        const int n = static_cast<int>(size()), one = 1;
+        vector<T> x = b;
+        const int n = static_cast<int>(size());
         int info = 0;
-        detail::lapack::dpotrs_("U", &n, &one, factor_.data(), &n, x.data(), &n, &info);
+        detail::lapack::potrs("U", n, 1, factor_.data(), n, x.data(), n, info);
         require<numerical_error>(info == 0, "limit::cholesky_factor::solve: LAPACK dpotrs failed with info ", info);
         return x;
     }
     // log det(A + shift·I).
     double log_det() const {
         double s = 0;
-        for (std::size_t i = 0; i < size(); ++i) s += std::log(factor_(i, i));
+        for (std::size_t i = 0; i < size(); ++i) s += std::log(static_cast<double>(factor_(i, i)));
         return 2 * s;
     }
 
 private:
-    matrix<double> factor_;
+    matrix<T> factor_;
     double shift_ = 0;
 };
+using cholesky_factor = basic_cholesky_factor<double>;
 
 // Symmetric eigendecomposition A = V diag(λ) Vᵀ, eigenvalues ascending, eigenvectors in the columns of V.
-struct eigh_result {
-    vector<double> values;
-    matrix<double> vectors;
+template <class T = double>
+struct basic_eigh_result {
+    vector<T> values;
+    matrix<T> vectors;
 };
+using eigh_result = basic_eigh_result<double>;
 
-inline eigh_result eigh(matrix<double> a, const regularization& reg = {}) {
+template <class T = double>
+basic_eigh_result<T> eigh(detail::fixed_matrix<T> a, const regularization& reg = {}) {
+    static_assert(detail::lapack::is_real<T>, "limit::eigh: the value type must be float or double");
     detail::require_square(a, "limit::eigh");
     require_finite(a, "limit::eigh", "matrix");
     const std::size_t m = a.shape()[0];
     detail::add_to_diagonal(a, diagonal_shift(reg, detail::trace(a), m));
     const int n = static_cast<int>(m);
-    eigh_result out;
-    out.values = xt::empty<double>({m});
+    basic_eigh_result<T> out;
+    out.values = xt::empty<T>({m});
     int info = 0, lwork = -1, liwork = -1, iwork_query = 0;
-    double work_query = 0;
+    T work_query = 0;
     // symmetric: row-major 'L' = column-major 'U'; the eigenvectors come back as rows (column-major columns)
-    detail::lapack::dsyevd_("V", "U", &n, a.data(), &n, out.values.data(), &work_query, &lwork, &iwork_query, &liwork, &info);
+    detail::lapack::syevd("V", "U", n, a.data(), n, out.values.data(), &work_query, lwork, &iwork_query, liwork, info);
     require<numerical_error>(info == 0, "limit::eigh: LAPACK dsyevd workspace query failed with info ", info);
     lwork = static_cast<int>(work_query);
     liwork = iwork_query;
-    std::vector<double> work(static_cast<std::size_t>(std::max(lwork, 1)));
+    std::vector<T> work(static_cast<std::size_t>(std::max(lwork, 1)));
     std::vector<int> iwork(static_cast<std::size_t>(std::max(liwork, 1)));
-    detail::lapack::dsyevd_("V", "U", &n, a.data(), &n, out.values.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
+    detail::lapack::syevd("V", "U", n, a.data(), n, out.values.data(), work.data(), lwork, iwork.data(), liwork, info);
     require<numerical_error>(info == 0, "limit::eigh: LAPACK dsyevd did not converge (info ", info, ") on the ", m, " x ", m,
                              " matrix");
     out.vectors = xt::transpose(a);
@@ -169,9 +227,11 @@ using linear_operator = std::function<void(const double* x, double* y)>;
 
 // Preconditioned conjugate gradients (Hestenes & Stiefel 1952) for SPD A given as an operator. The preconditioner
 // applies z = M⁻¹ r (identity when empty). The iteration count grows like √cond(M⁻¹A): pass a preconditioner
-// and some diag_reg for kernel matrices.
-inline cg_result conjugate_gradient(std::size_t m, const linear_operator& apply, const vector<double>& b,
-                                    const linear_operator& preconditioner = {}, const cg_options& opt = {}) {
+// and some diag_reg for kernel matrices. (A template only so that it is compiled where it is used; T is double.)
+template <class T = double>
+cg_result conjugate_gradient(std::size_t m, const linear_operator& apply, const detail::fixed_vector<T>& b,
+                             const linear_operator& preconditioner = {}, const cg_options& opt = {}) {
+    static_assert(std::is_same_v<T, double>, "limit::conjugate_gradient runs in double");
     require<shape_error>(m > 0 && b.size() == m, "limit::conjugate_gradient: right-hand side must have ", m, " > 0 entries, got ",
                          b.size());
     require_finite(b, "limit::conjugate_gradient", "right-hand side");
@@ -229,7 +289,9 @@ inline cg_result conjugate_gradient(std::size_t m, const linear_operator& apply,
 }
 
 // A dense matrix as an operator (row-major, symmetric or not).
-inline linear_operator dense_operator(const matrix<double>& a) {
+template <class T = double>
+linear_operator dense_operator(const detail::fixed_matrix<T>& a) {
+    static_assert(std::is_same_v<T, double>, "limit::dense_operator: a linear_operator acts on double");
     return [&a](const double* x, double* y) {
         const std::size_t m = a.shape()[0], n = a.shape()[1];
         for (std::size_t i = 0; i < m; ++i) {
@@ -244,9 +306,12 @@ inline linear_operator dense_operator(const matrix<double>& a) {
 // Block-Jacobi preconditioner: the Cholesky factors of the diagonal blocks of A (block edge `block`), given by a
 // function that returns block [r0, r1)² of A (already regularised). Much stronger than the plain diagonal on kernel
 // matrices, whose strong correlations sit near the diagonal once the data are sorted or clustered.
-class block_jacobi {
+template <class T = double>
+class basic_block_jacobi {
+    static_assert(std::is_same_v<T, double>, "limit::block_jacobi: a linear_operator acts on double");
+
 public:
-    block_jacobi(std::size_t m, std::size_t block, const std::function<matrix<double>(std::size_t, std::size_t)>& diagonal_block)
+    basic_block_jacobi(std::size_t m, std::size_t block, const std::function<matrix<T>(std::size_t, std::size_t)>& diagonal_block)
         : m_(m) {
         require(m > 0 && block > 0, "limit::block_jacobi: size and block edge must be positive, got ", m, " and ", block);
         for (std::size_t r = 0; r < m; r += block) {
@@ -258,9 +323,9 @@ public:
     void operator()(const double* x, double* y) const {
         for (std::size_t b = 0; b < factors_.size(); ++b) {
             const std::size_t r = starts_[b], n = factors_[b].size();
-            vector<double> rhs = xt::empty<double>({n});
+            vector<T> rhs = xt::empty<T>({n});
             std::copy(x + r, x + r + n, rhs.begin());
-            const vector<double> z = factors_[b].solve(rhs);
+            const vector<T> z = factors_[b].solve(rhs);
             std::copy(z.begin(), z.end(), y + r);
         }
     }
@@ -269,7 +334,8 @@ public:
 private:
     std::size_t m_;
     std::vector<std::size_t> starts_;
-    std::vector<cholesky_factor> factors_;
+    std::vector<basic_cholesky_factor<T>> factors_;
 };
+using block_jacobi = basic_block_jacobi<double>;
 
 }  // namespace widenn::limit
