@@ -21,6 +21,7 @@
 #include <widenn/act/activations.hpp>
 #include <widenn/core/rng.hpp>
 #include <widenn/limit/conv_kernel.hpp>
+#include <widenn/limit/of.hpp>
 #include <widenn/nn/ntk.hpp>
 #include <widenn/nn/serial.hpp>
 #include <widenn/nn/spec.hpp>
@@ -67,6 +68,7 @@ void check_ntk_monte_carlo(const char* text, std::size_t h, std::size_t w, std::
     CAPTURE(spec_text);
     const std::clock_t start = std::clock();
     const nn::spec spec = nn::parse_spec(text);
+    CHECK(lim::of<Net>::text() == nn::format_spec(spec));  // the network's own SPEC (limit/composition.hpp)
     const std::size_t d = h * w * c;
     wn::rng data(23);
     xt::xarray<double> images = xt::xarray<double>::from_shape({count, h, w, c});
