@@ -132,3 +132,25 @@ TEST_CASE("kernel_config_for(net) of a composition: variances, bias and width fr
     CHECK(contains(rows, "limit::kernel_plan_for: X must be the network's input rows, N x 9, got 2 x 8"));
     CHECK_THROWS_AS((void)lim::kernel_plan_for(g, random_rows(2, 9, 1), random_rows(2, 10, 1)), wn::shape_error);
 }
+
+TEST_CASE("the standard parametrization of a composition: limit::of, kernel_config_for and kernel_plan_for") {
+    using sp = param::standard_lr_1_over_n;
+    using N = net<sp, nn::conv<3>, act::relu, nn::avgpool<2>, nn::conv<1>, act::erf<>, nn::gap>;
+    static_assert(lim::of<N>::kind == lim::parametrization_kind::standard);
+    N f({.image = {4, 4, 2}, .width = 64, .d_out = 1, .weight_var = 2.0, .bias_var = 0.1});
+    const lim::kernel_config c = lim::kernel_config_for(f);
+    CHECK(c.width == 64);
+    CHECK(c.bias);
+    const wn::matrix<double> x = random_rows(3, 32, 11);
+    const auto ours = lim::kernel_plan_for(f, x).compute();
+    const auto theirs = lim::conv_kernels(nn::parse_spec("conv:3,relu,avgpool:2,conv:1,erf,gap"), as_images(x, 4, 4, 2),
+                                          {.weight_var = 2.0, .bias_var = 0.1, .bias = true, .width = 64}, lim::spatial_path::automatic,
+                                          lim::parametrization_kind::standard);
+    CHECK(ours.nngp == theirs.nngp);
+    CHECK(ours.ntk == theirs.ntk);
+    // its NTK grows with the width: the kernel needs one width, at base width = width, with the constants in the init
+    CHECK(contains(message_of([] { (void)lim::kernel_config_for(N({.image = {4, 4, 2}, .d_out = 1, .widths = {64, 32}})); }),
+                   "this network's widths differ"));
+    CHECK(contains(message_of([] { (void)lim::kernel_config_for(N({.image = {4, 4, 2}, .width = 64, .d_out = 1, .base_width = 16})); }),
+                   "base_width 16"));
+}

@@ -7,6 +7,8 @@
 // constants_in::multiplier (w ~ N(0, 1), W = √(σw²/fan_in)·w, fan_in = C_in·K² for a conv and H·W·C for the readout
 // after flatten), weight_var = σw² and bias_var = σb² for every layer, and biases only when σb² > 0 (bias = false
 // for σb² = 0: a trainable zero-initialised bias has multiplier 1 and would add 1 per layer to the NTK).
+// The standard parametrization (param::standard_lr_1_over_n at base width = width, all SGD factors 1) is the same
+// network with constants_in::init (W ~ N(0, σw²/fan_in) trained as it is); its kernel needs the width and the bias flag.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -75,7 +77,10 @@ void check_ntk_monte_carlo(const char* text, std::size_t h, std::size_t w, std::
     for (auto& v : images) v = data.normal();
     wn::matrix<double> x = wn::matrix<double>::from_shape({count, d});
     std::copy(images.begin(), images.end(), x.begin());
-    const auto kernel = lim::conv_kernels(spec, images, lim::kernel_config{.weight_var = wv, .bias_var = bv});
+    constexpr lim::parametrization_kind kind = lim::of<Net>::kind;
+    constexpr bool ntk_kind = kind == lim::parametrization_kind::ntk;
+    const auto kernel = lim::conv_kernels(spec, images, lim::kernel_config{.weight_var = wv, .bias_var = bv, .bias = bv > 0, .width = width},
+                                          lim::spatial_path::automatic, kind);
 
     const bool gap = spec.layers.back().kind == nn::layer_kind::gap;
     moments ntk(count * count), nngp(count * count);
@@ -86,7 +91,7 @@ void check_ntk_monte_carlo(const char* text, std::size_t h, std::size_t w, std::
                  .bias = bv > 0,
                  .weight_var = wv,
                  .bias_var = bv,
-                 .constants = nn::constants_in::multiplier,
+                 .constants = ntk_kind ? nn::constants_in::multiplier : nn::constants_in::init,
                  .seed = 5000 + static_cast<std::uint64_t>(s)});
         const wn::matrix<double> theta = nn::empirical_ntk(net, x, x);
         // the NNGP given the last features φ (the readout's input): E[f(x_i) f(x_j) | φ] = σw² φ_i·φ_j / fan_in + σb²
@@ -127,6 +132,8 @@ void check_ntk_monte_carlo(const char* text, std::size_t h, std::size_t w, std::
 // test_limit -tc="*hidden 2x2*" --no-skip
 template <class... Layers>
 using ntk_net = nn::network<param::ntk, nn::serial<Layers...>, double>;
+template <class... Layers>
+using sp_net = nn::network<param::standard_lr_1_over_n, nn::serial<Layers...>, double>;
 
 }  // namespace
 
@@ -147,6 +154,12 @@ TEST_CASE("conv NTK Monte Carlo (nn::network, width 512): layer norm and residua
     check_ntk_monte_carlo<ntk_net<nn::conv<3>, nn::layernorm<>, relu, nn::flatten>>("conv:3,layernorm,relu,flatten", 4, 4, 1, 2.0, 0.1);
     check_ntk_monte_carlo<ntk_net<nn::conv<3>, nn::residual<relu, nn::conv<1>>, relu, nn::flatten>>("conv:3,res(relu,conv:1),relu,flatten", 3,
                                                                                                      3, 1, 1.0, 0.1, 2);
+}
+
+TEST_CASE("conv NTK Monte Carlo (nn::network, width 512): the standard parametrization") {
+    check_ntk_monte_carlo<sp_net<nn::conv<3>, relu, nn::avgpool<2>, nn::flatten>>("conv:3,relu,avgpool:2,flatten", 4, 4, 1, 2.0, 0.1);
+    check_ntk_monte_carlo<sp_net<nn::conv<3, 2, padding::circular>, erf_, nn::gap>>("conv:3:circular:2,erf,gap", 5, 5, 2, 1.5, 0.0);
+    check_ntk_monte_carlo<sp_net<nn::conv<3>, relu, nn::conv<1>, relu, nn::flatten>>("conv:3,relu,conv:1,relu,flatten", 2, 2, 1, 2.0, 0.1, 2);
 }
 
 TEST_CASE("conv NTK Monte Carlo (nn::network, width 512): a hidden 2x2 convolution (slow: run with --no-skip)" * doctest::skip()) {

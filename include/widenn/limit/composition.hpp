@@ -165,7 +165,8 @@ consteval bool check_composition_policies() {
 }  // namespace detail
 
 // The infinite-width NNGP and NTK of the composition Arch = nn::serial<Layers...> (with nn::network's readout) under
-// the kernel-regime parametrization P: limit::of<nn::network<P, Arch, T>> for every composition that is not an MLP.
+// the kernel-regime parametrization P (NTK or standard, as limit::kernel): limit::of<nn::network<P, Arch, T>> for every
+// composition that is not an MLP.
 template <Parametrization P, class Arch>
 struct conv_kernel {
     using parametrization = P;
@@ -176,8 +177,6 @@ struct conv_kernel {
     static_assert(detail::check_composition_policies<P, classified_depth>());
     static constexpr parametrization_kind kind =
         detail::kind_code<P, classified_depth>() == 0 ? parametrization_kind::ntk : parametrization_kind::standard;
-    static_assert(kind == parametrization_kind::ntk,
-                  "widenn: limit::conv_kernel: compositions have kernels in the NTK parametrization (param::ntk) for now");
     // Whether the network takes images (it has conv, avgpool, gap or flatten layers) or vectors N x d.
     static constexpr bool images = traits::image;
 
@@ -188,19 +187,19 @@ struct conv_kernel {
     // The NNGP and NTK of X1 against X2 (N x H x W x C images, or N x d for vector compositions).
     template <class T = double, class E1, class E2>
     static kernel_pair<T> kernels(const E1& x1, const E2& x2, const kernel_config& c = {}, spatial_path path = spatial_path::automatic) {
-        return conv_kernel_plan<T>(spec(), x1, x2, c, path).compute();
+        return conv_kernel_plan<T>(spec(), x1, x2, c, path, kind).compute();
     }
     template <class T = double, class E>
     static kernel_pair<T> kernels(const E& x, const kernel_config& c = {}, spatial_path path = spatial_path::automatic) {
-        return conv_kernel_plan<T>(spec(), x, c, path).compute();
+        return conv_kernel_plan<T>(spec(), x, c, path, kind).compute();
     }
     template <class T = double, class E1, class E2>
     static conv_kernel_plan<T> plan(const E1& x1, const E2& x2, const kernel_config& c = {}, spatial_path path = spatial_path::automatic) {
-        return conv_kernel_plan<T>(spec(), x1, x2, c, path);
+        return conv_kernel_plan<T>(spec(), x1, x2, c, path, kind);
     }
     template <class T = double, class E>
     static conv_kernel_plan<T> plan(const E& x, const kernel_config& c = {}, spatial_path path = spatial_path::automatic) {
-        return conv_kernel_plan<T>(spec(), x, c, path);
+        return conv_kernel_plan<T>(spec(), x, c, path, kind);
     }
 };
 
