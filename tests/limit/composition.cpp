@@ -153,4 +153,8 @@ TEST_CASE("the standard parametrization of a composition: limit::of, kernel_conf
                    "this network's widths differ"));
     CHECK(contains(message_of([] { (void)lim::kernel_config_for(N({.image = {4, 4, 2}, .width = 64, .d_out = 1, .base_width = 16})); }),
                    "base_width 16"));
+    // an MLP-shaped composition keeps limit::kernel, and its base_width = 0 means the width itself
+    net<sp, nn::dense, act::relu> m({.d_in = 3, .width = 16, .d_out = 1});
+    static_assert(std::is_same_v<lim::of<decltype(m)>, lim::kernel<sp, act::relu, 1>>);
+    CHECK(lim::kernel_config_for(m).width == 16);
 }

@@ -139,7 +139,9 @@ kernel_config kernel_config_for(const Net& net, kernel_config base = {}) {
     if constexpr (nn::FiniteNetwork<Net> && detail::regime_of<Net>() == regime::kernel) {
     using lim = of<Net>;
     const auto& c = net.config();
-    detail::check_kernel_constants(lim::kind, c, c.base_width == c.width, "limit::kernel_config_for");
+    // (an MLP-shaped nn::network reads base_width = 0 as "the width itself")
+    const bool base_is_width = c.base_width == c.width || (nn::is_network<Net> && c.base_width == 0);
+    detail::check_kernel_constants(lim::kind, c, base_is_width, "limit::kernel_config_for");
     base.weight_var = c.weight_var;
     base.bias_var = c.bias ? c.bias_var : 0.0;
     base.bias = c.bias;
