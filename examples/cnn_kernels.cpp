@@ -2,15 +2,24 @@
 // gradient flow to convergence for the NTK) with the infinite-width kernels of an architecture SPEC
 // (limit/conv_kernel.hpp) on 28×28×1 images (or 14×14 with --downsample 2), and of a ReLU MLP of the same depth
 // (limit/kernel.hpp) on the same images flattened. Reports accuracy and wall time per kernel, and writes a CSV.
+// Then the finite-width part: finite CNNs of the same SPEC (nn::network<param::ntk, nn::serial<...>>, NTK
+// parametrization with constants in the multipliers), widths 32..512 and several seeds, on a few Fashion-MNIST images
+// downsampled to 7×7: the relative Frobenius error of their empirical NNGP (the readout's covariance given the last
+// features) and empirical NTK (nn::empirical_ntk) against the kernels of limit::of<Net> configured from the network
+// object (limit::kernel_plan_for), with the least-squares log-log slope (about −1/2); a table, a CSV and a gnuplot PNG.
 //
 //   cnn_kernels [--arch conv:3,relu,conv:3,relu,conv:3,relu,flatten] [--n-train 1000] [--n-test 1000] [--downsample 1]
 //               [--weight-var 2] [--bias-var 0.01] [--diag-reg 1e-4] [--mlp-depth 3] [--threads 0] [--csv cnn_kernels.csv]
+//               [--part all|regression|convergence] [--seeds 8] [--min-width 32] [--max-width 512] [--inputs 4]
+//               [--convergence-out cnn_convergence]
 //
 // Preprocessing as `widenn regress`: centre with the training mean image, scale every image to norm √d; targets
 // one-hot − 0.1 (neural-tangents' examples); a diagonal regulariser diag_reg · mean(diag K).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
+#include <ctime>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -18,10 +27,14 @@
 
 #include <xtensor/xarray.hpp>
 
+#include <widenn/act/activations.hpp>
 #include <widenn/io/idx.hpp>
 #include <widenn/io/plot.hpp>
 #include <widenn/limit/conv_kernel.hpp>
 #include <widenn/limit/kernel.hpp>
+#include <widenn/limit/of.hpp>
+#include <widenn/nn/ntk.hpp>
+#include <widenn/nn/serial.hpp>
 #include <widenn/limit/predict.hpp>
 #include <widenn/limit/solvers.hpp>
 #include <widenn/nn/spec.hpp>
@@ -76,6 +89,104 @@ double accuracy(const matrix<double>& k_train, const matrix<double>& k_test_trai
     return double(correct) / double(scores.shape()[0]);
 }
 
+// ---- finite CNNs of growing width against their kernel ----
+
+// The compositions the finite-width part can build: the --arch must be one of their SPECs (limit::of<Net>::text()).
+namespace nn = widenn::nn;
+using default_cnn = nn::network<wn::param::ntk, nn::serial<nn::conv<3>, wn::act::relu, nn::conv<3>, wn::act::relu, nn::conv<3>,
+                                                          wn::act::relu, nn::flatten>,
+                                double>;
+using pooled_cnn = nn::network<wn::param::ntk, nn::serial<nn::conv<3>, wn::act::relu, nn::avgpool<2>, nn::conv<3>, wn::act::relu, nn::gap>,
+                               double>;
+
+double relative_error(const matrix<double>& a, const matrix<double>& b) {
+    double diff = 0, norm = 0;
+    for (std::size_t k = 0; k < a.size(); ++k) {
+        const double d = a.data()[k] - b.data()[k];
+        diff += d * d, norm += b.data()[k] * b.data()[k];
+    }
+    return std::sqrt(diff / norm);
+}
+
+double slope_of(const std::vector<double>& x, const std::vector<double>& y) {
+    const double k = double(x.size());
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) sx += x[i], sy += y[i], sxx += x[i] * x[i], sxy += x[i] * y[i];
+    return (k * sxy - sx * sy) / (k * sxx - sx * sx);
+}
+
+struct convergence_options {
+    std::size_t side = 7, min_width = 32, max_width = 512;
+    int seeds = 8;
+    double weight_var = 2.0, bias_var = 0.01;
+    std::string prefix = "cnn_convergence";
+};
+
+// x: N × side² images (one channel, NHWC rows as the network takes them).
+template <class Net>
+void convergence(const matrix<double>& x, const convergence_options& o) {
+    const std::size_t n = x.shape()[0];
+    auto config = [&](std::size_t width, std::uint64_t seed) {
+        return nn::network_config{.image = {o.side, o.side, 1}, .width = width, .d_out = 1, .bias = o.bias_var > 0,
+                                  .weight_var = o.weight_var, .bias_var = o.bias_var, .constants = nn::constants_in::multiplier, .seed = seed};
+    };
+    // the kernels, configured from a network object (its SPEC from its type, σw², σb² from its configuration)
+    const lim::kernel_pair<double> limit = lim::kernel_plan_for(Net(config(o.min_width, 0)), x).compute();
+    const bool gap = lim::of<Net>::spec().layers.back().kind == wn::nn::layer_kind::gap;
+    const std::string last = std::string(gap ? "gap" : "flatten") + std::to_string(Net::size);
+    std::printf("\nfinite CNNs %s against their kernels: %zu images %zu x %zu, %d seeds per width\n", lim::of<Net>::text().c_str(), n, o.side,
+                o.side, o.seeds);
+    std::printf("%8s  %14s  %14s  %12s\n", "width", "NNGP rel. err", "NTK rel. err", "CPU s/seed");
+    wn::io::csv_writer csv(o.prefix + ".csv", {"width", "seed", "nngp_relative_error", "ntk_relative_error"});
+    std::vector<double> log_width, log_nngp, log_ntk;
+    for (std::size_t width = o.min_width; width <= o.max_width; width *= 2) {
+        double nngp_mean = 0, ntk_mean = 0;
+        const std::clock_t start = std::clock();
+        for (int seed = 0; seed < o.seeds; ++seed) {
+            Net net(config(width, 1000 * width + static_cast<std::uint64_t>(seed)));
+            const matrix<double> theta = nn::empirical_ntk(net, x, x);
+            // the empirical NNGP: E[f(x_i) f(x_j)] over the readout given the last features φ, σw² φ_i·φ_j / fan_in + σb²
+            net.forward(x);
+            matrix<double> nngp = matrix<double>::from_shape({n, n});
+            net.for_each_output([&](const std::string& name, const double* features, std::size_t count) {
+                if (name != last) return;
+                const std::size_t per = count / n;
+                for (std::size_t i = 0; i < n; ++i)
+                    for (std::size_t j = 0; j < n; ++j) {
+                        double dot = 0;
+                        for (std::size_t k = 0; k < per; ++k) dot += features[i * per + k] * features[j * per + k];
+                        nngp(i, j) = o.weight_var * dot / static_cast<double>(per) + o.bias_var;
+                    }
+            });
+            const double e_nngp = relative_error(nngp, limit.nngp), e_ntk = relative_error(theta, limit.ntk);
+            csv.row(width, seed, e_nngp, e_ntk);
+            nngp_mean += e_nngp / o.seeds, ntk_mean += e_ntk / o.seeds;
+        }
+        std::printf("%8zu  %14.5f  %14.5f  %12.2f\n", width, nngp_mean, ntk_mean,
+                    double(std::clock() - start) / CLOCKS_PER_SEC / o.seeds);
+        std::fflush(stdout);
+        log_width.push_back(std::log(double(width)));
+        log_nngp.push_back(std::log(nngp_mean));
+        log_ntk.push_back(std::log(ntk_mean));
+    }
+    csv.close();  // whole before gnuplot reads it
+    const double s_nngp = slope_of(log_width, log_nngp), s_ntk = slope_of(log_width, log_ntk);
+    std::printf("log-log slope: NNGP %.3f, NTK %.3f (expected about -0.5)\nwrote %s.csv\n", s_nngp, s_ntk, o.prefix.c_str());
+    const std::string data = wn::io::gnuplot_quote(o.prefix + ".csv");
+    const std::string script =
+        "set terminal pngcairo size 800,560\nset output " + wn::io::gnuplot_quote(o.prefix + ".png") +
+        "\nset datafile separator ','\nset logscale xy\nset xlabel 'width (channels)'\nset ylabel 'relative Frobenius error'\n"
+        "set key top right\nset title 'finite CNNs against their kernels (" + lim::of<Net>::text() + ")'\nplot " + data +
+        " using 1:3 every ::1 with points pt 7 ps 0.6 title 'NNGP, slope " + std::to_string(s_nngp).substr(0, 6) + "', " + data +
+        " using 1:4 every ::1 with points pt 5 ps 0.6 title 'NTK, slope " + std::to_string(s_ntk).substr(0, 6) + "', " +
+        std::to_string(std::exp(log_ntk.front()) * std::sqrt(double(o.min_width))) + "/sqrt(x) dt 2 title 'slope -1/2'\n";
+    std::string reason;
+    if (wn::io::run_gnuplot(script, &reason))
+        std::printf("wrote %s.png\n", o.prefix.c_str());
+    else
+        std::printf("no plot: %s\n", reason.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -83,8 +194,14 @@ int main(int argc, char** argv) {
         "usage: cnn_kernels [--arch conv:3,relu,conv:3,relu,conv:3,relu,flatten] [--n-train 1000] [--n-test 1000]\n"
         "                   [--downsample 1|2] [--weight-var 2] [--bias-var 0.01] [--diag-reg 1e-4] [--mlp-depth 3]\n"
         "                   [--threads 0] [--csv cnn_kernels.csv]\n"
+        "                   [--part all|regression|convergence] [--seeds 8] [--min-width 32] [--max-width 512] [--inputs 4]\n"
+        "                   [--convergence-out cnn_convergence]\n"
         "CNN-GP / CNN-NTK (the SPEC's infinite-width kernels, widenn kernel --arch) against the MLP's NNGP / NTK on\n"
-        "Fashion-MNIST: kernel regression accuracy and wall time of each. Needs the Fashion-MNIST files.\n";
+        "Fashion-MNIST: kernel regression accuracy and wall time of each. Then finite CNNs of the same SPEC (NTK\n"
+        "parametrization), widths --min-width, 2x, ... --max-width, --seeds seeds each, on --inputs test images downsampled\n"
+        "to 7 x 7: the relative error of their empirical NNGP and NTK against the kernels, and the log-log slope (about\n"
+        "-1/2); writes PREFIX.csv and, with gnuplot, PREFIX.png. The finite part is compiled for the SPECs\n"
+        "conv:3,relu,conv:3,relu,conv:3,relu,flatten and conv:3,relu,avgpool:2,conv:3,relu,gap. Needs the Fashion-MNIST files.\n";
     return wn::cli::run_program("cnn_kernels", usage, argc, argv, [&](wn::cli::args& a) {
         const std::string arch = a.text("arch", "conv:3,relu,conv:3,relu,conv:3,relu,flatten");
         const std::size_t n_train = a.count("n-train", 1000), n_test = a.count("n-test", 1000);
@@ -93,8 +210,45 @@ int main(int argc, char** argv) {
         const double diag_reg = a.real("diag-reg", 1e-4, 0.0, 1e6);
         const int mlp_depth = a.integer<int>("mlp-depth", 3, 1, 100), threads = a.integer<int>("threads", 0, 0, 1024);
         const std::string csv_path = a.text("csv", "cnn_kernels.csv");
+        const std::string part = a.text("part", "all");
+        convergence_options conv;
+        conv.seeds = a.integer<int>("seeds", 8, 1, 1000);
+        conv.min_width = a.count("min-width", 32, 1, std::size_t{1} << 16);
+        conv.max_width = a.count("max-width", 512, 1, std::size_t{1} << 16);
+        const std::size_t conv_inputs = a.count("inputs", 4, 2, 1000);
+        conv.prefix = a.text("convergence-out", "cnn_convergence");
+        conv.weight_var = weight_var, conv.bias_var = bias_var;
         a.reject_unknown();
+        if (part != "all" && part != "regression" && part != "convergence")
+            throw wn::cli::usage_error("--part must be all, regression or convergence, got '" + part + "'");
+        if (conv.max_width < conv.min_width)
+            throw wn::cli::usage_error("--max-width (" + std::to_string(conv.max_width) + ") must be at least --min-width (" +
+                                       std::to_string(conv.min_width) + ")");
+        if (conv.prefix.empty()) throw wn::cli::usage_error("--convergence-out needs a path prefix");
         const wn::nn::spec spec = wn::nn::parse_spec(arch);
+        const std::string canonical = wn::nn::format_spec(spec);
+        const bool finite_default = canonical == lim::of<default_cnn>::text(), finite_pooled = canonical == lim::of<pooled_cnn>::text();
+        if (part == "convergence" && !finite_default && !finite_pooled)
+            throw wn::cli::usage_error("--part convergence: the finite networks are compiled for the SPECs " + lim::of<default_cnn>::text() +
+                                       " and " + lim::of<pooled_cnn>::text() + "; --arch " + arch + " is neither");
+        auto run_convergence = [&] {
+            if (!finite_default && !finite_pooled) {
+                std::printf("\nfinite-width part skipped: its networks are compiled for %s and %s only\n", lim::of<default_cnn>::text().c_str(),
+                            lim::of<pooled_cnn>::text().c_str());
+                return;
+            }
+            const auto images = wn::io::read_fashion_mnist(false, conv_inputs);
+            const std::vector<double> no_centring(49, 0.0);
+            const matrix<double> x = prepare(images.images, 28, 4, &no_centring, nullptr);  // 7 x 7, norm 7
+            if (finite_default)
+                convergence<default_cnn>(x, conv);
+            else
+                convergence<pooled_cnn>(x, conv);
+        };
+        if (part == "convergence") {
+            run_convergence();
+            return 0;
+        }
         const std::size_t side = 28 / static_cast<std::size_t>(downsample);
         wn::nn::infer_shapes(spec, side, side, 1);
 
@@ -139,6 +293,7 @@ int main(int argc, char** argv) {
         const auto mlp_test = lim::kernel_plan<wn::param::ntk, wn::act::relu, double>(x_test, x_train, mlp_depth, config).compute();
         report("MLP relu depth " + std::to_string(mlp_depth), mlp_train, mlp_test, seconds_since(t0));
         csv.close();
+        if (part == "all") run_convergence();
         return 0;
     });
 }

@@ -64,7 +64,7 @@ struct kernel_outputs {
 int run_arch_kernel(widenn::cli::args& a) {
     namespace ks = widenn::cli::kernels;
     const std::string arch = a.required_text("arch");
-    for (const char* replaced : {"act", "depth", "width"})
+    for (const char* replaced : {"act", "depth"})
         if (a.has(replaced))
             throw usage_error(std::string("--") + replaced + " does not apply with --arch: the SPEC names every layer (e.g. --arch "
                               "conv:3,relu,conv:3,relu,flatten)");
@@ -72,13 +72,20 @@ int run_arch_kernel(widenn::cli::args& a) {
     widenn::limit::kernel_config config;
     config.weight_var = a.real("weight-var", 1.0, 0.0);
     config.bias_var = a.real("bias-var", 0.0, 0.0);
+    config.width = a.integer<std::size_t>("width", 0, 0, std::size_t{1} << 40);
     config.threads = a.integer<int>("threads", 0, 0, 1024);
     const std::string x1_path = a.required_text("x1"), x2_path = a.text("x2", "");
     const std::string nngp_path = a.text("nngp", ""), ntk_path = a.text("ntk", "");
     const bool use_float = a.has("float");
     a.reject_unknown();
     if (nngp_path.empty() && ntk_path.empty()) throw usage_error("give --nngp FILE and/or --ntk FILE for the output");
-    if (param_name != "ntk") throw usage_error("--arch computes neural-tangents' NTK parametrization only: --param ntk, got '" + param_name + "'");
+    if (param_name != "ntk" && param_name != "standard")
+        throw usage_error("--arch computes neural-tangents' two parametrizations: --param ntk or --param standard, got '" + param_name + "'");
+    const auto kind = param_name == "standard" ? widenn::limit::parametrization_kind::standard : widenn::limit::parametrization_kind::ntk;
+    if (kind == widenn::limit::parametrization_kind::ntk && a.has("width"))
+        throw usage_error("--width applies to --param standard only (the NTK parametrization's kernels do not depend on the width)");
+    if (kind == widenn::limit::parametrization_kind::standard && !ntk_path.empty() && config.width == 0)
+        throw usage_error("--param standard: its NTK grows with the hidden width; give --width N");
     config.compute_ntk = !ntk_path.empty();
     const widenn::nn::spec spec = widenn::nn::parse_spec(arch);
 
@@ -122,8 +129,9 @@ int run_arch_kernel(widenn::cli::args& a) {
     if (n1 * n2 >= 10000) config.progress = ks::progress_printer("widenn kernel");
     std::string path_name;
     auto run = [&]<class T>() {
-        const auto plan = x2_path.empty() ? widenn::limit::conv_kernel_plan<T>(spec, x1, config)
-                                          : widenn::limit::conv_kernel_plan<T>(spec, x1, x2, config);
+        const auto path = widenn::limit::spatial_path::automatic;
+        const auto plan = x2_path.empty() ? widenn::limit::conv_kernel_plan<T>(spec, x1, config, path, kind)
+                                          : widenn::limit::conv_kernel_plan<T>(spec, x1, x2, config, path, kind);
         path_name = plan.path() == widenn::limit::spatial_path::full ? "full spatial covariance" : "diagonal recursion";
         out.compute_and_write([&] { return plan.compute(); });
     };
@@ -132,7 +140,7 @@ int run_arch_kernel(widenn::cli::args& a) {
     else
         run.template operator()<double>();
     const double load_seconds = std::chrono::duration<double>(loaded - start).count();
-    std::cout << "widenn kernel: --arch " << arch << " (" << path_name << "), ntk parametrization, " << (use_float ? "float" : "double")
+    std::cout << "widenn kernel: --arch " << arch << " (" << path_name << "), " << param_name << " parametrization, " << (use_float ? "float" : "double")
               << ": " << n1 << " x " << n2 << " (inputs " << per_input(h1) << "); read " << load_seconds << " s, kernels "
               << out.compute_seconds << " s, write " << out.write_seconds << " s, total "
               << load_seconds + out.compute_seconds + out.write_seconds << " s\n";
@@ -221,13 +229,14 @@ const bool registered = widenn::cli::add_command({
     "whole or not at all (written under a temporary name, then renamed).\n"
     "Example: widenn kernel --act relu --depth 3 --weight-var 2 --bias-var 0.1 --x1 X.npy --nngp K.npy --ntk T.npy\n\n"
     "       widenn kernel --arch SPEC --x1 X.npy [--x2 Y.npy] [--nngp K.npy] [--ntk T.npy] [--weight-var 1] [--bias-var 0]\n"
-    "                     [--float] [--threads N]\n"
+    "                     [--param ntk|standard] [--width N] [--float] [--threads N]\n"
     "Kernels of a convolutional (or any layered) architecture: SPEC is a comma-separated list of layers, conv:K (K x K,\n"
     "stride 1, same padding), conv:K:valid, conv:K:circular, conv:K:same:2 (stride 2), avgpool:K (window K, stride K),\n"
     "layernorm, an activation name, dense (for N x d inputs), res(SPEC) (residual block x + block(x), ending with a conv\n"
     "or dense layer), and for images last flatten or gap; a readout Dense(1) follows. Inputs N x H x W x C (NHWC), or\n"
     "N x d for dense-only SPECs. NTK parametrization, weights N(0, weight_var/fan_in), fan_in = C*K^2, SAME padding\n"
-    "averaging over all K^2 taps (neural-tangents' conventions). Without pooling or gap the diagonal-only recursion runs\n"
+    "averaging over all K^2 taps (neural-tangents' conventions); --param standard trains the weights as they are, so\n"
+    "its NTK grows with the hidden width (--width N; a bias adds 1 per layer). Without pooling or gap the diagonal-only recursion runs\n"
     "(cost linear in the pixels); with them the full (H*W)^2 spatial covariance per pair.\n"
     "Example: widenn kernel --arch conv:3,relu,conv:3,relu,flatten --weight-var 2 --x1 images.npy --nngp K.npy\n",
     run_kernel,

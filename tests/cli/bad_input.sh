@@ -101,7 +101,9 @@ expect 2 "works on images, but the input is 2-D" -- kernel --arch conv:3,relu,fl
 expect 2 "must end with flatten or gap" -- kernel --arch conv:3,relu --x1 img.npy --nngp k.npy
 expect 2 "must hold images N x H x W x C" -- kernel --arch conv:3,relu,flatten --x1 rank3.npy --nngp k.npy
 expect 2 "--depth does not apply with --arch" -- kernel --arch conv:3,relu,flatten --depth 2 --x1 img.npy --nngp k.npy
-expect 2 "NTK parametrization only" -- kernel --arch conv:3,relu,flatten --param standard --x1 img.npy --nngp k.npy
+expect 2 "--param ntk or --param standard, got 'mup'" -- kernel --arch conv:3,relu,flatten --param mup --x1 img.npy --nngp k.npy
+expect 2 "--param standard: its NTK grows with the hidden width; give --width N" -- kernel --arch conv:3,relu,flatten --param standard --x1 img.npy --ntk k.npy
+expect 2 "--width applies to --param standard only" -- kernel --arch conv:3,relu,flatten --width 64 --x1 img.npy --nngp k.npy
 check "no output after failed runs" test ! -e k.npy
 # Memory: a 200,000 x 200,000 kernel from a 1.6 MB input is refused before loading, with the size it needs.
 expect 2 "needs 320 GB of memory" -- kernel --x1 tall.npy --nngp k.npy

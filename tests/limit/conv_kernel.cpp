@@ -44,6 +44,43 @@ std::string error_of(const auto& f) {
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 }  // namespace
 
+TEST_CASE("conv_kernel: the standard parametrization of a dense-only SPEC equals limit::kernel's standard MLP to 1e-12") {
+    const auto x = random_array({6, 4}, 5), y = random_array({3, 4}, 6);
+    for (bool bias : {true, false}) {
+        CAPTURE(bias);
+        const lim::kernel_config c{.weight_var = 1.7, .bias_var = bias ? 0.2 : 0.0, .bias = bias, .width = 300};
+        using sp = wn::param::standard_lr_1_over_n;
+        const auto mlp = lim::kernel<sp, wn::act::relu, 3>::kernels(xt::eval(x), xt::eval(y), c);
+        const auto ours = lim::conv_kernels(nn::parse_spec("dense,relu,dense,relu,dense,relu"), x, y, c, lim::spatial_path::automatic,
+                                            lim::parametrization_kind::standard);
+        CHECK(max_relative(ours.nngp, mlp.nngp) < 1e-12);
+        CHECK(max_relative(ours.ntk, mlp.ntk) < 1e-12);
+        const auto mlp_erf = lim::kernel<sp, wn::act::erf<>, 1>::kernels(xt::eval(x), c);
+        const auto ours_erf = lim::conv_kernels(nn::parse_spec("dense,erf"), x, c, lim::spatial_path::automatic,
+                                                lim::parametrization_kind::standard);
+        CHECK(max_relative(ours_erf.nngp, mlp_erf.nngp) < 1e-12);
+        CHECK(max_relative(ours_erf.ntk, mlp_erf.ntk) < 1e-12);
+        // the NTK differs from the NTK parametrization's (it grows with the width), the NNGP does not
+        const auto ntk_param = lim::conv_kernels(nn::parse_spec("dense,erf"), x, c);
+        CHECK(max_relative(ours_erf.nngp, ntk_param.nngp) < 1e-15);
+        CHECK(max_relative(ours_erf.ntk, ntk_param.ntk) > 1.0);
+    }
+    // images: the standard NTK of a full-image valid conv equals a dense layer's on the flattened image, and needs a width
+    const auto img = random_array({3, 3, 3, 2}, 7);
+    const lim::kernel_config c{.weight_var = 2.0, .bias_var = 0.1, .width = 50};
+    const auto conv = lim::conv_kernels(nn::parse_spec("conv:3:valid,relu,flatten"), img, c, lim::spatial_path::automatic,
+                                        lim::parametrization_kind::standard);
+    xt::xarray<double> flat = xt::xarray<double>::from_shape({3, 18});
+    std::copy(img.begin(), img.end(), flat.begin());
+    const auto dense = lim::conv_kernels(nn::parse_spec("dense,relu"), flat, c, lim::spatial_path::automatic, lim::parametrization_kind::standard);
+    CHECK(max_relative(conv.ntk, dense.ntk) < 1e-12);
+    CHECK(contains(error_of([&] {
+                       (void)lim::conv_kernels(nn::parse_spec("conv:3,relu,flatten"), img, lim::kernel_config{}, lim::spatial_path::automatic,
+                                               lim::parametrization_kind::standard);
+                   }),
+                   "set kernel_config::width (got 0)"));
+}
+
 TEST_CASE("conv_kernel: a dense-only SPEC equals limit::kernel's MLP to 1e-12") {
     const auto x = random_array({7, 5}, 1), y = random_array({4, 5}, 2);
     const lim::kernel_config c{.weight_var = 1.7, .bias_var = 0.2};

@@ -19,6 +19,16 @@
 // A dense layer is the 1×1 convolution of a 1×1 image, so dense-only SPECs on N×d inputs run the same code and give
 // limit::kernel's MLP kernels.
 //
+// Standard parametrization (neural-tangents' parameterization='standard', parametrization_kind::standard): the same
+// weights N(0, σw²/fan_in) and biases N(0, σb²), but trained as they are, so a weight's NTK contribution is its
+// NTK-parametrization one times fan_in/σw² and a bias's is 1 instead of σb² (Sohl-Dickstein et al. 2020, "On the
+// infinite width limit of neural networks with a standard parameterization"; limit::kernel's MLP form). Σ is unchanged;
+//   conv K×K:     Θ = C·Σ_δ K(s p + δ, s p' + δ) + b + σw²/K² Σ_δ Θ(s p + δ, s p' + δ)
+//   readout:      Θ = C·(H·W mean_p K(p, p) | mean_{p,p'} K(p, p')) + b + σw² mean Θ     (flatten | gap)
+// with C the layer's input channels (the image's for the first layer, kernel_config::width n after it: the NTK grows
+// like n) and b = 1 when the layers have biases (kernel_config::bias). A dense-only SPEC gives limit::kernel's
+// standard MLP kernel: Θ¹ = x·x' + b, Θ^{l+1} = n T(Σ^l) + σw² Ṫ(Σ^l) Θ^l + b.
+//
 // Two recursions: the full spatial covariance ((H·W)² entries per pair of inputs, needed when pooling or gap mixes
 // pixels) and, when no layer does, the diagonal-only recursion (K(p, p) only: H·W entries per pair, cost linear in the
 // pixels); spatial_path::automatic picks the diagonal one when it is exact. The full covariance is stored pixel-row
@@ -137,6 +147,7 @@ struct kernel_op {
     dual_rows_fn<T> dual = nullptr;  // activation
     std::size_t slot = 0;        // activation, layernorm: offset of the per-pixel variances in an input's table
     std::size_t level = 0;       // save, add: nesting level of the residual block
+    bool hidden_input = false;   // conv: its input channels are the hidden width (a conv or dense layer came before)
 };
 
 // The window sums of a conv (the same tap for both inputs) or a pool (independent offsets) of one covariance `in`,
@@ -306,8 +317,9 @@ class conv_kernel_plan {
 
 public:
     template <class E1, class E2>
-    conv_kernel_plan(const nn::spec& s, const E1& x1, const E2& x2, kernel_config c, spatial_path path = spatial_path::automatic)
-        : spec_(s), config_(std::move(c)), symmetric_(false) {
+    conv_kernel_plan(const nn::spec& s, const E1& x1, const E2& x2, kernel_config c, spatial_path path = spatial_path::automatic,
+                     parametrization_kind kind = parametrization_kind::ntk)
+        : spec_(s), config_(std::move(c)), kind_(kind), symmetric_(false) {
         const dims d1 = to_images(x1, "X1", x1_), d2 = to_images(x2, "X2", x2_);
         if (d1.rank != d2.rank || d1.h != d2.h || d1.w != d2.w || d1.c != d2.c)
             fail<shape_error>("limit::conv_kernel: X1 and X2 must have the same shape per input, got ", d1.text, " and ", d2.text);
@@ -315,14 +327,17 @@ public:
         init(path);
     }
     template <class E>
-    conv_kernel_plan(const nn::spec& s, const E& x, kernel_config c, spatial_path path = spatial_path::automatic)
-        : spec_(s), config_(std::move(c)), symmetric_(true) {
+    conv_kernel_plan(const nn::spec& s, const E& x, kernel_config c, spatial_path path = spatial_path::automatic,
+                     parametrization_kind kind = parametrization_kind::ntk)
+        : spec_(s), config_(std::move(c)), kind_(kind), symmetric_(true) {
         set_dims(to_images(x, "X", x1_));
         init(path);
     }
 
     // The recursion in use: spatial_path::diagonal or spatial_path::full.
     spatial_path path() const { return path_; }
+    // The parametrization whose NTK is computed (the NNGP is the same for both).
+    parametrization_kind kind() const { return kind_; }
     std::size_t rows() const { return x1_.shape()[0]; }
     std::size_t cols() const { return symmetric_ ? x1_.shape()[0] : x2_.shape()[0]; }
 
@@ -446,6 +461,9 @@ private:
         gap_ = spec_.layers.back().kind == nn::layer_kind::gap;
         std::size_t h = h_, w = w_;
         compile(spec_.layers, h, w, 0);
+        if (kind_ == parametrization_kind::standard && config_.compute_ntk && readout_hidden_)
+            require(config_.width > 0, "limit::conv_kernel: the standard parametrization's NTK grows with the hidden width; set "
+                                       "kernel_config::width (got 0)");
         h_out_ = h, w_out_ = w;
         const std::size_t pixels = checked_product({h_, w_}, "limit::conv_kernel");
         buffer_size_ = path_ == spatial_path::full ? checked_product({pixels, pixels}, "limit::conv_kernel") : pixels;
@@ -463,6 +481,8 @@ private:
                     const std::size_t k = l.kind == nn::layer_kind::dense ? 1 : static_cast<std::size_t>(l.size);
                     const std::size_t st = static_cast<std::size_t>(l.stride);
                     op.kind = detail::op_kind::conv;
+                    op.hidden_input = readout_hidden_;
+                    readout_hidden_ = true;
                     op.ty = detail::axis_taps::make(h, k, st, l.pad);
                     op.tx = detail::axis_taps::make(w, k, st, l.pad);
                     break;
@@ -537,6 +557,8 @@ private:
         }
         const T wv = static_cast<T>(config_.weight_var), bv = static_cast<T>(config_.bias_var);
         const bool ntk = config_.compute_ntk;
+        const bool standard = kind_ == parametrization_kind::standard;
+        const T width = static_cast<T>(config_.width), b_standard = config_.bias ? T(1) : T(0);
         bool theta_live = false;  // false while Θ = 0 (the input has no parameters): q is not read or written
         std::size_t h = h_, w = w_;
         for (const detail::kernel_op<T>& op : ops_) {
@@ -547,6 +569,26 @@ private:
                     const bool pool = op.kind == detail::op_kind::pool;
                     const T k2 = static_cast<T>(op.ty.k * op.tx.k);
                     const T scale = pool ? T(1) / (k2 * k2) : wv / k2, bias = pool ? T(0) : bv;
+                    if (ntk && standard && !pool) {
+                        // Θ' = C·window(Σ) + b + scale·window(Θ), then Σ' = scale·window(Σ) + σb² (three passes)
+                        const T channels = op.hidden_input ? width : static_cast<T>(c_);
+                        const T* extra = nullptr;
+                        if (theta_live) {
+                            detail::window_sums(op, full, false, q, ws.tmp.data(), ws.local.data(), scale, T(0), static_cast<const T*>(nullptr));
+                            std::swap(ws.q, ws.tmp);
+                            q = ws.q.data();
+                            extra = q;
+                        }
+                        detail::window_sums(op, full, false, s, ws.tmp.data(), ws.local.data(), channels, b_standard, extra);
+                        std::swap(ws.q, ws.tmp);
+                        q = ws.q.data();
+                        theta_live = true;
+                        detail::window_sums(op, full, false, s, ws.tmp.data(), ws.local.data(), scale, bias, static_cast<const T*>(nullptr));
+                        std::swap(ws.s, ws.tmp);
+                        s = ws.s.data();
+                        h = op.h_out, w = op.w_out;
+                        break;
+                    }
                     // Σ' = scale·window(Σ) + σb², Θ' = Σ' + scale·window(Θ) (a pool: Θ' = scale·window(Θ))
                     detail::window_sums(op, full, pool, s, ws.tmp.data(), ws.local.data(), scale, bias, static_cast<const T*>(nullptr));
                     std::swap(ws.s, ws.tmp);
@@ -636,11 +678,20 @@ private:
             ms /= static_cast<T>(h * w), mq /= static_cast<T>(h * w);
         }
         sigma = wv * ms + bv;
-        theta = ntk ? sigma + wv * mq : T(0);
+        if (!ntk) {
+            theta = T(0);
+        } else if (standard) {  // the readout's fan_in: C·H·W after flatten, C after gap
+            const T channels = readout_hidden_ ? width : static_cast<T>(c_);
+            theta = channels * (gap_ ? T(1) : static_cast<T>(h * w)) * ms + b_standard + wv * mq;
+        } else {
+            theta = sigma + wv * mq;
+        }
     }
 
     nn::spec spec_;
     kernel_config config_;
+    parametrization_kind kind_ = parametrization_kind::ntk;
+    bool readout_hidden_ = false;  // a conv or dense layer precedes the readout (its fan_in is the hidden width)
     bool symmetric_;
     matrix<T> x1_, x2_;
     std::size_t rank_ = 0, h_ = 1, w_ = 1, c_ = 1, h_out_ = 1, w_out_ = 1;
@@ -651,16 +702,18 @@ private:
     mutable std::vector<T> var1_, var2_;
 };
 
-// The NNGP and NTK of SPEC on X1 against X2 (N×H×W×C images or N×d vectors), neural-tangents' NTK parametrization.
+// The NNGP and NTK of SPEC on X1 against X2 (N×H×W×C images or N×d vectors), neural-tangents' NTK parametrization
+// (or its standard one: kind = parametrization_kind::standard, with kernel_config::width and ::bias).
 template <class T = double, class E1, class E2>
 kernel_pair<T> conv_kernels(const nn::spec& s, const E1& x1, const E2& x2, const kernel_config& c = {},
-                            spatial_path path = spatial_path::automatic) {
-    return conv_kernel_plan<T>(s, x1, x2, c, path).compute();
+                            spatial_path path = spatial_path::automatic, parametrization_kind kind = parametrization_kind::ntk) {
+    return conv_kernel_plan<T>(s, x1, x2, c, path, kind).compute();
 }
 // The same of X against itself (one triangle computed).
 template <class T = double, class E>
-kernel_pair<T> conv_kernels(const nn::spec& s, const E& x, const kernel_config& c = {}, spatial_path path = spatial_path::automatic) {
-    return conv_kernel_plan<T>(s, x, c, path).compute();
+kernel_pair<T> conv_kernels(const nn::spec& s, const E& x, const kernel_config& c = {}, spatial_path path = spatial_path::automatic,
+                            parametrization_kind kind = parametrization_kind::ntk) {
+    return conv_kernel_plan<T>(s, x, c, path, kind).compute();
 }
 
 }  // namespace widenn::limit
