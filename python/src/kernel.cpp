@@ -151,7 +151,8 @@ py::object kernel_in(py::handle x1_obj, py::handle x2_obj, const std::string& ac
 // The kernels of a SPEC architecture (limit/conv_kernel.hpp) on N x H x W x C images or N x d vectors, as
 // `widenn kernel --arch` computes them.
 template <class T>
-py::object arch_kernel_in(py::handle x1_obj, py::handle x2_obj, const std::string& arch, limit::kernel_config config, const wanted& w) {
+py::object arch_kernel_in(py::handle x1_obj, py::handle x2_obj, const std::string& arch, limit::kernel_config config,
+                          limit::parametrization_kind kind, const wanted& w) {
     const char* where = "widenn.kernel";
     const auto x1 = as_array<T>(x1_obj, where, "x1", 0);
     std::optional<py::array_t<T, py::array::c_style>> x2;
@@ -171,8 +172,9 @@ py::object arch_kernel_in(py::handle x1_obj, py::handle x2_obj, const std::strin
     limit::kernel_pair<T> pair;
     {
         py::gil_scoped_release release;
-        pair = x2 ? limit::conv_kernel_plan<T>(spec, adapt(x1, "x1"), adapt(*x2, "x2"), config).compute()
-                  : limit::conv_kernel_plan<T>(spec, adapt(x1, "x1"), config).compute();
+        const auto path = limit::spatial_path::automatic;
+        pair = x2 ? limit::conv_kernel_plan<T>(spec, adapt(x1, "x1"), adapt(*x2, "x2"), config, path, kind).compute()
+                  : limit::conv_kernel_plan<T>(spec, adapt(x1, "x1"), config, path, kind).compute();
     }
     if (w.single) return w.nngp ? py::object(to_numpy(std::move(pair.nngp))) : py::object(to_numpy(std::move(pair.ntk)));
     py::dict out;
@@ -190,17 +192,24 @@ py::object kernel(const py::object& x1, const py::object& x2, const py::object& 
     if (!arch.is_none()) {
         require(act_or_none.is_none() && depth_or_none.is_none(),
                 "widenn.kernel: act and depth do not apply with arch: the SPEC names every layer (e.g. arch='conv:3,relu,flatten')");
-        require(param == "ntk", "widenn.kernel: arch computes neural-tangents' NTK parametrization only: param='ntk', got '", param, "'");
-        require(width == 0, "widenn.kernel: width does not apply with arch (the NTK parametrization's kernels do not depend on it)");
+        require(param == "ntk" || param == "standard",
+                "widenn.kernel: arch computes neural-tangents' two parametrizations: param='ntk' or 'standard', got '", param, "'");
+        const auto kind = param == "standard" ? limit::parametrization_kind::standard : limit::parametrization_kind::ntk;
+        require(kind == limit::parametrization_kind::standard || width == 0,
+                "widenn.kernel: width applies to param='standard' only (the NTK parametrization's kernels do not depend on it)");
+        require(kind == limit::parametrization_kind::ntk || !w.ntk || width > 0,
+                "widenn.kernel: param='standard': its NTK grows with the hidden width; give width=N");
         require(threads >= 0, "widenn.kernel: threads must be >= 0 (0: the OpenMP default), got ", threads);
         limit::kernel_config config;
         config.weight_var = weight_var;
         config.bias_var = bias_var;
         config.compute_ntk = w.ntk;
         config.threads = threads;
+        config.width = width;
         const bool single = is_float32(x1) && (x2.is_none() || is_float32(x2));
         const std::string spec_text = py::str(arch).cast<std::string>();
-        return single ? arch_kernel_in<float>(x1, x2, spec_text, config, w) : arch_kernel_in<double>(x1, x2, spec_text, config, w);
+        return single ? arch_kernel_in<float>(x1, x2, spec_text, config, kind, w)
+                      : arch_kernel_in<double>(x1, x2, spec_text, config, kind, w);
     }
     const std::string act = act_or_none.is_none() ? std::string("relu") : py::str(act_or_none).cast<std::string>();
     const int depth = depth_or_none.is_none() ? 3 : depth_or_none.cast<int>();
@@ -238,7 +247,8 @@ const std::string& kernel_doc() {
            "arch: a SPEC as `widenn kernel --arch` takes it, e.g. 'conv:3,relu,avgpool:2,conv:3,relu,gap' (conv:K, conv:K:valid,\n"
            "conv:K:circular, conv:K:same:2, avgpool:K, layernorm, activation names, dense, res(SPEC), last flatten or gap; the\n"
            "readout Dense(1) follows). x1, x2 are then N x H x W x C images (NHWC) or N x d vectors for dense-only SPECs;\n"
-           "act and depth must be left out; param='ntk' only. The GIL is released; this path is not interruptible.\n"
+           "act and depth must be left out; param 'ntk' or 'standard' as above. The GIL is released; this path is not\n"
+           "interruptible.\n"
            "threads: OpenMP threads (0: the default). The GIL is released while the kernel is computed; Ctrl-C interrupts.\n"
            "Raises ValueError for bad shapes, dtypes, names or non-finite inputs, RuntimeError when a variance overflows.";
     return doc;

@@ -132,3 +132,16 @@ def test_a_dense_only_arch_is_the_mlp(rng):
     arch = widenn.kernel(x1, x2, arch="dense,relu,dense,relu,dense,relu", weight_var=2.0, bias_var=0.1)
     assert relative_error(arch["nngp"], mlp["nngp"]) <= 1e-12
     assert relative_error(arch["ntk"], mlp["ntk"]) <= 1e-12
+
+
+def test_a_dense_only_arch_is_the_mlp_in_the_standard_parametrization(rng):
+    # The standard parametrization's NTK grows with the width; a SPEC and the MLP must grow alike (and differ from the
+    # NTK parametrization's, so the check can fail).
+    x1, x2 = rng.normal(size=(6, 5)), rng.normal(size=(3, 5))
+    common = dict(weight_var=2.0, bias_var=0.1, param="standard", width=256)
+    mlp = widenn.kernel(x1, x2, act="relu", depth=2, **common)
+    arch = widenn.kernel(x1, x2, arch="dense,relu,dense,relu", **common)
+    ntk_param = widenn.kernel(x1, x2, arch="dense,relu,dense,relu", weight_var=2.0, bias_var=0.1)
+    assert relative_error(arch["nngp"], mlp["nngp"]) <= 1e-12
+    assert relative_error(arch["ntk"], mlp["ntk"]) <= 1e-12
+    assert relative_error(arch["ntk"], ntk_param["ntk"]) > 0.5
