@@ -13,8 +13,9 @@
 //     partial products to rank 0 and one MPI_Bcast back, so every process holds the same bits (an MPI_Allreduce is not
 //     guaranteed to give all ranks identical results, and CG's control flow must be the same on every rank).
 //   * The preconditioner: the landmark columns K[:, landmarks] gathered onto every process (one sum of m × r numbers,
-//     each owned by exactly one process, so exact), then limit::nystrom_preconditioner on each process (replicated:
-//     O(m·r²) once, 4·m·r·k per iteration, the same on every rank).
+//     each owned by exactly one process, so exact), then the same limit::nystrom_preconditioner built on each process
+//     (replicated: O(m·r²) once), applied in row slices (project_rows / correct_rows): 4·m·r·k/P flops per iteration
+//     per process, one sum of r × k numbers and an all-gather of the m × k result (copies: the same bits everywhere).
 //   * limit::block_conjugate_gradient itself, run by every process on the replicated m × k vectors with the distributed
 //     product as its operator: every rank takes the same branch at every step, so its errors (an indefinite operator,
 //     no convergence) are thrown by all ranks at the same point and then agreed like any phase's failure.
@@ -229,6 +230,7 @@ struct pcg_report {
     double preconditioner_seconds = 0, solve_seconds = 0;
     double product_seconds = 0;        // of solve_seconds: the local block products
     double communication_seconds = 0;  // of solve_seconds: the reductions and broadcasts of the products
+    double precondition_seconds = 0;   // of solve_seconds: the preconditioner's applications (replicated on every rank)
 };
 
 // Collective: α = (K + shift·I)⁻¹ Y by PCG with the rank-`rank` Nyström preconditioner from landmarks drawn by `seed`,
@@ -280,7 +282,25 @@ matrix<double> distributed_pcg(MPI_Comm comm, const cyclic_kernel_store<S>& stor
         rep.communication_seconds += MPI_Wtime() - b;
         out += shift * x;
     };
-    const limit::block_operator precondition = [&](const matrix<double>& r, matrix<double>& z) { (*pre)(r, z); };
+    // P⁻¹ by row slices: process p takes rows [m·p/P, m·(p+1)/P) of the 4·m·r·k flops; one sum of the r × k projection,
+    // then the slices of Z gathered onto every process (copies: the same bits everywhere).
+    int ranks = 1;
+    MPI_Comm_size(comm, &ranks);
+    std::vector<int> counts(static_cast<std::size_t>(ranks)), displs(counts.size());
+    const auto first_row = [&](int p) { return m * static_cast<std::size_t>(p) / static_cast<std::size_t>(ranks); };
+    const limit::block_operator precondition = [&](const matrix<double>& r, matrix<double>& z) {
+        const double a = MPI_Wtime();
+        const std::size_t k = r.shape()[1], row0 = first_row(me), row1 = first_row(me + 1);
+        matrix<double> t = pre->project_rows(r, row0, row1);
+        detail::identical_sum(comm, t.data(), t.size());
+        pre->correct_rows(r, std::move(t), z, row0, row1);
+        for (int p = 0; p < ranks; ++p) {
+            counts[static_cast<std::size_t>(p)] = static_cast<int>((first_row(p + 1) - first_row(p)) * k);
+            displs[static_cast<std::size_t>(p)] = static_cast<int>(first_row(p) * k);
+        }
+        if (ranks > 1) MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, z.data(), counts.data(), displs.data(), MPI_DOUBLE, comm);
+        rep.precondition_seconds += MPI_Wtime() - a;
+    };
     if (me != 0) opt.progress = {};
     limit::block_cg_result res;
     local = {};
