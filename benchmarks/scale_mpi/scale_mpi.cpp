@@ -94,7 +94,7 @@ int run_pcg(const widenn::matrix<double>& x, std::size_t block, int depth, int t
     const double load1 = load_average();
     const spread kcpu = over_ranks(kernel_cpu), scpu = over_ranks(solve_cpu), prod = over_ranks(rep.product_seconds),
                  comm = over_ranks(rep.communication_seconds), prec = over_ranks(rep.precondition_seconds),
-                 ent = over_ranks(static_cast<double>(entries));
+                 ent = over_ranks(static_cast<double>(entries)), pcpu = over_ranks(rep.product_cpu_seconds);
     // The preconditioner's build is in solve_cpu too: its wall time is known on every rank; its CPU time is not split.
     if (me == 0) {
         const double it = static_cast<double>(rep.iterations + 1);  // products: the iterations and the final true residual
@@ -111,6 +111,9 @@ int run_pcg(const widenn::matrix<double>& x, std::size_t block, int depth, int t
                     "%.2f s on the busiest process, %.2f s in all\n",
                     rep.iterations, rep.solve_seconds / it, prod.max / it, comm.max / it, prec.max / static_cast<double>(std::max<std::size_t>(rep.iterations, 1)),
                     scpu.max, scpu.sum);
+        std::printf("pcg: CPU of the local products per product: %.3f s on the busiest process, %.3f s in all (%.3g G entries of the symmetric "
+                    "kernel times k columns per CPU second)\n",
+                    pcpu.max / it, pcpu.sum / it, static_cast<double>(n) * static_cast<double>(n) / (pcpu.sum / it) / 1e9);
         if (last > 1)
             std::printf("pcg: CPU per iteration on rank 0 (iterations 2 to %zu): %.3f s\n", last, (cpu_last - cpu_first) / static_cast<double>(last - 1));
     }

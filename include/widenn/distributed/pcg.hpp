@@ -26,6 +26,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
 #include <exception>
 #include <limits>
 #include <optional>
@@ -229,6 +230,7 @@ struct pcg_report {
     double relative_residual = 0;      // the true residual max_c ‖y_c − (K + μI)α_c‖ / ‖y_c‖
     double preconditioner_seconds = 0, solve_seconds = 0;
     double product_seconds = 0;        // of solve_seconds: the local block products
+    double product_cpu_seconds = 0;    // CPU time of this process in them (the work, whatever else shares the cores)
     double communication_seconds = 0;  // of solve_seconds: the reductions and broadcasts of the products
     double precondition_seconds = 0;   // of solve_seconds: the preconditioner's applications (replicated on every rank)
 };
@@ -273,9 +275,15 @@ matrix<double> distributed_pcg(MPI_Comm comm, const cyclic_kernel_store<S>& stor
     rep.preconditioner_seconds = MPI_Wtime() - t0;
 
     t0 = MPI_Wtime();
+    const auto cpu_now = [] {
+        timespec t{};
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+        return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+    };
     const limit::block_operator apply = [&](const matrix<double>& x, matrix<double>& out) {
-        const double a = MPI_Wtime();
+        const double a = MPI_Wtime(), cpu = cpu_now();
         store.apply_local(x, out, threads);
+        rep.product_cpu_seconds += cpu_now() - cpu;
         const double b = MPI_Wtime();
         detail::identical_sum(comm, out.data(), out.size());
         rep.product_seconds += b - a;
