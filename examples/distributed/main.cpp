@@ -29,9 +29,13 @@ const std::string usage = std::string("usage: mpirun -np P widenn-mpi regress [o
     "  [--block 64] [--grid RxC] [--predictions FILE.npy] [--inject-fault RANK:input|kernel]\n\n"
     "The kernel regression of `widenn regress` (the same options, data loading and preprocessing) on P MPI processes:\n"
     "the train kernel is computed directly into ScaLAPACK's 2-D block-cyclic layout (each process its own blocks),\n"
-    "factorised by pdpotrf and solved by pdpotrs for all classes at once; the test predictions are computed in row\n"
+    "factorised by pdpotrf and solved by pdpotrs for all classes at once (--solver cholesky), or its upper triangle\n"
+    "stored in float or double (--store) and solved by conjugate gradients with the Nystrom preconditioner of\n"
+    "`widenn regress --solver pcg` (--solver pcg: same --rank, --seed, --tolerance, --max-iterations, so one process\n"
+    "follows the same iterates). --solver auto (default): cholesky where every host holds its processes' parts of the\n"
+    "double kernel in 90% of its memory, else pcg on the float store. The test predictions are computed in row\n"
     "slices and gathered to rank 0, which prints the accuracy, the process grid and the time of each phase.\n"
-    "Rank 0 reads the data and broadcasts it. --solver: auto or cholesky (pdpotrf); --time: only inf.\n"
+    "Rank 0 reads the data and broadcasts it. --time: only inf.\n"
     "--block: edge of the square blocks of the layout. --grid: the process grid (default: the most nearly square).\n"
     "--threads: OpenMP threads per process for the kernel (0: the OpenMP default; with one process per core use 1).\n"
     "--predictions: write the p x k test predictions (rank 0).\n"
@@ -56,6 +60,7 @@ int run_regress(cli::args& a, int rank, int size) {
     std::size_t block = 64;
     dist::grid_shape shape = dist::near_square_grid(size);
     dist::collective_phase(comm, "options", [&] {
+        if (a.has("arch")) throw cli::usage_error("--arch: widenn-mpi computes the kernels of MLPs only; use widenn regress for --arch");
         o = rg::parse_options(a);
         block = a.count("block", 64, 1, 1 << 20);
         predictions_path = a.text("predictions", "");
@@ -65,8 +70,6 @@ int run_regress(cli::args& a, int rank, int size) {
         if (!std::isinf(o.time))
             throw cli::usage_error("--time: widenn-mpi solves to convergence only (--time inf); a finite time needs the "
                                    "eigendecomposition of the train kernel (use widenn regress)");
-        if (o.solver == "pcg")
-            throw cli::usage_error("--solver pcg: widenn-mpi solves with ScaLAPACK's Cholesky (pdpotrf) only; use --solver auto or cholesky");
         if (!grid_text.empty()) {
             int r = 0, c = 0;
             char x = 0, extra = 0;
@@ -128,6 +131,24 @@ int run_regress(cli::args& a, int rank, int size) {
     opt.block = block;
     opt.threads = config.threads;
     opt.inject_nonfinite_rank = fault_phase == "kernel" ? fault_rank : -1;
+    opt.solver = o.solver == "cholesky" ? lim::ridge_solver::cholesky : o.solver == "pcg" ? lim::ridge_solver::pcg : lim::ridge_solver::automatic;
+    opt.float_store = o.store == "float";
+    opt.rank = o.rank;
+    opt.seed = o.seed;
+    opt.pcg = {.tolerance = o.tolerance, .max_iterations = o.max_iterations};
+    opt.pcg.progress = [](const lim::pcg_progress& pr) {  // rank 0 only
+        std::fprintf(stderr, "pcg: iteration %zu, relative residual %.2e (goal %.0e), %.0f s, about %s left\n", pr.iteration,
+                     pr.relative_residual, pr.tolerance, pr.seconds,
+                     std::isinf(pr.seconds_left) ? "? s" : (std::to_string(static_cast<long>(pr.seconds_left + 0.5)) + " s").c_str());
+    };
+    opt.on_plan = [&](const dist::regression_plan& plan) {
+        std::cout << "solver: " << (plan.solver == lim::ridge_solver::pcg ? "pcg" : "cholesky");
+        if (plan.solver == lim::ridge_solver::pcg)
+            std::cout << " (Nystrom rank " << plan.rank << ", " << (plan.float_store ? "float" : "double")
+                      << " store of the upper triangle, tolerance " << o.tolerance << ")";
+        std::cout << ", " << widenn::format_bytes(static_cast<double>(plan.host_bytes)) << " on the busiest host"
+                  << (o.solver == "auto" ? " (chosen from the memory; --solver cholesky|pcg forces one)" : "") << std::endl;
+    };
     opt.on_phase = [](const std::string& phase, double seconds) { std::fprintf(stderr, "%s: %.2f s\n", phase.c_str(), seconds); };
     dist::regression_result result;
     ks::with_parametrization(param_name, [&]<class P>() {
@@ -154,8 +175,18 @@ int run_regress(cli::args& a, int rank, int size) {
         std::cout << std::fixed << std::setprecision(4) << "accuracy " << static_cast<double>(correct) / static_cast<double>(p) << " ("
                   << correct << " / " << p << ")\n"
                   << std::setprecision(2) << "time: load + broadcast " << load_seconds << " s, train kernel " << s.train_kernel << " s ("
-                  << std::setprecision(3) << per_process / 1e6 << std::setprecision(2) << " M entries/s per process), Cholesky "
-                  << s.cholesky << " s, solve " << s.solve << " s, test kernel + predict " << s.predict << " s, total " << total << " s\n";
+                  << std::setprecision(3) << per_process / 1e6 << std::setprecision(2) << " M entries/s per process), ";
+        if (result.plan.solver == lim::ridge_solver::pcg)
+            std::cout << "preconditioner " << s.preconditioner << " s, conjugate gradient " << s.solve << " s ("
+                      << result.pcg.iterations << " iterations, " << s.solve / static_cast<double>(std::max<std::size_t>(result.pcg.iterations, 1))
+                      << " s per iteration; rank 0: local products " << result.pcg.product_seconds << " s, their reductions "
+                      << result.pcg.communication_seconds << " s)";
+        else
+            std::cout << "Cholesky " << s.cholesky << " s, solve " << s.solve << " s";
+        std::cout << ", test kernel + predict " << s.predict << " s, total " << total << " s\n";
+        if (result.plan.solver == lim::ridge_solver::pcg)
+            std::cout << std::scientific << std::setprecision(2) << "pcg: " << result.pcg.iterations << " iterations, true relative residual "
+                      << result.pcg.relative_residual << "\n";
     }
     return 0;
 }

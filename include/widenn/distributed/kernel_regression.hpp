@@ -1,13 +1,15 @@
 #pragma once
 // Kernel ridge regression (NTK gradient flow to convergence, or the NNGP posterior mean) across MPI processes on
 // ScaLAPACK: the train kernel is computed directly into the 2-D block-cyclic layout (each process computes only its
-// own blocks, by limit::kernel_plan, with no communication), factorised by PDPOTRF, solved for all classes at once by
-// PDPOTRS, and the test predictions K(test, train)·α are computed by the processes in row slices and gathered to
-// rank 0. Every phase ends with the collective failure agreement of agreement.hpp. docs/distributed.md has the
+// own blocks, by limit::kernel_plan, with no communication), factorised by PDPOTRF and solved for all classes at once
+// by PDPOTRS, or (past the memory of the double kernel, or asked for) solved by preconditioned conjugate gradients on
+// the kernel's upper triangle stored in float or double (distributed/pcg.hpp); the test predictions K(test, train)·α
+// are computed by the processes in row slices and gathered to rank 0. Every phase ends with the collective failure agreement of agreement.hpp. docs/distributed.md has the
 // communication volume of each phase and measured times.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <optional>
@@ -25,7 +27,9 @@
 #include "../core/tensor.hpp"
 #include "../limit/kernel.hpp"
 #include "../limit/solvers.hpp"
+#include "../limit/pcg.hpp"
 #include "agreement.hpp"
+#include "pcg.hpp"
 #include "scalapack.hpp"
 
 namespace widenn::distributed {
@@ -71,6 +75,14 @@ inline void broadcast(MPI_Comm comm, int root, std::vector<int>& v) {
     detail::broadcast_values(comm, root, v.data(), v.size());
 }
 
+// The solver kernel_regression follows and its memory (agreed by every rank before any kernel work).
+struct regression_plan {
+    limit::ridge_solver solver = limit::ridge_solver::cholesky;
+    bool float_store = false;
+    std::size_t rank = 0;        // pcg: the Nyström rank asked for
+    std::size_t host_bytes = 0;  // the largest over the hosts of the memory its processes need
+};
+
 struct regression_options {
     bool ntk = true;                  // the NTK (gradient flow to convergence) or the NNGP (posterior mean)
     limit::regularization reg = {};   // K + λ·s·I, s = tr(K)/m unless reg.absolute (neural-tangents' convention)
@@ -80,11 +92,23 @@ struct regression_options {
     int inject_nonfinite_rank = -1;   // for testing the failure protocol: this rank writes NaN into its first kernel block
     // Called on rank 0 after each phase with its name and wall-clock seconds (progress for long runs).
     std::function<void(const std::string&, double)> on_phase = {};
+    // The solver: Cholesky (pdpotrf + pdpotrs, the kernel in double), PCG (distributed/pcg.hpp), or automatic:
+    // Cholesky where every host holds its processes' parts of the double kernel in 90% of its memory, else PCG on the
+    // float store (the rule of limit::plan_ridge, per host).
+    limit::ridge_solver solver = limit::ridge_solver::cholesky;
+    bool float_store = true;          // pcg: the kernel in float (half the memory) or double
+    std::size_t rank = 0;             // pcg: Nyström rank; 0: min(m, 1000)
+    std::uint64_t seed = 1;           // pcg: landmarks (the same draw as limit::kernel_ridge)
+    limit::pcg_options pcg = {.tolerance = 1e-6, .max_iterations = 1000};  // progress is called on rank 0 only
+    std::size_t memory_bytes = 0;     // the memory of each host; 0: available_memory_bytes() on each host
+    // Called on rank 0 with the agreed plan, before the kernel.
+    std::function<void(const regression_plan&)> on_plan = {};
 };
+
 
 // Wall-clock seconds of each phase (rank 0, between agreements, so the slowest rank's time).
 struct regression_seconds {
-    double train_kernel = 0, cholesky = 0, solve = 0, predict = 0;
+    double train_kernel = 0, cholesky = 0, preconditioner = 0, solve = 0, predict = 0;
 };
 
 struct regression_result {
@@ -93,6 +117,8 @@ struct regression_result {
     double shift = 0;                  // the number added to the diagonal
     std::size_t local_kernel_entries = 0;  // train kernel entries this process computed
     regression_seconds seconds;
+    regression_plan plan;                  // the solver used
+    pcg_report pcg;                        // pcg: iterations, true residual, the split of the solve time (this rank's)
 };
 
 // Which triangle the Cholesky factorisation works on. Measured on this machine (docs/distributed.md): with PDPOTRF's
@@ -154,6 +180,81 @@ std::size_t fill_kernel_triangle(block_cyclic_matrix& k, const Plan& plan, char 
     return total;
 }
 
+// The number of processes of `comm` on this process's host (a collective call every rank makes).
+inline int ranks_on_this_host(MPI_Comm comm) {
+    int rank = 0, host_ranks = 1;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm host;
+    MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &host);
+    MPI_Comm_size(host, &host_ranks);
+    MPI_Comm_free(&host);
+    return host_ranks;
+}
+
+// Collective: the solver for m training points and k classes, before any work. Each host's memory must hold the parts
+// of all its processes (host_ranks of them: each process checks its own part times host_ranks). Every rank returns
+// the same plan, or every rank throws the same error (rank > N, a ridge of 0 for PCG, not enough memory).
+inline regression_plan plan_regression(const process_grid& grid, std::size_t m, std::size_t classes, const regression_options& opt,
+                                       int host_ranks) {
+    MPI_Comm comm = grid.comm();
+    const char* where = "distributed::kernel_regression";
+    regression_plan p;
+    std::size_t budget = 0, cholesky_bytes = 0;
+    const auto pcg_bytes = [&](bool in_float) {  // the store, the gathered landmark columns and the preconditioner, CG's vectors
+        const std::size_t store = in_float ? cyclic_kernel_store<float>::bytes_for(m, opt.block, grid.rows(), grid.cols(), grid.row(), grid.col())
+                                           : cyclic_kernel_store<double>::bytes_for(m, opt.block, grid.rows(), grid.cols(), grid.row(), grid.col());
+        return checked_product({store + checked_product({m, 2 * p.rank + 8 * classes, sizeof(double)}, where),
+                                static_cast<std::size_t>(host_ranks)}, where);
+    };
+    int fits = 0;
+    collective_phase(comm, "plan", [&] {
+        require(m >= 1, where, ": no training points");
+        require(opt.block >= 1, where, ": the block size must be at least 1, got ", opt.block);
+        p.rank = opt.rank ? opt.rank : std::min<std::size_t>(m, 1000);
+        require(p.rank <= m, where, ": the preconditioner rank ", p.rank, " is larger than the number of training points N = ", m,
+                "; give a rank in [1, ", m, "]");
+        budget = opt.memory_bytes ? opt.memory_bytes : available_memory_bytes();
+        cholesky_bytes = checked_product({cyclic_dimension{m, opt.block, grid.rows(), grid.row()}.local_count(),
+                                          cyclic_dimension{m, opt.block, grid.cols(), grid.col()}.local_count(), sizeof(double),
+                                          static_cast<std::size_t>(host_ranks)},
+                                         where);
+        fits = cholesky_bytes <= budget / 10 * 9 ? 1 : 0;
+    });
+    MPI_Allreduce(MPI_IN_PLACE, &fits, 1, MPI_INT, MPI_MIN, comm);  // Cholesky only if it fits on every host
+    collective_phase(comm, "plan", [&] {
+        const std::string share = "this host's share of the " + std::to_string(m) + " x " + std::to_string(m) + " train kernel (" +
+                                  std::to_string(host_ranks) + " process" + (host_ranks > 1 ? "es" : "") + ")";
+        switch (opt.solver) {
+        case limit::ridge_solver::cholesky:
+            if (cholesky_bytes > budget)
+                fail(where, ": ", share, " in double needs ", format_bytes(static_cast<double>(cholesky_bytes)), " of memory, but only ",
+                     format_bytes(static_cast<double>(budget)), " is available; use --solver pcg (float store: ",
+                     format_bytes(static_cast<double>(pcg_bytes(true))), "), spread the processes over more hosts, or use a smaller training set");
+            p.solver = limit::ridge_solver::cholesky, p.host_bytes = cholesky_bytes;
+            return;
+        case limit::ridge_solver::pcg:
+            p.solver = limit::ridge_solver::pcg, p.float_store = opt.float_store;
+            break;
+        case limit::ridge_solver::automatic:
+            if (fits) {
+                p.solver = limit::ridge_solver::cholesky, p.host_bytes = cholesky_bytes;
+                return;
+            }
+            p.solver = limit::ridge_solver::pcg, p.float_store = true;
+            break;
+        }
+        p.host_bytes = pcg_bytes(p.float_store);
+        if (p.host_bytes > budget)
+            fail(where, ": ", share, " for the pcg solver (the upper triangle in ", p.float_store ? "float" : "double", " and the rank-", p.rank,
+                 " preconditioner) needs ", format_bytes(static_cast<double>(p.host_bytes)), " of memory, but only ",
+                 format_bytes(static_cast<double>(budget)), " is available; spread the processes over more hosts, use a smaller training set",
+                 p.float_store ? "" : " or the float store");
+        require(opt.reg.diag_reg > 0, where, ": the pcg solver needs a positive ridge (diag_reg > 0): its Nyström preconditioner "
+                                             "divides by it, and an unregularised kernel system is ill-conditioned");
+    });
+    return p;
+}
+
 // Collective: kernel ridge regression of Y (m × k) on X_train (m × d) with the kernel of `config` (depth hidden
 // layers, policies P and A), predictions at X_test (p × d) gathered to rank 0. Every rank passes its copy of the
 // inputs (normally identical, e.g. from broadcast()). Any failure on any rank -> the same exception on every rank.
@@ -169,101 +270,122 @@ regression_result kernel_regression(const process_grid& grid, const matrix<doubl
     auto report = [&](const char* phase, double seconds) {
         if (grid.rank() == 0 && opt.on_phase) opt.on_phase(phase, seconds);
     };
-
-    // The processes on this host share its memory: count them (a collective call every rank makes).
-    int host_ranks = 1;
-    {
-        MPI_Comm host;
-        MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, grid.rank(), MPI_INFO_NULL, &host);
-        MPI_Comm_size(host, &host_ranks);
-        MPI_Comm_free(&host);
-    }
-
-    // Phase 1: the train kernel, each process its own blocks (no communication).
-    double t0 = now();
-    std::optional<block_cyclic_matrix> k;
-    collective_phase(comm, "train kernel", [&] {
+    // The processes on this host share its memory.
+    const int host_ranks = ranks_on_this_host(comm);
+    out.plan = plan_regression(grid, m, classes, opt, host_ranks);
+    if (grid.rank() == 0 && opt.on_plan) opt.on_plan(out.plan);
+    // The checks of phase 1 (inside it), shared by both solvers.
+    const auto check_inputs = [&] {
         require<shape_error>(y.shape()[0] == m && classes >= 1, "distributed::kernel_regression: Y must be ", m,
                              " x k (one row per training point), got ", y.shape()[0], " x ", classes);
         require_finite(y, "distributed::kernel_regression", "Y");
-        require(opt.block >= 1, "distributed::kernel_regression: the block size must be at least 1, got ", opt.block);
-        // The test inputs are checked here too, so that bad ones stop the run before the factorisation, not after.
+        // The test inputs are checked here too, so that bad ones stop the run before the solve, not after.
         require<shape_error>(x_test.dimension() == 2 && x_test.shape()[1] == x_train.shape()[1],
                              "distributed::kernel_regression: X_test must have the ", x_train.shape()[1], " features of X_train, got ",
                              x_test.shape()[0], " x ", x_test.shape()[1]);
         require_finite(x_test, "distributed::kernel_regression", "X_test");
-        const limit::kernel_plan<P, A, double> plan(x_train, depth, config);
-        const std::size_t local = checked_product({cyclic_dimension{m, opt.block, grid.rows(), grid.row()}.local_count(),
-                                                   cyclic_dimension{m, opt.block, grid.cols(), grid.col()}.local_count(), sizeof(double)},
-                                                  "distributed::kernel_regression");
-        require_memory(checked_product({local, static_cast<std::size_t>(host_ranks)}, "distributed::kernel_regression"),
-                       "distributed::kernel_regression: this host's share of the " + std::to_string(m) + " x " + std::to_string(m) +
-                           " train kernel (" + std::to_string(host_ranks) + " process" + (host_ranks > 1 ? "es" : "") + ")",
-                       "spread the processes over more hosts, or use a smaller training set");
-        k.emplace(grid, m, m, opt.block);
-        out.local_kernel_entries = fill_kernel_triangle(*k, plan, triangle, opt.ntk, opt.threads, grid.rank() == opt.inject_nonfinite_rank);
-    });
-    // The diagonal shift needs the trace: one reduction of a number.
-    double trace = 0;
-    const cyclic_dimension& rd = k->row_layout();
-    const cyclic_dimension& cd = k->col_layout();
-    for (std::size_t li = 0; li < k->local_rows(); ++li) {
-        const std::size_t g = rd.global_index(li);
-        if (cd.owner(g) == grid.col()) trace += k->local(li, cd.local_index(g));
-    }
-    MPI_Allreduce(MPI_IN_PLACE, &trace, 1, MPI_DOUBLE, MPI_SUM, comm);
-    out.shift = limit::diagonal_shift(opt.reg, trace, m);
-    for (std::size_t li = 0; li < k->local_rows(); ++li) {
-        const std::size_t g = rd.global_index(li);
-        if (cd.owner(g) == grid.col()) k->local(li, cd.local_index(g)) += out.shift;
-    }
-    out.seconds.train_kernel = now() - t0;
-    report("train kernel", out.seconds.train_kernel);
+    };
 
-    // Phase 2: K + shift·I = UᵀU or LLᵀ (PDPOTRF; every rank calls it).
-    t0 = now();
-    const int n = static_cast<int>(m), one = 1;
-    int info = 0;
-    detail::scalapack::pdpotrf_(&triangle, &n, k->local(), &one, &one, k->descriptor(), &info);
-    collective_phase(comm, "Cholesky", [&] {
-        if (info != 0)
-            fail<numerical_error>("distributed::kernel_regression: the ", m, " x ", m, " train kernel plus ", out.shift,
-                                  " on the diagonal is not positive definite (ScaLAPACK pdpotrf ",
-                                  info > 0 ? "broke down at pivot " : "failed with info ", info, ", mean diagonal ",
-                                  trace / static_cast<double>(m),
-                                  "); give a larger --diag-reg (relative to the mean diagonal, e.g. 1e-4 or 1e-3), or check the data "
-                                  "for duplicated points");
-    });
-    out.seconds.cholesky = now() - t0;
-    report("Cholesky (pdpotrf)", out.seconds.cholesky);
+    if (out.plan.solver == limit::ridge_solver::pcg) {
+        // Phase 1: this process's blocks of the upper triangle (no communication), then the trace (one number, the same
+        // bits on every rank: CG's control flow depends on the shift). Phases 2-3: distributed_pcg.
+        const auto solve = [&]<class S>() {
+            double t0 = now();
+            std::optional<cyclic_kernel_store<S>> store;
+            collective_phase(comm, "train kernel", [&] {
+                check_inputs();
+                const limit::kernel_plan<P, A, double> plan(x_train, depth, config);
+                store.emplace(grid, m, opt.block);
+                out.local_kernel_entries = store->fill(plan, opt.ntk, opt.threads, grid.rank() == opt.inject_nonfinite_rank);
+            });
+            double trace = store->local_trace();
+            detail::identical_sum(comm, &trace, 1);
+            out.shift = limit::diagonal_shift(opt.reg, trace, m);
+            out.seconds.train_kernel = now() - t0;
+            report("train kernel", out.seconds.train_kernel);
+            out.weights = distributed_pcg(comm, *store, y, out.shift, out.plan.rank, opt.seed, opt.pcg, opt.threads, &out.pcg);
+            out.seconds.preconditioner = out.pcg.preconditioner_seconds;
+            report("preconditioner (Nystrom)", out.seconds.preconditioner);
+            out.seconds.solve = out.pcg.solve_seconds;
+            report("conjugate gradient", out.seconds.solve);
+        };
+        if (out.plan.float_store)
+            solve.template operator()<float>();
+        else
+            solve.template operator()<double>();
+    } else {
+        // Phase 1: the train kernel, each process its own blocks (no communication).
+        double t0 = now();
+        std::optional<block_cyclic_matrix> k;
+        collective_phase(comm, "train kernel", [&] {
+            check_inputs();
+            const limit::kernel_plan<P, A, double> plan(x_train, depth, config);
+            k.emplace(grid, m, m, opt.block);
+            out.local_kernel_entries = fill_kernel_triangle(*k, plan, triangle, opt.ntk, opt.threads, grid.rank() == opt.inject_nonfinite_rank);
+        });
+        // The diagonal shift needs the trace: one reduction of a number.
+        double trace = 0;
+        const cyclic_dimension& rd = k->row_layout();
+        const cyclic_dimension& cd = k->col_layout();
+        for (std::size_t li = 0; li < k->local_rows(); ++li) {
+            const std::size_t g = rd.global_index(li);
+            if (cd.owner(g) == grid.col()) trace += k->local(li, cd.local_index(g));
+        }
+        MPI_Allreduce(MPI_IN_PLACE, &trace, 1, MPI_DOUBLE, MPI_SUM, comm);
+        out.shift = limit::diagonal_shift(opt.reg, trace, m);
+        for (std::size_t li = 0; li < k->local_rows(); ++li) {
+            const std::size_t g = rd.global_index(li);
+            if (cd.owner(g) == grid.col()) k->local(li, cd.local_index(g)) += out.shift;
+        }
+        out.seconds.train_kernel = now() - t0;
+        report("train kernel", out.seconds.train_kernel);
 
-    // Phase 3: α = (K + shift·I)⁻¹ Y for all classes at once (PDPOTRS), then α on every rank (one sum of m × k numbers:
-    // each entry is owned by exactly one process, so the sum is exact).
-    t0 = now();
-    std::optional<block_cyclic_matrix> b;
-    collective_phase(comm, "solve", [&] {  // every allocation before a collective call is inside a phase
-        b.emplace(grid, m, classes, opt.block);
-        for (std::size_t lj = 0; lj < b->local_cols(); ++lj)
-            for (std::size_t li = 0; li < b->local_rows(); ++li)
-                b->local(li, lj) = y(b->row_layout().global_index(li), b->col_layout().global_index(lj));
-    });
-    const int nrhs = static_cast<int>(classes);
-    info = 0;
-    detail::scalapack::pdpotrs_(&triangle, &n, &nrhs, k->local(), &one, &one, k->descriptor(), b->local(), &one, &one, b->descriptor(), &info);
-    collective_phase(comm, "solve", [&] {
-        require<numerical_error>(info == 0, "distributed::kernel_regression: ScaLAPACK pdpotrs failed with info ", info);
-        k.reset();
-        out.weights = xt::zeros<double>({m, classes});
-        for (std::size_t lj = 0; lj < b->local_cols(); ++lj)
-            for (std::size_t li = 0; li < b->local_rows(); ++li)
-                out.weights(b->row_layout().global_index(li), b->col_layout().global_index(lj)) = b->local(li, lj);
-    });
-    detail::sum_in_place(comm, out.weights.data(), out.weights.size());
-    out.seconds.solve = now() - t0;
-    report("solve (pdpotrs)", out.seconds.solve);
+        // Phase 2: K + shift·I = UᵀU or LLᵀ (PDPOTRF; every rank calls it).
+        t0 = now();
+        const int n = static_cast<int>(m), one = 1;
+        int info = 0;
+        detail::scalapack::pdpotrf_(&triangle, &n, k->local(), &one, &one, k->descriptor(), &info);
+        collective_phase(comm, "Cholesky", [&] {
+            if (info != 0)
+                fail<numerical_error>("distributed::kernel_regression: the ", m, " x ", m, " train kernel plus ", out.shift,
+                                      " on the diagonal is not positive definite (ScaLAPACK pdpotrf ",
+                                      info > 0 ? "broke down at pivot " : "failed with info ", info, ", mean diagonal ",
+                                      trace / static_cast<double>(m),
+                                      "); give a larger --diag-reg (relative to the mean diagonal, e.g. 1e-4 or 1e-3), or check the data "
+                                      "for duplicated points");
+        });
+        out.seconds.cholesky = now() - t0;
+        report("Cholesky (pdpotrf)", out.seconds.cholesky);
+
+        // Phase 3: α = (K + shift·I)⁻¹ Y for all classes at once (PDPOTRS), then α on every rank (one sum of m × k numbers:
+        // each entry is owned by exactly one process, so the sum is exact).
+        t0 = now();
+        std::optional<block_cyclic_matrix> b;
+        collective_phase(comm, "solve", [&] {  // every allocation before a collective call is inside a phase
+            b.emplace(grid, m, classes, opt.block);
+            for (std::size_t lj = 0; lj < b->local_cols(); ++lj)
+                for (std::size_t li = 0; li < b->local_rows(); ++li)
+                    b->local(li, lj) = y(b->row_layout().global_index(li), b->col_layout().global_index(lj));
+        });
+        const int nrhs = static_cast<int>(classes);
+        info = 0;
+        detail::scalapack::pdpotrs_(&triangle, &n, &nrhs, k->local(), &one, &one, k->descriptor(), b->local(), &one, &one, b->descriptor(), &info);
+        collective_phase(comm, "solve", [&] {
+            require<numerical_error>(info == 0, "distributed::kernel_regression: ScaLAPACK pdpotrs failed with info ", info);
+            k.reset();
+            out.weights = xt::zeros<double>({m, classes});
+            for (std::size_t lj = 0; lj < b->local_cols(); ++lj)
+                for (std::size_t li = 0; li < b->local_rows(); ++li)
+                    out.weights(b->row_layout().global_index(li), b->col_layout().global_index(lj)) = b->local(li, lj);
+        });
+        detail::sum_in_place(comm, out.weights.data(), out.weights.size());
+        out.seconds.solve = now() - t0;
+        report("solve (pdpotrs)", out.seconds.solve);
+
+    }
 
     // Phase 4: predictions K(test, train)·α, rank r computing test rows [p·r/P, p·(r+1)/P), gathered to rank 0.
-    t0 = now();
+    const double t0 = now();
     const std::size_t p = x_test.shape()[0], ranks = static_cast<std::size_t>(grid.size());
     auto first_row = [&](std::size_t r) { return p * r / ranks; };
     const std::size_t row0 = first_row(static_cast<std::size_t>(grid.rank())), row1 = first_row(static_cast<std::size_t>(grid.rank()) + 1);

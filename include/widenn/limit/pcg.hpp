@@ -378,6 +378,29 @@ public:
         blas::gemm(false, false, m, k, rk, T(1), u_.data(), rk, t.data(), k, T(1), z.data(), k);
     }
 
+    // P⁻¹ in row slices, for R held by several processes (distributed/pcg.hpp): the sum over the slices [row0, row1) of
+    // project_rows(R, row0, row1) is T = UᵀR (rank() × k); then correct_rows(R, T, Z, row0, row1) writes the rows
+    // [row0, row1) of Z = P⁻¹R (Z m×k). One slice [0, m) makes the same BLAS calls as operator().
+    matrix<double> project_rows(const matrix<double>& r, std::size_t row0, std::size_t row1) const {
+        const std::size_t m = u_.shape()[0], k = r.shape()[1], rk = rank();
+        require_shape(r, m, any_size, "limit::nystrom_preconditioner::project_rows", "R");
+        require(row0 <= row1 && row1 <= m, "limit::nystrom_preconditioner::project_rows: rows [", row0, ", ", row1, ") outside [0, ", m, ")");
+        matrix<double> t = xt::zeros<double>({rk, k});
+        if (row1 > row0) blas::gemm(true, false, rk, k, row1 - row0, 1.0, u_.data() + row0 * rk, r.data() + row0 * k, 0.0, t.data());
+        return t;
+    }
+    void correct_rows(const matrix<double>& r, matrix<double> t, matrix<double>& z, std::size_t row0, std::size_t row1) const {
+        const std::size_t m = u_.shape()[0], k = r.shape()[1], rk = rank();
+        require_shape(r, m, any_size, "limit::nystrom_preconditioner::correct_rows", "R");
+        require_shape(t, rk, k, "limit::nystrom_preconditioner::correct_rows", "T");
+        require(row0 <= row1 && row1 <= m, "limit::nystrom_preconditioner::correct_rows: rows [", row0, ", ", row1, ") outside [0, ", m, ")");
+        if (z.shape()[0] != m || z.shape()[1] != k) z = matrix<double>::from_shape({m, k});
+        for (std::size_t j = 0; j < rk; ++j)
+            for (std::size_t c = 0; c < k; ++c) t(j, c) *= scale_(j);
+        std::copy(r.data() + row0 * k, r.data() + row1 * k, z.data() + row0 * k);
+        blas::gemm(false, false, row1 - row0, k, rk, 1.0, u_.data() + row0 * rk, rk, t.data(), k, 1.0, z.data() + row0 * k, k);
+    }
+
     static std::vector<std::size_t> sample_without_replacement(std::size_t m, std::size_t r, std::uint64_t seed) {
         std::vector<std::size_t> all(m);
         std::iota(all.begin(), all.end(), std::size_t{0});

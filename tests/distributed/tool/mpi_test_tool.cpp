@@ -14,6 +14,7 @@
 #include <widenn/distributed/scalapack.hpp>
 #include <widenn/io/npy.hpp>
 #include <widenn/limit/kernel.hpp>
+#include <widenn/limit/pcg.hpp>
 #include <widenn/limit/solvers.hpp>
 #include <widenn/param/abc.hpp>
 
@@ -102,6 +103,23 @@ matrix<double> reference(const matrix<double>& x_train, const xt::xtensor<int, 1
     return pred;
 }
 
+// The same with `widenn-mpi regress --solver pcg --store STORE --rank 300 --tolerance 1e-10` on one process:
+// limit::kernel_ridge's PCG (seed 1).
+matrix<double> reference_pcg(const matrix<double>& x_train, const xt::xtensor<int, 1>& y_train, const matrix<double>& x_test, bool float_store) {
+    const std::size_t m = x_train.shape()[0];
+    matrix<double> y = xt::full_like(matrix<double>::from_shape({m, 4}), -0.1);
+    for (std::size_t i = 0; i < m; ++i) y(i, static_cast<std::size_t>(y_train(i))) += 1.0;
+    const lim::kernel_config config{.weight_var = 2.0, .bias_var = 0.01, .compute_ntk = true};
+    using plan = lim::kernel_plan<widenn::param::ntk, widenn::act::relu, double>;
+    const lim::ridge_options opt{.reg = {.diag_reg = 1e-4}, .solver = lim::ridge_solver::pcg, .float_store = float_store, .rank = 300, .seed = 1,
+                                 .pcg = {.tolerance = 1e-10, .max_iterations = 1000}};
+    const matrix<double> alpha = lim::kernel_ridge(plan(x_train, 3, config), true, y, opt);
+    auto cross = plan(x_test, x_train, 3, config).compute();
+    matrix<double> pred = xt::zeros<double>({x_test.shape()[0], std::size_t{4}});
+    widenn::blas::gemm(cross.ntk, alpha, pred);
+    return pred;
+}
+
 void write_set(const std::string& dir, const std::string& name, const matrix<double>& x_train, const matrix<double>& x_test,
                bool with_reference) {
     widenn::io::write_npy(dir + "/" + name + "_train_x.npy", x_train);
@@ -111,6 +129,8 @@ void write_set(const std::string& dir, const std::string& name, const matrix<dou
     if (with_reference) {
         widenn::io::write_npy(dir + "/" + name + "_reference_ntk.npy", reference(x_train, labels_of(x_train), x_test, true));
         widenn::io::write_npy(dir + "/" + name + "_reference_nngp.npy", reference(x_train, labels_of(x_train), x_test, false));
+        widenn::io::write_npy(dir + "/" + name + "_reference_pcg_double.npy", reference_pcg(x_train, labels_of(x_train), x_test, false));
+        widenn::io::write_npy(dir + "/" + name + "_reference_pcg_float.npy", reference_pcg(x_train, labels_of(x_train), x_test, true));
     }
 }
 
