@@ -70,6 +70,7 @@ struct signal_shape {
     bool wide = false;
     std::size_t pixels() const { return height * width; }
     std::size_t size() const { return height * width * channels; }
+    bool operator==(const signal_shape&) const = default;
     std::string str() const {
         return image ? widenn::detail::concat(height, " x ", width, " x ", channels) : widenn::detail::concat("a vector of ", channels);
     }

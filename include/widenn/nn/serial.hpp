@@ -181,8 +181,21 @@ public:
         for_each_parameter([&](parameter<T>& p) { list_.push_back(&p); });
         parameters_ = parameter_list<T>(list_);
     }
-    network(const network&) = delete;  // the layers hold pointers into each other's buffers
-    network& operator=(const network&) = delete;
+    // A copy has the same configuration, parameters (values, gradients, scalings, lr_scale) and no forward pass yet
+    // (the layers hold pointers into each other's buffers, so the structure is rebuilt, not copied). Assignment needs
+    // a network of the same shapes.
+    network(const network& other) : network(other.config_) { copy_parameters(other); }
+    network& operator=(const network& other) {
+        if (this == &other) return *this;
+        bool same = true;
+        for (std::size_t i = 0; i < affine_.size(); ++i)
+            same = same && affine_[i].in == other.affine_[i].in && affine_[i].out == other.affine_[i].out &&
+                   affine_[i].bias->size() == other.affine_[i].bias->size();
+        require<shape_error>(same && shapes_ == other.shapes_, "nn::network::operator=: the networks have different shapes");
+        config_ = other.config_;
+        copy_parameters(other);
+        return *this;
+    }
 
     const network_config& config() const { return config_; }
     // The signal's shape after top-level layer i (0: the input).
@@ -319,6 +332,16 @@ public:
     }
 
 private:
+    void copy_parameters(const network& other) {
+        for (std::size_t i = 0; i < affine_.size(); ++i) {
+            *affine_[i].weight = *other.affine_[i].weight;
+            *affine_[i].bias = *other.affine_[i].bias;
+        }
+        forward_batch_ = 0;
+        forward_input_ = nullptr;
+        grads_certified_ = false;
+    }
+
     const affine_record<T>& layer(int l, const char* where) const {
         if (l < 1 || l > layers) fail<shape_error>(where, ": layer must be in 1..", layers, ", got ", l);
         return affine_[static_cast<std::size_t>(l - 1)];
