@@ -114,6 +114,42 @@ struct gradients {
     const vector<T>& bias(int l) const { return biases.at(static_cast<std::size_t>(l - 1)); }
 };
 
+// The gradients a network holds in its parameters, as backward(x, dout) returns them: the parameter list the
+// optimisers step on (opt.step(net.backward(x, dout))), with read-only views by weight layer l = 1..layers
+// (weight(l): fan_out x fan_in, bias(l)), valid while the network lives; converting to nn::gradients copies them.
+template <class T>
+class network_gradients : public parameter_list<T> {
+public:
+    network_gradients() = default;
+    network_gradients(std::vector<parameter<T>*> list, const std::vector<affine_record<T>>* layers)
+        : parameter_list<T>(std::move(list)), layers_(layers) {}
+
+    auto weight(int l) const {
+        const auto& a = layer(l, "nn::network_gradients::weight");
+        return xt::adapt(std::as_const(a.weight->grad).data(), a.out * a.in, xt::no_ownership(), std::array<std::size_t, 2>{a.out, a.in});
+    }
+    auto bias(int l) const {
+        const auto& g = std::as_const(layer(l, "nn::network_gradients::bias").bias->grad);
+        return xt::adapt(g.data(), g.size(), xt::no_ownership(), std::array<std::size_t, 1>{g.size()});
+    }
+    // A copy (nn::gradients owns its tensors).
+    operator gradients<T>() const {  // NOLINT: implicit, so that `nn::gradients<T> g = net.backward(x, dout)` keeps a copy
+        gradients<T> g;
+        for (std::size_t l = 1; l <= layers_->size(); ++l) {
+            g.weights.push_back(weight(static_cast<int>(l)));
+            g.biases.push_back(bias(static_cast<int>(l)));
+        }
+        return g;
+    }
+
+private:
+    const affine_record<T>& layer(int l, const char* where) const {
+        if (l < 1 || static_cast<std::size_t>(l) > layers_->size()) fail<shape_error>(where, ": layer must be in 1..", layers_->size(), ", got ", l);
+        return (*layers_)[static_cast<std::size_t>(l - 1)];
+    }
+    const std::vector<affine_record<T>>* layers_ = nullptr;
+};
+
 template <Parametrization P, class Arch, class T = float>
 class network {
     static_assert(sizeof(Arch) == 0, "widenn::nn::network<P, Arch, T>: Arch must be nn::serial<Layers...>");
@@ -179,7 +215,7 @@ public:
         require_memory(checked_product({parameter_count(), 2 * sizeof(T)}, where), "nn::network parameters", "use a smaller width");
         initialise(ctx);
         for_each_parameter([&](parameter<T>& p) { list_.push_back(&p); });
-        parameters_ = parameter_list<T>(list_);
+        parameters_ = network_gradients<T>(list_, &affine_);
     }
     // A copy has the same configuration, parameters (values, gradients, scalings, lr_scale) and no forward pass yet
     // (the layers hold pointers into each other's buffers, so the structure is rebuilt, not copied). Assignment needs
@@ -241,7 +277,7 @@ public:
     // x is checked for its shape; its values are checked (finite) unless it is the array the last forward checked.
     // When every weight layer proved its gradients finite (affine_backward's bound), certifies_finite(parameters())
     // is true and an optimiser need not scan them again.
-    parameter_list<T>& backward(const matrix<T>& x, const matrix<T>& dloss_dout) {
+    network_gradients<T>& backward(const matrix<T>& x, const matrix<T>& dloss_dout) {
         constexpr const char* where = "nn::network::backward";
         require(forward_batch_ > 0, where, ": call forward first");
         require_shape(x, forward_batch_, config_.d_in, where, "input batch (the batch of the last forward)");
@@ -422,7 +458,7 @@ private:
     dense_state<T> readout_;
     std::array<signal_shape, size + 1> shapes_{};
     std::vector<parameter<T>*> list_;
-    parameter_list<T> parameters_;
+    network_gradients<T> parameters_;
     std::vector<affine_record<T>> affine_;  // the weight layers, l - 1
     matrix<T> out_;
     std::size_t forward_batch_ = 0;
