@@ -58,7 +58,7 @@ TEST_CASE("a shape mismatch names the function and both shapes; parameters uncha
     nn::sgd opt(net, {.lr = 0.1, .momentum = 0.9});
     const matrix<float> wrong = xt::zeros<float>({2, 5});
     const std::string m = message_of([&] { train_step(net, opt, wrong, good_labels); });
-    CHECK(contains(m, "nn::mlp::forward"));
+    CHECK(contains(m, "nn::network::forward"));
     CHECK(contains(m, "* x 3"));
     CHECK(contains(m, "got 2 x 5"));
     CHECK_THROWS_AS(train_step(net, opt, wrong, good_labels), widenn::shape_error);
@@ -85,7 +85,7 @@ TEST_CASE("a NaN in the batch names the function and the value; parameters uncha
     matrix<float> bad = good_x;
     bad(1, 2) = std::numeric_limits<float>::quiet_NaN();
     const std::string m = message_of([&] { train_step(net, opt, bad, good_labels); });
-    CHECK(contains(m, "nn::mlp::forward"));
+    CHECK(contains(m, "nn::network::forward"));
     CHECK(contains(m, "nan"));
     CHECK(contains(m, "flat index 5"));
     CHECK(same_parameters(net, saved));

@@ -34,8 +34,8 @@ std::vector<bool> sign_pattern(Net& net, const matrix<double>& x) {
 }
 
 // ‖fd − g‖ / ‖g‖ over one tensor; perturbs each entry by ±h.
-template <class Net, class Tensor>
-double relative_error(Net& net, Tensor& p, const Tensor& analytic, const matrix<double>& x, const matrix<double>& y,
+template <class Net, class Tensor, class Analytic>
+double relative_error(Net& net, Tensor&& p, const Analytic& analytic, const matrix<double>& x, const matrix<double>& y,
                       bool check_kinks) {
     constexpr double h = 1e-5;
     double diff2 = 0, norm2 = 0;

@@ -575,10 +575,19 @@ struct layer_rules {  // activations, dense, layernorm: the form passes through,
         return true;
     }
 };
-template <std::size_t K, std::size_t S, padding Pad>
-struct layer_rules<conv<K, S, Pad>> {
+// The shared rules of the layers that give an image (conv, avgpool) and of those that give a vector (gap, flatten);
+// each layer adds its own check (a static_assert's sentence must be a literal).
+struct image_rules {
     static constexpr signal_form next(signal_form f) { return f == signal_form::vector ? f : signal_form::image; }
     static constexpr bool uses_images = true;
+};
+struct to_vector_rules {
+    static constexpr signal_form next(signal_form) { return signal_form::vector; }
+    static constexpr bool uses_images = true;
+    static constexpr bool keeps_space = false;
+};
+template <std::size_t K, std::size_t S, padding Pad>
+struct layer_rules<conv<K, S, Pad>> : image_rules {
     static constexpr bool keeps_space = S == 1 && (Pad != padding::valid || K == 1);
     template <signal_form In>
     static consteval bool check() {
@@ -590,9 +599,7 @@ struct layer_rules<conv<K, S, Pad>> {
     }
 };
 template <std::size_t K, std::size_t S>
-struct layer_rules<avgpool<K, S>> {
-    static constexpr signal_form next(signal_form f) { return f == signal_form::vector ? f : signal_form::image; }
-    static constexpr bool uses_images = true;
+struct layer_rules<avgpool<K, S>> : image_rules {
     static constexpr bool keeps_space = K == 1 && S == 1;
     template <signal_form In>
     static consteval bool check() {
@@ -603,10 +610,7 @@ struct layer_rules<avgpool<K, S>> {
     }
 };
 template <>
-struct layer_rules<gap> {
-    static constexpr signal_form next(signal_form) { return signal_form::vector; }
-    static constexpr bool uses_images = true;
-    static constexpr bool keeps_space = false;
+struct layer_rules<gap> : to_vector_rules {
     template <signal_form In>
     static consteval bool check() {
         static_assert(In != signal_form::vector, "widenn::nn::gap: this gap layer comes after flatten or gap, where the signal is "
@@ -615,10 +619,7 @@ struct layer_rules<gap> {
     }
 };
 template <>
-struct layer_rules<flatten> {
-    static constexpr signal_form next(signal_form) { return signal_form::vector; }
-    static constexpr bool uses_images = true;
-    static constexpr bool keeps_space = false;
+struct layer_rules<flatten> : to_vector_rules {
     template <signal_form In>
     static consteval bool check() {
         static_assert(In != signal_form::vector, "widenn::nn::flatten: this flatten layer comes after flatten or gap, where the signal "

@@ -1,8 +1,8 @@
 #pragma once
-// Optimizers for nn::mlp with per-layer learning rates from the parametrization policy, and for any model whose
-// trainable tensors are nn::parameter (nn::parameter_list, nn/trainable.hpp): both are trained through the same
-// per-tensor rules over (value, gradient, size, tensor_scaling), e.g.
-//   nn::sgd opt(net, {.lr = 0.1});  opt.step(net.backward(x, dloss));            // nn::mlp: gradients passed in
+// Optimizers for a network (nn::network, nn::mlp, nn::subspace) with per-layer learning rates from the parametrization
+// policy, and for any model whose trainable tensors are nn::parameter (nn::parameter_list, nn/trainable.hpp): both are
+// trained through the same per-tensor rules over (value, gradient, size, tensor_scaling), e.g.
+//   nn::sgd opt(net, {.lr = 0.1});  opt.step(net.backward(x, dloss));            // a network: its gradients passed in
 //   nn::adam opt(model.parameters(), {.lr = 1e-3});  opt.zero_grad(); ...; opt.step();  // gradients in the parameters
 //
 // Every trainable tensor w has a scaling (nn::tensor_scaling, computed by the network from P's
@@ -32,7 +32,7 @@
 //
 // step() validates the gradients (shapes, finite values) before it changes anything, so after a
 // failed step the parameters and optimizer state are unchanged. Gradients straight from
-// mlp::backward carry a finiteness proof and are not scanned again unless clipping needs their norm.
+// network::backward carry a finiteness proof and are not scanned again unless clipping needs their norm.
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -162,11 +162,15 @@ std::vector<std::vector<typename Net::value_type>> zero_state(const Net& net) {
     return state;
 }
 
-// Parameter lists: every gradient finite (else an error naming the tensor and the entry); returns the clipping factor.
+// Parameter lists: every gradient finite (else an error naming the tensor and the entry); returns the clipping factor,
+// with the norm in the same per-tensor units as a network's (g / gradient_scale; 1 unless a network set it).
 template <class T>
 double validate_parameters(const parameter_list<T>& list, double clip_norm, const char* where) {
     double total = 0;
-    for (const auto* p : list.parameters()) total += sum_of_squares<T>(p->grad.data(), p->size());
+    for (const auto* p : list.parameters()) {
+        const double u = p->scaling.gradient_scale;
+        total += sum_of_squares<T>(p->grad.data(), p->size()) / (u * u);
+    }
     if (!std::isfinite(total)) {
         for (const auto* p : list.parameters()) require_finite(p->grad, where, "gradient of " + p->name);
         fail<numerical_error>(where, ": the gradients are finite but their squared norm overflows double (is the training diverging?)");
