@@ -155,12 +155,13 @@ matrix<double> network_jacobian(Net& net, const matrix<typename Net::value_type>
 
 }  // namespace detail
 
-// The empirical NTK of any other composition (nn::network), weighted like the MLP's by the per-tensor SGD factors λ_p
+// The empirical NTK of any composition (nn::network), weighted like the MLP's by the per-tensor SGD factors λ_p
 // (times lr_scale): Θ = J(x1) Λ J(x2)ᵀ from the Jacobians of the outputs. Same layout as above. Uses the network's
 // buffers and gradients (restored afterwards; the parameters are not modified); cost N·d_out backward passes.
+// nn::empirical_ntk takes this form for every composition that is not an MLP.
 template <class Net>
-    requires(is_network<Net> && !HasDepth<Net>)
-matrix<double> empirical_ntk(Net& net, const matrix<typename Net::value_type>& x1, const matrix<typename Net::value_type>& x2) {
+    requires is_network<Net>
+matrix<double> empirical_ntk_by_jacobian(Net& net, const matrix<typename Net::value_type>& x1, const matrix<typename Net::value_type>& x2) {
     const std::size_t k = net.config().d_out;
     detail::check_ntk_batches(net, x1, x2);
     using T = typename Net::value_type;
@@ -179,6 +180,12 @@ matrix<double> empirical_ntk(Net& net, const matrix<typename Net::value_type>& x
     matrix<double> theta = matrix<double>::from_shape({x1.shape(0) * k, x2.shape(0) * k});
     blas::gemm<double>(false, true, theta.shape(0), theta.shape(1), count, 1.0, j1.data(), j2.data(), 0.0, theta.data());
     return theta;
+}
+
+template <class Net>
+    requires(is_network<Net> && !HasDepth<Net>)
+matrix<double> empirical_ntk(Net& net, const matrix<typename Net::value_type>& x1, const matrix<typename Net::value_type>& x2) {
+    return empirical_ntk_by_jacobian(net, x1, x2);
 }
 
 }  // namespace widenn::nn
