@@ -58,7 +58,7 @@ TEST_CASE("a shape mismatch names the function and both shapes; parameters uncha
     nn::sgd opt(net, {.lr = 0.1, .momentum = 0.9});
     const matrix<float> wrong = xt::zeros<float>({2, 5});
     const std::string m = message_of([&] { train_step(net, opt, wrong, good_labels); });
-    CHECK(contains(m, "nn::mlp::forward"));
+    CHECK(contains(m, "nn::network::forward"));
     CHECK(contains(m, "* x 3"));
     CHECK(contains(m, "got 2 x 5"));
     CHECK_THROWS_AS(train_step(net, opt, wrong, good_labels), widenn::shape_error);
@@ -85,7 +85,7 @@ TEST_CASE("a NaN in the batch names the function and the value; parameters uncha
     matrix<float> bad = good_x;
     bad(1, 2) = std::numeric_limits<float>::quiet_NaN();
     const std::string m = message_of([&] { train_step(net, opt, bad, good_labels); });
-    CHECK(contains(m, "nn::mlp::forward"));
+    CHECK(contains(m, "nn::network::forward"));
     CHECK(contains(m, "nan"));
     CHECK(contains(m, "flat index 5"));
     CHECK(same_parameters(net, saved));
@@ -134,13 +134,13 @@ TEST_CASE("a non-finite or misshapen gradient is refused before any parameter or
 TEST_CASE("backward refuses a batch of another shape, a non-finite batch and a misshapen dloss/dout") {
     net_t net = make_net();
     const matrix<float> dout = xt::zeros<float>({2, 4});
-    CHECK(contains(message_of([&] { net.backward(good_x, dout); }), "nn::mlp::backward: call forward first"));
+    CHECK(contains(message_of([&] { net.backward(good_x, dout); }), "nn::network::backward: call forward first"));
     net.forward(good_x);
     const matrix<float> three = xt::zeros<float>({3, 3});
     CHECK(contains(message_of([&] { net.backward(three, dout); }), "must be 2 x 3, got 3 x 3"));
     matrix<float> nan_x = good_x;
     nan_x(0, 1) = std::numeric_limits<float>::quiet_NaN();
-    CHECK(contains(message_of([&] { net.backward(nan_x, dout); }), "nn::mlp::backward: input batch has a non-finite value"));
+    CHECK(contains(message_of([&] { net.backward(nan_x, dout); }), "nn::network::backward: input batch has a non-finite value"));
     const matrix<float> dout_wrong = xt::zeros<float>({2, 5});
     CHECK(contains(message_of([&] { net.backward(good_x, dout_wrong); }), "got 2 x 5"));
     CHECK(contains(message_of([&] { net.weight(0); }), "layer must be in 1..3, got 0"));

@@ -34,8 +34,8 @@ std::vector<bool> sign_pattern(Net& net, const matrix<double>& x) {
 }
 
 // ‖fd − g‖ / ‖g‖ over one tensor; perturbs each entry by ±h.
-template <class Net, class Tensor>
-double relative_error(Net& net, Tensor& p, const Tensor& analytic, const matrix<double>& x, const matrix<double>& y,
+template <class Net, class Tensor, class Analytic>
+double relative_error(Net& net, Tensor&& p, const Analytic& analytic, const matrix<double>& x, const matrix<double>& y,
                       bool check_kinks) {
     constexpr double h = 1e-5;
     double diff2 = 0, norm2 = 0;
@@ -68,7 +68,7 @@ void check_gradients(nn::constants_in constants) {
     matrix<double> y = {{0.5, -1.0}, {1.0, 0.2}, {-0.3, 0.8}, {0.1, 0.4}};
     matrix<double> dout;
     nn::mse::value_and_gradient(net.forward(x), y, dout);
-    const auto g = net.backward(x, dout);  // a copy: the finite differences run forward again
+    const nn::gradients<double> g = net.backward(x, dout);  // a copy (the finite differences below move the parameters)
     const bool kinks = A::name == std::string_view("relu");
     for (int l = 1; l <= L + 1; ++l) {
         CAPTURE(l);

@@ -1,4 +1,4 @@
-// nn::network (nn/serial.hpp): exact identities (a dense-only serial is nn::mlp; a full-image valid conv is a dense
+// nn::network (nn/serial.hpp): exact identities (nn::mlp is a dense-only serial; a full-image valid conv is a dense
 // layer; circular padding + gap is shift invariant), layer norm's statistics, the optimisers and train_step, the μP
 // coordinate check of a CNN, and bad input refused before any parameter changes.
 #include <doctest/doctest.h>
@@ -46,7 +46,11 @@ std::string message_of(const auto& call) {
 
 }  // namespace
 
-TEST_CASE("a dense-only serial is nn::mlp: the same parameters from the same seed, the same forward and the same SGD step, bit for bit") {
+// nn::mlp is this composition (its own numbers are pinned in mlp_pinned.cpp); what can still differ is the configuration
+// (mlp_config against network_config) and the optimiser's path (the network-held gradients against a parameter list).
+TEST_CASE("nn::mlp is the dense-only serial: mlp_config and network_config build the same network, and both optimiser paths agree bit for bit") {
+    static_assert(std::is_base_of_v<nn::network<param::mup, nn::serial<nn::dense, tanh_, nn::dense, tanh_>, double>,
+                                    nn::mlp<param::mup, tanh_, 2, double>>);
     auto compare = [](auto tag, nn::constants_in constants, double bias_var) {
         using P = typename decltype(tag)::type;
         nn::mlp<P, tanh_, 2, double> m({.d_in = 5, .width = 12, .d_out = 3, .base_width = 4, .bias_var = bias_var, .constants = constants,

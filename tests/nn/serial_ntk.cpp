@@ -1,10 +1,11 @@
-// The empirical NTK of any composition (nn::empirical_ntk for nn::network): the MLP's for a dense-only serial, and for a
+// The empirical NTK of any composition (nn::empirical_ntk_by_jacobian): the MLP's closed form for a dense-only serial, and for a
 // CNN the first-order change of the outputs under one SGD step.
 #include <doctest/doctest.h>
 
 #include <cmath>
 
 #include <widenn/act/activations.hpp>
+#include <widenn/nn/mlp.hpp>
 #include <widenn/nn/ntk.hpp>
 #include <widenn/nn/optim.hpp>
 #include <widenn/nn/serial.hpp>
@@ -16,7 +17,7 @@ namespace param = widenn::param;
 using wn::matrix;
 }  // namespace
 
-TEST_CASE("empirical NTK of a dense-only serial equals the MLP's (NTK parametrization, biases, 2 outputs)") {
+TEST_CASE("empirical NTK from the Jacobian (any composition) equals the MLP's closed form (NTK parametrization, biases, 2 outputs)") {
     using A = wn::act::erf<>;
     nn::mlp<param::ntk, A, 2, double> m({.d_in = 3, .width = 16, .d_out = 2, .bias_var = 0.2, .constants = nn::constants_in::multiplier,
                                          .seed = 4});
@@ -25,7 +26,7 @@ TEST_CASE("empirical NTK of a dense-only serial equals the MLP's (NTK parametriz
     const auto x1 = wn::normal_matrix<double>(4, 3, 1);
     const auto x2 = wn::normal_matrix<double>(5, 3, 2);
     const matrix<double> tm = nn::empirical_ntk(m, x1, x2);
-    const matrix<double> ts = nn::empirical_ntk(s, x1, x2);
+    const matrix<double> ts = nn::empirical_ntk_by_jacobian(s, x1, x2);
     REQUIRE(ts.shape(0) == 8);
     REQUIRE(ts.shape(1) == 10);
     CHECK(xt::amax(xt::abs(tm - ts))() < 1e-12 * xt::amax(xt::abs(tm))());

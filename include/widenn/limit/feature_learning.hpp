@@ -147,8 +147,8 @@ void initialise_from_coefficients_with(Net& net, const mup_linear<double>& limit
     const auto& b = limit.coefficients_v();
     using T = typename Net::value_type;
     const double m1 = static_cast<double>(net.multiplier(1)), m2 = static_cast<double>(net.multiplier(2));
-    auto& w1 = net.weight(1);  // n × d:   W_1 = U = Ω A
-    auto& w2 = net.weight(2);  // d_o × n: W_2 = V = B Ωᵀ / n
+    auto w1 = net.weight(1);  // n × d:   W_1 = U = Ω A (a view into the network)
+    auto w2 = net.weight(2);  // d_o × n: W_2 = V = B Ωᵀ / n
     for (std::size_t i = 0; i < n; ++i) {
         for (std::size_t j = 0; j < limit.d_in(); ++j) {
             double u = 0;

@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -94,89 +95,40 @@ struct coord_check_result {
 };
 
 namespace detail {
-// "h1", "x2", ...: built by appending (GCC 12's -Wrestrict misfires on "h" + std::to_string(l)).
-inline std::string layer_name(char kind, int l) {
-    std::string name(1, kind);
-    name += std::to_string(l);
-    return name;
-}
 
-template <class M>
-double mean_abs(const M& m) {
-    double sum = 0;
-    for (auto v : m) sum += std::abs(static_cast<double>(v));
-    return m.size() ? sum / static_cast<double>(m.size()) : 0.0;
-}
-}  // namespace detail
-
-namespace detail {
-
-// One network of the coordinate check (nn::mlp): records h^l, x^l and the output at t = 1..T.
+// One network of the coordinate check: records the output of every top-level layer and the readout at t = 1..T
+// (for nn::mlp: h^l, x^l and the output).
 template <class Net>
-void coord_check_mlp(const coord_check_config& config, std::size_t width, std::size_t seed, const matrix<typename Net::value_type>& x,
+void coord_check_one(const coord_check_config& config, std::size_t width, std::size_t seed, const matrix<typename Net::value_type>& x,
                      const xt::xtensor<int, 1>& labels, matrix<typename Net::value_type>& dloss, coord_check_result& result) {
     using T = typename Net::value_type;
-    constexpr int L = Net::depth;
-    const auto& names = result.layers;
-    mlp_config net_config;
-    net_config.d_in = config.d_in;
-    net_config.width = width;
-    net_config.d_out = config.d_out;
-    net_config.base_width = config.base_width;
-    net_config.bias = config.bias;
-    net_config.zero_readout = config.zero_readout;
-    net_config.seed = seed;
-    Net net(net_config);
-    auto run = [&](auto& opt) {
-        for (std::size_t t = 1; t <= config.steps; ++t) {
-            const matrix<T>& out = net.forward(x);
-            for (int l = 1; l <= L; ++l) {
-                const auto k = static_cast<std::size_t>(2 * (l - 1));
-                result.rows.push_back({width, seed, t, names[k], mean_abs(net.preactivation(l))});
-                result.rows.push_back({width, seed, t, names[k + 1], mean_abs(net.post_activation(l))});
-            }
-            result.rows.push_back({width, seed, t, names.back(), mean_abs(out)});
-            if (t == config.steps) break;
-            softmax_cross_entropy::value_and_gradient(out, labels, dloss);
-            opt.step(net.backward(x, dloss));
+    auto configure = [&](auto net_config) {
+        net_config.width = width;
+        net_config.d_out = config.d_out;
+        net_config.base_width = config.base_width;
+        net_config.bias = config.bias;
+        net_config.zero_readout = config.zero_readout;
+        net_config.seed = seed;
+        return net_config;
+    };
+    auto make = [&]() -> Net {
+        if constexpr (std::is_constructible_v<Net, const mlp_config&>) {
+            return Net(configure(mlp_config{.d_in = config.d_in}));
+        } else {
+            network_config c;
+            if (config.image.channels > 0)
+                c.image = config.image;
+            else
+                c.d_in = config.d_in;
+            if constexpr (is_dynamic_network<Net>)
+                return Net(config.arch, configure(std::move(c)));
+            else
+                return Net(configure(std::move(c)));
         }
     };
-    if (config.optimizer == coord_check_optimizer::sgd) {
-        sgd<Net> opt(net, sgd_config{.lr = config.lr});
-        run(opt);
-    } else {
-        adam<Net> opt(net, adam_config{.lr = config.lr});
-        run(opt);
-    }
-}
-
-// nn::network from its config; nn::dynamic_network from config.arch too.
-template <class Net>
-Net make_coord_check_network(const coord_check_config& config, const network_config& net_config) {
-    if constexpr (is_dynamic_network<Net>)
-        return Net(config.arch, net_config);
-    else
-        return Net(net_config);
-}
-
-// One network of the coordinate check (nn::network or nn::dynamic_network): records the output of every top-level layer and the readout.
-template <class Net>
-void coord_check_network(const coord_check_config& config, std::size_t width, std::size_t seed, const matrix<typename Net::value_type>& x,
-                         const xt::xtensor<int, 1>& labels, matrix<typename Net::value_type>& dloss, coord_check_result& result) {
-    using T = typename Net::value_type;
-    network_config net_config;
-    if (config.image.channels > 0)
-        net_config.image = config.image;
-    else
-        net_config.d_in = config.d_in;
-    net_config.width = width;
-    net_config.d_out = config.d_out;
-    net_config.base_width = config.base_width;
-    net_config.bias = config.bias;
-    net_config.zero_readout = config.zero_readout;
-    net_config.seed = seed;
-    Net net = make_coord_check_network<Net>(config, net_config);
-    auto run = [&](auto& opt) {
+    Net net = make();
+    // step(): one optimiser step from the gradients of the last forward.
+    auto run = [&](auto&& step) {
         for (std::size_t t = 1; t <= config.steps; ++t) {
             const matrix<T>& out = net.forward(x);
             net.for_each_output([&](const std::string& name, const T* p, std::size_t n) {
@@ -186,16 +138,21 @@ void coord_check_network(const coord_check_config& config, std::size_t width, st
             });
             if (t == config.steps) break;
             softmax_cross_entropy::value_and_gradient(out, labels, dloss);
-            net.backward(x, dloss);
-            opt.step();
+            step();
         }
     };
-    if (config.optimizer == coord_check_optimizer::sgd) {
-        sgd opt(net.parameters(), sgd_config{.lr = config.lr});
-        run(opt);
+    if constexpr (is_dynamic_network<Net>) {  // trained through its parameter list: the same per-tensor rules
+        auto train = [&](auto opt) { run([&] { net.backward(x, dloss); opt.step(); }); };
+        if (config.optimizer == coord_check_optimizer::sgd)
+            train(sgd<parameter_list<T>>(net.parameters(), sgd_config{.lr = config.lr}));
+        else
+            train(adam<parameter_list<T>>(net.parameters(), adam_config{.lr = config.lr}));
     } else {
-        adam opt(net.parameters(), adam_config{.lr = config.lr});
-        run(opt);
+        auto train = [&](auto opt) { run([&] { opt.step(net.backward(x, dloss)); }); };
+        if (config.optimizer == coord_check_optimizer::sgd)
+            train(sgd<Net>(net, sgd_config{.lr = config.lr}));
+        else
+            train(adam<Net>(net, adam_config{.lr = config.lr}));
     }
 }
 
@@ -219,24 +176,17 @@ coord_check_result coord_check(const coord_check_config& config,
     require(std::isfinite(config.lr) && config.lr > 0, where, ": lr must be positive and finite, got ", config.lr);
 
     coord_check_result result;
-    if constexpr (is_dynamic_network<Net>) {
+    if constexpr (is_dynamic_network<Net>)
         result.layers = Net::output_names(config.arch);
-    } else if constexpr (is_network<Net>) {
+    else
         result.layers = Net::output_names();
-    } else {
-        for (int l = 1; l <= Net::depth; ++l) {
-            result.layers.push_back(detail::layer_name('h', l));
-            result.layers.push_back(detail::layer_name('x', l));
-        }
-        result.layers.push_back("out");
-    }
     result.widths = config.widths;
     result.steps = config.steps;
     result.seeds = config.seeds;
 
     // One fixed batch for every width and seed (mup's fix_data): x ~ N(0, 1) entries, uniform labels.
     rng data(config.data_seed);
-    const bool image = is_network<Net> && config.image.channels > 0;
+    const bool image = !std::is_constructible_v<Net, const mlp_config&> && config.image.channels > 0;
     const std::size_t d_in = image ? config.image.height * config.image.width * config.image.channels : config.d_in;
     matrix<T> x = xt::empty<T>({config.batch, d_in});
     for (auto& v : x) v = static_cast<T>(data.normal());
@@ -247,10 +197,7 @@ coord_check_result coord_check(const coord_check_config& config,
     for (auto width : config.widths) {
         for (std::size_t seed = 0; seed < config.seeds; ++seed) {
             if (progress) progress(width, seed);
-            if constexpr (is_network<Net>)
-                detail::coord_check_network<Net>(config, width, seed, x, labels, dloss, result);
-            else
-                detail::coord_check_mlp<Net>(config, width, seed, x, labels, dloss, result);
+            detail::coord_check_one<Net>(config, width, seed, x, labels, dloss, result);
         }
     }
     return result;

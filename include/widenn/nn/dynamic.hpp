@@ -294,7 +294,7 @@ public:
         require_shape(x, any_size, config_.d_in, "nn::dynamic_network::forward", "input batch");
         const std::size_t batch = x.shape(0);
         require<shape_error>(batch > 0, "nn::dynamic_network::forward: the input batch is empty (0 x ", config_.d_in, ")");
-        if (!std::isfinite(detail::squared_norm(x.data(), x.size()))) require_finite(x, "nn::dynamic_network::forward", "input batch");
+        detail::require_finite_squared_norm(x, "nn::dynamic_network::forward", "input batch");
         forward_batch_ = 0;
         const T* h = body_.forward(x.data(), batch);
         const T* y = readout_->forward(h, batch);
@@ -314,7 +314,7 @@ public:
         require(forward_batch_ > 0, where, ": call forward first");
         require_shape(x, forward_batch_, config_.d_in, where, "input batch (the batch of the last forward)");
         require_shape(dloss_dout, forward_batch_, config_.d_out, where, "dloss/dout");
-        if (!std::isfinite(detail::squared_norm(dloss_dout.data(), dloss_dout.size()))) require_finite(dloss_dout, where, "dloss/dout");
+        detail::require_finite_squared_norm(dloss_dout, where, "dloss/dout");
         body_.rebind(x.data());
         const T* d = readout_->backward(body_.output(), dloss_dout.data(), forward_batch_, true);
         body_.backward(x.data(), d, forward_batch_, false);
@@ -428,8 +428,6 @@ private:
     std::size_t forward_batch_ = 0;
 };
 
-template <Parametrization P, class T>
-inline constexpr bool is_network<dynamic_network<P, T>> = true;
 template <class>
 inline constexpr bool is_dynamic_network = false;
 template <Parametrization P, class T>

@@ -17,7 +17,7 @@
 
 #include "../core/errors.hpp"
 #include "../core/tensor.hpp"
-#include "mlp.hpp"
+#include "finite.hpp"
 
 namespace widenn::nn {
 

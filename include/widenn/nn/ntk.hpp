@@ -20,7 +20,7 @@
 #include "../core/errors.hpp"
 #include "../core/tensor.hpp"
 #include "../core/blas.hpp"
-#include "mlp.hpp"
+#include "network.hpp"
 #include "serial.hpp"
 
 namespace widenn::nn {
@@ -32,6 +32,23 @@ struct ntk_side {
     std::vector<matrix<double>> inputs;  // x^{l-1}, l = 1..L+1 (x^0 = the batch), N x fan_in(l)
     std::vector<matrix<double>> deltas;  // δ^l stacked over outputs: row i·k + a, (N k) x fan_out(l)
 };
+
+// The checks of both forms below: two non-empty batches of finite d_in-dimensional rows.
+template <class Net>
+void check_ntk_batches(const Net& net, const matrix<typename Net::value_type>& x1, const matrix<typename Net::value_type>& x2) {
+    const std::size_t d = net.config().d_in;
+    require_shape(x1, any_size, d, "nn::empirical_ntk", "first batch");
+    require_shape(x2, any_size, d, "nn::empirical_ntk", "second batch");
+    require(x1.shape(0) > 0 && x2.shape(0) > 0, "nn::empirical_ntk: a batch is empty (", x1.shape(0), " and ", x2.shape(0), " rows)");
+    require_finite(x1, "nn::empirical_ntk", "first batch");
+    require_finite(x2, "nn::empirical_ntk", "second batch");
+}
+
+// λ_p of a tensor: its SGD factor times its lr_scale.
+template <class T>
+double sgd_factor(const parameter<T>& p) {
+    return p.scaling.sgd_lr * p.lr_scale;
+}
 
 template <class Net>
 ntk_side ntk_side_of(const Net& net, const std::vector<matrix<double>>& effective_w, const std::vector<vector<double>>& effective_b,
@@ -76,15 +93,13 @@ ntk_side ntk_side_of(const Net& net, const std::vector<matrix<double>>& effectiv
 
 }  // namespace detail
 
+// The MLP form (a composition (dense, A) x L: nn::mlp, or an nn::network of that shape), from the closed form above
+// with one GEMM pair per layer; the network is not modified.
 template <class Net>
-    requires(!is_network<Net>)
+    requires(is_network<Net> && HasDepth<Net>)
 matrix<double> empirical_ntk(const Net& net, const matrix<typename Net::value_type>& x1, const matrix<typename Net::value_type>& x2) {
-    const std::size_t d = net.config().d_in, k = net.config().d_out;
-    require_shape(x1, any_size, d, "nn::empirical_ntk", "first batch");
-    require_shape(x2, any_size, d, "nn::empirical_ntk", "second batch");
-    require(x1.shape(0) > 0 && x2.shape(0) > 0, "nn::empirical_ntk: a batch is empty (", x1.shape(0), " and ", x2.shape(0), " rows)");
-    require_finite(x1, "nn::empirical_ntk", "first batch");
-    require_finite(x2, "nn::empirical_ntk", "second batch");
+    const std::size_t k = net.config().d_out;
+    detail::check_ntk_batches(net, x1, x2);
 
     std::vector<matrix<double>> w;
     std::vector<vector<double>> b;
@@ -103,8 +118,8 @@ matrix<double> empirical_ntk(const Net& net, const matrix<typename Net::value_ty
         blas::gemm<double>(false, true, n1 * k, n2 * k, o, 1.0, s1.deltas[l - 1].data(), s2.deltas[l - 1].data(), 0.0, deltas.data());
         blas::gemm<double>(false, true, n1, n2, in, 1.0, s1.inputs[l - 1].data(), s2.inputs[l - 1].data(), 0.0, inputs.data());
         const double mw = net.weight_scaling(l).multiplier, mb = net.bias_scaling(l).multiplier;
-        const double weight_factor = net.weight_scaling(l).sgd_lr * mw * mw;
-        const double bias_factor = net.config().bias ? net.bias_scaling(l).sgd_lr * mb * mb : 0.0;
+        const double weight_factor = detail::sgd_factor(net.weight_parameter(l)) * mw * mw;
+        const double bias_factor = net.config().bias ? detail::sgd_factor(net.bias_parameter(l)) * mb * mb : 0.0;
         for (std::size_t r = 0; r < n1 * k; ++r)
             for (std::size_t c = 0; c < n2 * k; ++c)
                 theta(r, c) += deltas(r, c) * (weight_factor * inputs(r / k, c / k) + bias_factor);
@@ -143,15 +158,12 @@ matrix<double> network_jacobian(Net& net, const matrix<typename Net::value_type>
 // The empirical NTK of any composition (nn::network), weighted like the MLP's by the per-tensor SGD factors λ_p
 // (times lr_scale): Θ = J(x1) Λ J(x2)ᵀ from the Jacobians of the outputs. Same layout as above. Uses the network's
 // buffers and gradients (restored afterwards; the parameters are not modified); cost N·d_out backward passes.
+// nn::empirical_ntk takes this form for every composition that is not an MLP.
 template <class Net>
     requires is_network<Net>
-matrix<double> empirical_ntk(Net& net, const matrix<typename Net::value_type>& x1, const matrix<typename Net::value_type>& x2) {
-    const std::size_t d = net.config().d_in, k = net.config().d_out;
-    require_shape(x1, any_size, d, "nn::empirical_ntk", "first batch");
-    require_shape(x2, any_size, d, "nn::empirical_ntk", "second batch");
-    require(x1.shape(0) > 0 && x2.shape(0) > 0, "nn::empirical_ntk: a batch is empty (", x1.shape(0), " and ", x2.shape(0), " rows)");
-    require_finite(x1, "nn::empirical_ntk", "first batch");
-    require_finite(x2, "nn::empirical_ntk", "second batch");
+matrix<double> empirical_ntk_by_jacobian(Net& net, const matrix<typename Net::value_type>& x1, const matrix<typename Net::value_type>& x2) {
+    const std::size_t k = net.config().d_out;
+    detail::check_ntk_batches(net, x1, x2);
     using T = typename Net::value_type;
     std::vector<std::vector<T>> saved;
     for (const auto* p : net.parameters().parameters()) saved.push_back(p->grad);
@@ -161,13 +173,19 @@ matrix<double> empirical_ntk(Net& net, const matrix<typename Net::value_type>& x
     for (auto* p : net.parameters().parameters()) p->grad = saved[i++];
     // Λ on the columns of J(x1).
     std::vector<double> lambda;
-    for (auto* p : net.parameters().parameters()) lambda.insert(lambda.end(), p->size(), p->view().scaling.sgd_lr);
+    for (auto* p : net.parameters().parameters()) lambda.insert(lambda.end(), p->size(), detail::sgd_factor(*p));
     const std::size_t count = lambda.size();
     for (std::size_t r = 0; r < j1.shape(0); ++r)
         for (std::size_t c = 0; c < count; ++c) j1(r, c) *= lambda[c];
     matrix<double> theta = matrix<double>::from_shape({x1.shape(0) * k, x2.shape(0) * k});
     blas::gemm<double>(false, true, theta.shape(0), theta.shape(1), count, 1.0, j1.data(), j2.data(), 0.0, theta.data());
     return theta;
+}
+
+template <class Net>
+    requires(is_network<Net> && !HasDepth<Net>)
+matrix<double> empirical_ntk(Net& net, const matrix<typename Net::value_type>& x1, const matrix<typename Net::value_type>& x2) {
+    return empirical_ntk_by_jacobian(net, x1, x2);
 }
 
 }  // namespace widenn::nn

@@ -1,8 +1,8 @@
 #pragma once
-// Optimizers for nn::mlp with per-layer learning rates from the parametrization policy, and for any model whose
-// trainable tensors are nn::parameter (nn::parameter_list, nn/trainable.hpp): both are trained through the same
-// per-tensor rules over (value, gradient, size, tensor_scaling), e.g.
-//   nn::sgd opt(net, {.lr = 0.1});  opt.step(net.backward(x, dloss));            // nn::mlp: gradients passed in
+// Optimizers for a network (nn::network, nn::mlp, nn::subspace) with per-layer learning rates from the parametrization
+// policy, and for any model whose trainable tensors are nn::parameter (nn::parameter_list, nn/trainable.hpp): both are
+// trained through the same per-tensor rules over (value, gradient, size, tensor_scaling), e.g.
+//   nn::sgd opt(net, {.lr = 0.1});  opt.step(net.backward(x, dloss));            // a network: its gradients passed in
 //   nn::adam opt(model.parameters(), {.lr = 1e-3});  opt.zero_grad(); ...; opt.step();  // gradients in the parameters
 //
 // Every trainable tensor w has a scaling (nn::tensor_scaling, computed by the network from P's
@@ -32,7 +32,7 @@
 //
 // step() validates the gradients (shapes, finite values) before it changes anything, so after a
 // failed step the parameters and optimizer state are unchanged. Gradients straight from
-// mlp::backward carry a finiteness proof and are not scanned again unless clipping needs their norm.
+// network::backward carry a finiteness proof and are not scanned again unless clipping needs their norm.
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -41,7 +41,7 @@
 #include "../core/errors.hpp"
 #include "../core/tensor.hpp"
 #include "../core/blas.hpp"
-#include "mlp.hpp"
+#include "serial.hpp"
 #include "trainable.hpp"
 
 namespace widenn::nn {
@@ -78,32 +78,25 @@ double sum_of_squares(const T* g, std::size_t n) {
     return total;
 }
 
-// Checks g against the network's shapes and for non-finite entries; returns the factor (≤ 1) that
-// implements global-norm clipping (1 when clip_norm = 0 or the norm is below it).
-template <class Net>
-double validate_gradients(const Net& net, const gradients<typename Net::value_type>& g, double clip_norm, const char* where) {
+// The factor (≤ 1) that implements global-norm clipping (1 when clip_norm = 0 or the norm is below it), after checking
+// every gradient for non-finite entries. weight_grad(l) and bias_grad(l) give layer l's gradients (data(), size()).
+// Gradients the network proved finite (certifies_finite) are not scanned again when no clipping needs their norm.
+template <class Net, class WeightGrad, class BiasGrad>
+double clip_factor(const Net& net, WeightGrad&& weight_grad, BiasGrad&& bias_grad, bool certified, double clip_norm, const char* where) {
     using T = typename Net::value_type;
-    if (g.weights.size() != static_cast<std::size_t>(Net::layers) || g.biases.size() != static_cast<std::size_t>(Net::layers))
-        fail<shape_error>(where, ": gradients must hold ", Net::layers, " weight and ", Net::layers, " bias tensors, got ", g.weights.size(),
-                          " and ", g.biases.size());
-    for (int l = 1; l <= Net::layers; ++l) {
-        require_shape(g.weight(l), net.fan_out(l), net.fan_in(l), where, "gradient of weight " + std::to_string(l));
-        const std::size_t nb = net.config().bias ? net.fan_out(l) : 0;
-        require<shape_error>(g.bias(l).size() == nb, where, ": gradient of bias ", l, " must have length ", nb, ", got ", g.bias(l).size());
-    }
-    // The network's own gradients come with a finiteness proof (mlp::certifies_finite); without
-    // clipping nothing else needs the norm, so the full pass over the gradients is skipped.
-    if (clip_norm == 0 && net.certifies_finite(g)) return 1.0;
+    if (clip_norm == 0 && certified) return 1.0;
     double total = 0;
     for (int l = 1; l <= Net::layers; ++l) {
         const double uw = net.weight_scaling(l).gradient_scale, ub = net.bias_scaling(l).gradient_scale;
-        total += sum_of_squares<T>(g.weight(l).data(), g.weight(l).size()) / (uw * uw);
-        total += sum_of_squares<T>(g.bias(l).data(), g.bias(l).size()) / (ub * ub);
+        const auto& gw = weight_grad(l);
+        const auto& gb = bias_grad(l);
+        total += sum_of_squares<T>(gw.data(), gw.size()) / (uw * uw);
+        total += sum_of_squares<T>(gb.data(), gb.size()) / (ub * ub);
     }
     if (!std::isfinite(total)) {  // slow path: name the offending entry
         for (int l = 1; l <= Net::layers; ++l) {
-            require_finite(g.weight(l), where, "gradient of weight " + std::to_string(l));
-            require_finite(g.bias(l), where, "gradient of bias " + std::to_string(l));
+            require_finite(weight_grad(l), where, "gradient of weight " + std::to_string(l));
+            require_finite(bias_grad(l), where, "gradient of bias " + std::to_string(l));
         }
         fail<numerical_error>(where, ": the gradients are finite but their squared norm overflows double (is the training diverging?)");
     }
@@ -111,16 +104,47 @@ double validate_gradients(const Net& net, const gradients<typename Net::value_ty
     return clip_norm > 0 && norm > clip_norm ? clip_norm / norm : 1.0;
 }
 
+// Checks g against the network's shapes and for non-finite entries; returns the clipping factor.
+template <class Net>
+double validate_gradients(const Net& net, const gradients<typename Net::value_type>& g, double clip_norm, const char* where) {
+    if (g.weights.size() != static_cast<std::size_t>(Net::layers) || g.biases.size() != static_cast<std::size_t>(Net::layers))
+        fail<shape_error>(where, ": gradients must hold ", Net::layers, " weight and ", Net::layers, " bias tensors, got ", g.weights.size(),
+                          " and ", g.biases.size());
+    for (int l = 1; l <= Net::layers; ++l) {
+        require_shape(g.weight(l), net.fan_out(l), net.fan_in(l), where, "gradient of weight " + std::to_string(l));
+        const std::size_t nb = net.bias(l).size();
+        require<shape_error>(g.bias(l).size() == nb, where, ": gradient of bias ", l, " must have length ", nb, ", got ", g.bias(l).size());
+    }
+    return clip_factor(net, [&](int l) -> decltype(auto) { return g.weight(l); }, [&](int l) -> decltype(auto) { return g.bias(l); },
+                       net.certifies_finite(g), clip_norm, where);
+}
+
+// The gradients a network holds in its parameters (g must be net.parameters(), as net.backward(x, dout) returns it).
+template <class Net>
+double validate_own_gradients(Net& net, const parameter_list<typename Net::value_type>& g, double clip_norm, const char* where) {
+    require(&g == &net.parameters(), where, ": the parameter list is not this network's (pass net.backward(x, dout), or build the "
+                                            "optimiser from the list)");
+    return clip_factor(net, [&](int l) { return net.weight_gradient(l); }, [&](int l) { return net.bias_gradient(l); }, net.certifies_finite(g),
+                       clip_norm, where);
+}
+
 inline void check_positive(double v, const char* where, const char* what, bool allow_zero = false) {
     if (!std::isfinite(v) || v < 0 || (!allow_zero && v == 0)) fail(where, ": ", what, " must be ", allow_zero ? ">= 0" : "> 0", " and finite, got ", v);
 }
 
-// Calls f(w, g, scaling, tensor_index) for every trainable tensor (weights, then biases).
+// Calls f(w, g, size, scaling, tensor_index) for every trainable tensor (weight then bias of each layer), with the
+// gradients of g (nn::gradients) or, for nullptr, those the network holds. A network's tensors carry their lr_scale.
 template <class Net, class F>
-void for_each_tensor(Net& net, const gradients<typename Net::value_type>& g, F&& f) {
+void for_each_tensor(Net& net, const gradients<typename Net::value_type>* g, F&& f) {
     for (int l = 1; l <= Net::layers; ++l) {
-        f(net.weight(l).data(), g.weight(l).data(), net.weight(l).size(), net.weight_scaling(l), 2 * (l - 1));
-        f(net.bias(l).data(), g.bias(l).data(), net.bias(l).size(), net.bias_scaling(l), 2 * (l - 1) + 1);
+        if constexpr (is_network<Net>) {
+            const auto w = net.weight_parameter(l).view(), b = net.bias_parameter(l).view();
+            f(w.value, g ? g->weight(l).data() : w.gradient, w.size, w.scaling, 2 * (l - 1));
+            f(b.value, g ? g->bias(l).data() : b.gradient, b.size, b.scaling, 2 * (l - 1) + 1);
+        } else {
+            f(net.weight(l).data(), g->weight(l).data(), net.weight(l).size(), net.weight_scaling(l), 2 * (l - 1));
+            f(net.bias(l).data(), g->bias(l).data(), net.bias(l).size(), net.bias_scaling(l), 2 * (l - 1) + 1);
+        }
     }
 }
 
@@ -138,11 +162,15 @@ std::vector<std::vector<typename Net::value_type>> zero_state(const Net& net) {
     return state;
 }
 
-// Parameter lists: every gradient finite (else an error naming the tensor and the entry); returns the clipping factor.
+// Parameter lists: every gradient finite (else an error naming the tensor and the entry); returns the clipping factor,
+// with the norm in the same per-tensor units as a network's (g / gradient_scale; 1 unless a network set it).
 template <class T>
 double validate_parameters(const parameter_list<T>& list, double clip_norm, const char* where) {
     double total = 0;
-    for (const auto* p : list.parameters()) total += sum_of_squares<T>(p->grad.data(), p->size());
+    for (const auto* p : list.parameters()) {
+        const double u = p->scaling.gradient_scale;
+        total += sum_of_squares<T>(p->grad.data(), p->size()) / (u * u);
+    }
     if (!std::isfinite(total)) {
         for (const auto* p : list.parameters()) require_finite(p->grad, where, "gradient of " + p->name);
         fail<numerical_error>(where, ": the gradients are finite but their squared norm overflows double (is the training diverging?)");
@@ -213,7 +241,14 @@ public:
         requires(!is_parameter_list<Net>)
     {
         const double clip = detail::validate_gradients(model_.get(), g, config_.clip_norm, "nn::sgd::step");
-        detail::for_each_tensor(model_.get(), g, rule(clip));
+        detail::for_each_tensor(model_.get(), &g, rule(clip));
+    }
+    // One step from the gradients the network holds: opt.step(net.backward(x, dout)).
+    void step(const parameter_list<T>& own)
+        requires(!is_parameter_list<Net> && is_network<Net>)
+    {
+        const double clip = detail::validate_own_gradients(model_.get(), own, config_.clip_norm, "nn::sgd::step");
+        detail::for_each_tensor(model_.get(), nullptr, rule(clip));
     }
     // One step from the gradients held by the parameters.
     void step()
@@ -300,7 +335,14 @@ public:
         requires(!is_parameter_list<Net>)
     {
         const double clip = validate_gradients(model_.get(), g, config_.clip_norm, step_name_.c_str());
-        for_each_tensor(model_.get(), g, rule(clip));
+        for_each_tensor(model_.get(), &g, rule(clip));
+    }
+    // One step from the gradients the network holds: opt.step(net.backward(x, dout)).
+    void step(const parameter_list<T>& own)
+        requires(!is_parameter_list<Net> && is_network<Net>)
+    {
+        const double clip = validate_own_gradients(model_.get(), own, config_.clip_norm, step_name_.c_str());
+        for_each_tensor(model_.get(), nullptr, rule(clip));
     }
     // One step from the gradients held by the parameters.
     void step()

@@ -23,6 +23,7 @@
 // windows, the channels of residual blocks); forward and backward check their arguments before any work, so a bad
 // call changes neither parameters nor gradients.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -33,11 +34,14 @@
 #include <utility>
 #include <vector>
 
+#include <xtensor/xadapt.hpp>
+
 #include "../core/checked.hpp"
 #include "../core/errors.hpp"
 #include "../core/rng.hpp"
 #include "../core/tensor.hpp"
 #include "../param/classify.hpp"
+#include "finite.hpp"
 #include "layers.hpp"
 #include "network.hpp"
 #include "scaling.hpp"
@@ -93,14 +97,58 @@ struct mlp_members<true, Shape> {
     static constexpr int depth = Shape::depth;
 };
 
-template <class T>
-double squared_norm(const T* p, std::size_t n) {
-    double total = 0;
-    for (std::size_t i = 0; i < n; ++i) total += static_cast<double>(p[i]) * static_cast<double>(p[i]);
-    return total;
-}
-
 }  // namespace detail
+
+// A copy of a network's gradients with respect to its trainable tensors, by weight layer l = 1..layers (index l - 1):
+// weight l is fan_out x fan_in (a conv's fan_in is K²·C_in, in (kh, kw, c) order), bias l has fan_out entries, or 0
+// without biases. nn::network::make_gradients() shapes one, backward(x, dout, g) fills it; the optimisers accept it
+// in place of the gradients the network holds.
+template <class T>
+struct gradients {
+    std::vector<matrix<T>> weights;
+    std::vector<vector<T>> biases;
+
+    matrix<T>& weight(int l) { return weights.at(static_cast<std::size_t>(l - 1)); }
+    const matrix<T>& weight(int l) const { return weights.at(static_cast<std::size_t>(l - 1)); }
+    vector<T>& bias(int l) { return biases.at(static_cast<std::size_t>(l - 1)); }
+    const vector<T>& bias(int l) const { return biases.at(static_cast<std::size_t>(l - 1)); }
+};
+
+// The gradients a network holds in its parameters, as backward(x, dout) returns them: the parameter list the
+// optimisers step on (opt.step(net.backward(x, dout))), with read-only views by weight layer l = 1..layers
+// (weight(l): fan_out x fan_in, bias(l)), valid while the network lives; converting to nn::gradients copies them.
+template <class T>
+class network_gradients : public parameter_list<T> {
+public:
+    network_gradients() = default;
+    network_gradients(std::vector<parameter<T>*> list, const std::vector<affine_record<T>>* layers)
+        : parameter_list<T>(std::move(list)), layers_(layers) {}
+
+    auto weight(int l) const {
+        const auto& a = layer(l, "nn::network_gradients::weight");
+        return xt::adapt(std::as_const(a.weight->grad).data(), a.out * a.in, xt::no_ownership(), std::array<std::size_t, 2>{a.out, a.in});
+    }
+    auto bias(int l) const {
+        const auto& g = std::as_const(layer(l, "nn::network_gradients::bias").bias->grad);
+        return xt::adapt(g.data(), g.size(), xt::no_ownership(), std::array<std::size_t, 1>{g.size()});
+    }
+    // A copy (nn::gradients owns its tensors).
+    operator gradients<T>() const {  // NOLINT: implicit, so that `nn::gradients<T> g = net.backward(x, dout)` keeps a copy
+        gradients<T> g;
+        for (std::size_t l = 1; l <= layers_->size(); ++l) {
+            g.weights.push_back(weight(static_cast<int>(l)));
+            g.biases.push_back(bias(static_cast<int>(l)));
+        }
+        return g;
+    }
+
+private:
+    const affine_record<T>& layer(int l, const char* where) const {
+        if (l < 1 || static_cast<std::size_t>(l) > layers_->size()) fail<shape_error>(where, ": layer must be in 1..", layers_->size(), ", got ", l);
+        return (*layers_)[static_cast<std::size_t>(l - 1)];
+    }
+    const std::vector<affine_record<T>>* layers_ = nullptr;
+};
 
 template <Parametrization P, class Arch, class T = float>
 class network {
@@ -121,8 +169,10 @@ public:
     using parametrization = P;
     using value_type = T;
     using architecture = serial<Layers...>;
+    using gradients_type = gradients<T>;
     static constexpr std::size_t hidden_weight_layers = (weight_layers_of<Layers>::value + ... + 0);
     static constexpr std::size_t weight_layers = hidden_weight_layers + 1;  // with the readout
+    static constexpr int layers = static_cast<int>(weight_layers);          // weight layers l = 1..layers, as nn::gradients
     static constexpr std::size_t size = sizeof...(Layers);                  // top-level layers, without the readout
 
 private:
@@ -161,13 +211,27 @@ public:
         require<shape_error>(!last.image, where, ": the last layer gives an image (", last.str(),
                              "); the readout needs a vector: end the serial with nn::flatten or nn::gap");
         readout_.setup(last, ctx, config_.d_out);
+        affine_ = ctx.affine;
         require_memory(checked_product({parameter_count(), 2 * sizeof(T)}, where), "nn::network parameters", "use a smaller width");
         initialise(ctx);
         for_each_parameter([&](parameter<T>& p) { list_.push_back(&p); });
-        parameters_ = parameter_list<T>(list_);
+        parameters_ = network_gradients<T>(list_, &affine_);
     }
-    network(const network&) = delete;  // the layers hold pointers into each other's buffers
-    network& operator=(const network&) = delete;
+    // A copy has the same configuration, parameters (values, gradients, scalings, lr_scale) and no forward pass yet
+    // (the layers hold pointers into each other's buffers, so the structure is rebuilt, not copied). Assignment needs
+    // a network of the same shapes.
+    network(const network& other) : network(other.config_) { copy_parameters(other); }
+    network& operator=(const network& other) {
+        if (this == &other) return *this;
+        bool same = true;
+        for (std::size_t i = 0; i < affine_.size(); ++i)
+            same = same && affine_[i].in == other.affine_[i].in && affine_[i].out == other.affine_[i].out &&
+                   affine_[i].bias->size() == other.affine_[i].bias->size();
+        require<shape_error>(same && shapes_ == other.shapes_, "nn::network::operator=: the networks have different shapes");
+        config_ = other.config_;
+        copy_parameters(other);
+        return *this;
+    }
 
     const network_config& config() const { return config_; }
     // The signal's shape after top-level layer i (0: the input).
@@ -177,9 +241,9 @@ public:
     }
     // The trainable tensors in network order (weight then bias of each dense/conv layer, the readout last).
     parameter_list<T>& parameters() { return parameters_; }
-    std::size_t parameter_count() {
+    std::size_t parameter_count() const {
         std::size_t n = 0;
-        for_each_parameter([&](parameter<T>& p) { n += p.size(); });
+        for (const auto& a : affine_) n += a.weight->size() + a.bias->size();
         return n;
     }
     template <class F>
@@ -193,7 +257,7 @@ public:
         require_shape(x, any_size, config_.d_in, "nn::network::forward", "input batch");
         const std::size_t batch = x.shape(0);
         require<shape_error>(batch > 0, "nn::network::forward: the input batch is empty (0 x ", config_.d_in, ")");
-        if (!std::isfinite(detail::squared_norm(x.data(), x.size()))) require_finite(x, "nn::network::forward", "input batch");
+        detail::require_finite_squared_norm(x, "nn::network::forward", "input batch");
         forward_batch_ = 0;
         const T* h = body_.forward(x.data(), batch);
         const T* y = readout_.forward(h, batch);
@@ -204,20 +268,86 @@ public:
                 fail<numerical_error>("nn::network::forward: the output is not finite (", out_.data()[i], " at flat index ", i,
                                       "); the parameters or the input are too large");
         forward_batch_ = batch;
+        forward_input_ = x.data();
         return out_;
     }
 
     // The gradients of the loss with respect to every trainable tensor, written into the parameters (overwritten),
     // given x (the batch of the last forward, unmodified) and dloss/dout (B x d_out).
-    parameter_list<T>& backward(const matrix<T>& x, const matrix<T>& dloss_dout) {
+    // x is checked for its shape; its values are checked (finite) unless it is the array the last forward checked.
+    // When every weight layer proved its gradients finite (affine_backward's bound), certifies_finite(parameters())
+    // is true and an optimiser need not scan them again.
+    network_gradients<T>& backward(const matrix<T>& x, const matrix<T>& dloss_dout) {
         constexpr const char* where = "nn::network::backward";
         require(forward_batch_ > 0, where, ": call forward first");
         require_shape(x, forward_batch_, config_.d_in, where, "input batch (the batch of the last forward)");
+        if (x.data() != forward_input_) detail::require_finite_squared_norm(x, where, "input batch");
         require_shape(dloss_dout, forward_batch_, config_.d_out, where, "dloss/dout");
-        if (!std::isfinite(detail::squared_norm(dloss_dout.data(), dloss_dout.size()))) require_finite(dloss_dout, where, "dloss/dout");
+        detail::require_finite_squared_norm(dloss_dout, where, "dloss/dout");
+        grads_certified_ = false;
         const T* d = readout_.backward((body_.rebind(x.data()), body_.output()), dloss_dout.data(), forward_batch_, size > 0);
         if constexpr (size > 0) body_.backward(x.data(), d, forward_batch_, false);
+        grads_certified_ = std::all_of(affine_.begin(), affine_.end(), [](const auto& a) { return *a.certified; });
         return parameters_;
+    }
+    // As above, and a copy of the gradients into `out` (shaped by make_gradients(); reshaped if it is not).
+    void backward(const matrix<T>& x, const matrix<T>& dloss_dout, gradients_type& out) {
+        backward(x, dloss_dout);
+        if (!shaped_like_parameters(out)) out = make_gradients();
+        for (int l = 1; l <= layers; ++l) {
+            const auto& a = affine_[static_cast<std::size_t>(l - 1)];
+            std::copy(a.weight->grad.begin(), a.weight->grad.end(), out.weights[static_cast<std::size_t>(l - 1)].data());
+            std::copy(a.bias->grad.begin(), a.bias->grad.end(), out.biases[static_cast<std::size_t>(l - 1)].data());
+        }
+    }
+    // True if g is this network's own gradient storage and the last backward proved every entry finite.
+    bool certifies_finite(const parameter_list<T>& g) const { return &g == &parameters_ && grads_certified_; }
+    bool certifies_finite(const gradients_type&) const { return false; }
+
+    // ---- the weight layers l = 1..layers (dense and conv layers in network order, inside residual blocks too, then the
+    // readout): views of the trainable tensors w (W = m·w) and of their gradients, shaped fan_out x fan_in ----
+    std::size_t fan_in(int l) const { return layer(l, "nn::network::fan_in").in; }
+    std::size_t fan_out(int l) const { return layer(l, "nn::network::fan_out").out; }
+    auto weight(int l) { return matrix_view(weight_parameter(l).value.data(), l); }
+    auto weight(int l) const { return matrix_view(weight_parameter(l).value.data(), l); }
+    auto bias(int l) { return vector_view(bias_parameter(l).value); }
+    auto bias(int l) const { return vector_view(bias_parameter(l).value); }
+    auto weight_gradient(int l) const { return matrix_view(weight_parameter(l).grad.data(), l); }
+    auto bias_gradient(int l) const { return vector_view(bias_parameter(l).grad); }
+    parameter<T>& weight_parameter(int l) { return *layer(l, "nn::network::weight_parameter").weight; }
+    const parameter<T>& weight_parameter(int l) const { return *layer(l, "nn::network::weight_parameter").weight; }
+    parameter<T>& bias_parameter(int l) { return *layer(l, "nn::network::bias_parameter").bias; }
+    const parameter<T>& bias_parameter(int l) const { return *layer(l, "nn::network::bias_parameter").bias; }
+    const tensor_scaling& weight_scaling(int l) const { return layer(l, "nn::network::weight_scaling").weight->scaling; }
+    const tensor_scaling& bias_scaling(int l) const { return layer(l, "nn::network::bias_scaling").bias->scaling; }
+    T multiplier(int l) const { return static_cast<T>(weight_scaling(l).multiplier); }
+    T bias_multiplier(int l) const { return static_cast<T>(bias_scaling(l).multiplier); }
+
+    // Zero gradients shaped like the parameters, and whether g has those shapes.
+    gradients_type make_gradients() const {
+        gradients_type g;
+        for (const auto& a : affine_) {
+            g.weights.push_back(xt::zeros<T>({a.out, a.in}));
+            g.biases.push_back(xt::zeros<T>({a.bias->size()}));
+        }
+        return g;
+    }
+    bool shaped_like_parameters(const gradients_type& g) const {
+        if (g.weights.size() != affine_.size() || g.biases.size() != affine_.size()) return false;
+        for (std::size_t i = 0; i < affine_.size(); ++i)
+            if (g.weights[i].shape(0) != affine_[i].out || g.weights[i].shape(1) != affine_[i].in || g.biases[i].size() != affine_[i].bias->size())
+                return false;
+        return true;
+    }
+
+    // The batch size of the last forward (0 before the first) and the output of top-level layer i = 1..size of it
+    // (size + 1: the readout's), batch x shape(i).size() row major.
+    std::size_t batch() const { return forward_batch_; }
+    const T* layer_output(std::size_t i) const {
+        require(forward_batch_ > 0, "nn::network::layer_output: call forward first");
+        require<shape_error>(i >= 1 && i <= size + 1, "nn::network::layer_output: i must be in 1..", size + 1, ", got ", i);
+        if (i == size + 1) return out_.data();
+        return outputs(std::index_sequence_for<Layers...>{})[i - 1];
     }
 
     // Calls f(name, data, count) for the output of every top-level layer of the last forward ("conv1", "relu2", ...,
@@ -238,6 +368,35 @@ public:
     }
 
 private:
+    void copy_parameters(const network& other) {
+        for (std::size_t i = 0; i < affine_.size(); ++i) {
+            *affine_[i].weight = *other.affine_[i].weight;
+            *affine_[i].bias = *other.affine_[i].bias;
+        }
+        forward_batch_ = 0;
+        forward_input_ = nullptr;
+        grads_certified_ = false;
+    }
+
+    const affine_record<T>& layer(int l, const char* where) const {
+        if (l < 1 || l > layers) fail<shape_error>(where, ": layer must be in 1..", layers, ", got ", l);
+        return affine_[static_cast<std::size_t>(l - 1)];
+    }
+    // Non-owning xtensor views (T* writable, const T* read-only) of a weight layer's matrix and of a vector.
+    template <class Ptr>
+    auto matrix_view(Ptr* p, int l) const {
+        const auto& a = layer(l, "nn::network::weight");
+        return xt::adapt(p, a.out * a.in, xt::no_ownership(), std::array<std::size_t, 2>{a.out, a.in});
+    }
+    template <class V>
+    static auto vector_view(V& v) {
+        return xt::adapt(v.data(), v.size(), xt::no_ownership(), std::array<std::size_t, 1>{v.size()});
+    }
+    template <std::size_t... I>
+    std::array<const T*, size> outputs(std::index_sequence<I...>) const {
+        return {body_.template input_of<I + 1>()...};
+    }
+
     template <class F, std::size_t... I>
     void each_output(F& f, std::index_sequence<I...>) const {
         const auto names = output_names();
@@ -299,14 +458,21 @@ private:
     dense_state<T> readout_;
     std::array<signal_shape, size + 1> shapes_{};
     std::vector<parameter<T>*> list_;
-    parameter_list<T> parameters_;
+    network_gradients<T> parameters_;
+    std::vector<affine_record<T>> affine_;  // the weight layers, l - 1
     matrix<T> out_;
     std::size_t forward_batch_ = 0;
+    const T* forward_input_ = nullptr;  // identity of the last forward's batch (never dereferenced)
+    bool grads_certified_ = false;
 };
 
-template <class>
-inline constexpr bool is_network = false;
+namespace detail {
 template <Parametrization P, class Arch, class T>
-inline constexpr bool is_network<network<P, Arch, T>> = true;
+void derives_from_network(const network<P, Arch, T>&);
+}  // namespace detail
+
+// nn::network<P, serial<...>, T> or a class derived from one (nn::mlp).
+template <class Net>
+inline constexpr bool is_network = requires(const Net& n) { detail::derives_from_network(n); };
 
 }  // namespace widenn::nn

@@ -421,24 +421,21 @@ public:
     std::size_t dimension() const { return d_; }
     std::size_t full_dimension() const { return D_; }
 
-    // The gradient with respect to θ_d, Pᵀ S ∇θ, from the network's gradients (shaped like its parameters).
+    // The gradient with respect to θ_d, Pᵀ S ∇θ, from the network's gradients: a copy shaped like its parameters
+    // (nn::gradients), or the gradients the network holds (net.backward(x, dout) of an nn::network or nn::mlp).
     // Returns internal storage, valid until the next call.
     const gradients_type& gradient(const gradients<T>& full) {
         require<shape_error>(full.weights.size() == static_cast<std::size_t>(Net::layers) &&
                                  full.biases.size() == static_cast<std::size_t>(Net::layers),
                              "nn::subspace::gradient: expected gradients of ", Net::layers, " weight and bias tensors, got ",
                              full.weights.size(), " and ", full.biases.size());
-        std::size_t k = 0;
-        for (int l = 1; l <= Net::layers; ++l) {
-            require<shape_error>(full.weight(l).size() == net_->weight(l).size() && full.bias(l).size() == net_->bias(l).size(),
-                                 "nn::subspace::gradient: the gradient of layer ", l, " does not match the network's parameters");
-            for (const T v : full.weight(l)) full_[k] = scale_[k] * static_cast<double>(v), ++k;
-            for (const T v : full.bias(l)) full_[k] = scale_[k] * static_cast<double>(v), ++k;
-        }
-        p_.apply_transpose(full_.data(), reduced_.data());
-        T* out = grads_.weights[0].data();
-        for (std::size_t j = 0; j < d_; ++j) out[j] = static_cast<T>(reduced_[j]);
-        return grads_;
+        return project([&](int l) -> decltype(auto) { return full.weight(l); }, [&](int l) -> decltype(auto) { return full.bias(l); });
+    }
+    const gradients_type& gradient(const parameter_list<T>& own)
+        requires is_network<Net>
+    {
+        require(&own == &net_->parameters(), "nn::subspace::gradient: the parameter list is not the network's (pass net.backward(x, dout))");
+        return project([&](int l) { return net_->weight_gradient(l); }, [&](int l) { return net_->bias_gradient(l); });
     }
 
     // Writes θ = θ₀ + S P θ_d into the network (call after every optimiser step).
@@ -474,6 +471,22 @@ private:
             case subspace_scaling::adam: return s.adam_lr;
         }
         return 1.0;
+    }
+    template <class WeightGrad, class BiasGrad>
+    const gradients_type& project(WeightGrad&& weight_grad, BiasGrad&& bias_grad) {
+        std::size_t k = 0;
+        for (int l = 1; l <= Net::layers; ++l) {
+            const auto& gw = weight_grad(l);
+            const auto& gb = bias_grad(l);
+            require<shape_error>(gw.size() == net_->weight(l).size() && gb.size() == net_->bias(l).size(),
+                                 "nn::subspace::gradient: the gradient of layer ", l, " does not match the network's parameters");
+            for (const T v : gw) full_[k] = scale_[k] * static_cast<double>(v), ++k;
+            for (const T v : gb) full_[k] = scale_[k] * static_cast<double>(v), ++k;
+        }
+        p_.apply_transpose(full_.data(), reduced_.data());
+        T* out = grads_.weights[0].data();
+        for (std::size_t j = 0; j < d_; ++j) out[j] = static_cast<T>(reduced_[j]);
+        return grads_;
     }
     std::size_t count_parameters() const {
         std::size_t n = 0;
