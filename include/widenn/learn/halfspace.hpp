@@ -37,11 +37,16 @@
 
 #include <xtensor/xtensor.hpp>
 
+#include <type_traits>
+
 #include "../core/errors.hpp"
 #include "../core/rng.hpp"
 #include "../core/tensor.hpp"
 
 namespace widenn::learn {
+
+// The functions over samples are templates (T = double, not deduced) only so that a translation unit compiles their
+// bodies where it calls them, not wherever this header is included (docs/performance.md).
 
 namespace detail {
 
@@ -63,7 +68,8 @@ inline double two_sided_quantile(double tail) {
     return hi;
 }
 
-inline void check_samples(const matrix<double>& x, const char* where) {
+template <class T = double>
+inline void check_samples(const matrix<std::type_identity_t<T>>& x, const char* where) {
     require_shape(x, any_size, any_size, where, "samples");
     require(x.shape(0) >= 2 && x.shape(1) >= 1, where, ": need at least 2 samples of dimension >= 1, got ", x.shape(0), " x ", x.shape(1));
     require_finite(x, where, "samples");
@@ -101,7 +107,8 @@ struct moment_test_result {
     double worst_empirical = 0, worst_expected = 0;
 };
 
-inline moment_test_result moment_test(const matrix<double>& x, const moment_test_config& c = {}) {
+template <class T = double>
+inline moment_test_result moment_test(const matrix<std::type_identity_t<T>>& x, const moment_test_config& c = {}) {
     detail::check_samples(x, "learn::moment_test");
     detail::check_delta(c.delta, "learn::moment_test");
     require(c.degree >= 1 && c.degree <= 8, "learn::moment_test: degree must be in 1..8, got ", c.degree);
@@ -161,7 +168,8 @@ struct band_test_result {
 };
 
 // The fraction of samples with |⟨w, x⟩| <= σ‖w‖.
-inline double band_probability(const matrix<double>& x, const std::vector<double>& w, double sigma) {
+template <class T = double>
+inline double band_probability(const matrix<std::type_identity_t<T>>& x, const std::vector<double>& w, double sigma) {
     detail::check_samples(x, "learn::band_probability");
     require(std::isfinite(sigma) && sigma > 0, "learn::band_probability: sigma must be positive and finite, got ", sigma);
     const auto u = detail::unit(w, x.shape(1), "learn::band_probability");
@@ -174,7 +182,9 @@ inline double band_probability(const matrix<double>& x, const std::vector<double
     return static_cast<double>(inside) / static_cast<double>(x.shape(0));
 }
 
-inline band_test_result band_test(const matrix<double>& x, const std::vector<double>& w, double sigma, double delta = 0.01) {
+template <class T = double>
+inline band_test_result band_test(const matrix<std::type_identity_t<T>>& x, const std::vector<double>& w, double sigma,
+                                   double delta = 0.01) {
     detail::check_delta(delta, "learn::band_test");
     band_test_result r;
     r.empirical = band_probability(x, w, sigma);
@@ -187,7 +197,8 @@ inline band_test_result band_test(const matrix<double>& x, const std::vector<dou
 
 // The samples with |⟨w, x⟩| <= σ, in coordinates where w is e₁ (a Householder reflection), without the
 // first coordinate: under N(0, I_d) they are N(0, I_{d−1}) samples.
-inline matrix<double> band_orthogonal_samples(const matrix<double>& x, const std::vector<double>& w, double sigma) {
+template <class T = double>
+inline matrix<double> band_orthogonal_samples(const matrix<std::type_identity_t<T>>& x, const std::vector<double>& w, double sigma) {
     detail::check_samples(x, "learn::band_orthogonal_samples");
     require(x.shape(1) >= 2, "learn::band_orthogonal_samples: need dimension >= 2, got ", x.shape(1));
     const std::size_t d = x.shape(1);
@@ -213,7 +224,9 @@ inline matrix<double> band_orthogonal_samples(const matrix<double>& x, const std
     return out;
 }
 
-inline moment_test_result band_moment_test(const matrix<double>& x, const std::vector<double>& w, double sigma, double delta = 0.01) {
+template <class T = double>
+inline moment_test_result band_moment_test(const matrix<std::type_identity_t<T>>& x, const std::vector<double>& w, double sigma,
+                                             double delta = 0.01) {
     const matrix<double> inside = band_orthogonal_samples(x, w, sigma);
     require(inside.shape(0) >= 2, "learn::band_moment_test: fewer than 2 samples in the band |<w, x>| <= ", sigma);
     return moment_test(inside, {.degree = 2, .delta = delta});
@@ -224,7 +237,8 @@ inline moment_test_result band_moment_test(const matrix<double>& x, const std::v
 struct halfspace {
     std::vector<double> w;  // unit normal; the prediction is sign⟨w, x⟩ (+1 on the boundary)
 
-    xt::xtensor<int, 1> predict(const matrix<double>& x) const {
+    template <class T = double>
+    xt::xtensor<int, 1> predict(const matrix<std::type_identity_t<T>>& x) const {
         require_shape(x, any_size, w.size(), "learn::halfspace::predict", "samples");
         xt::xtensor<int, 1> out = xt::empty<int>({x.shape(0)});
         for (std::size_t s = 0; s < x.shape(0); ++s) {
@@ -235,7 +249,8 @@ struct halfspace {
         return out;
     }
     // The fraction of samples whose label differs from the prediction.
-    double error(const matrix<double>& x, const xt::xtensor<int, 1>& y) const {
+    template <class T = double>
+    double error(const matrix<std::type_identity_t<T>>& x, const xt::xtensor<int, 1>& y) const {
         require<shape_error>(y.size() == x.shape(0), "learn::halfspace::error: expected ", x.shape(0), " labels, got ", y.size());
         const auto p = predict(x);
         std::size_t wrong = 0;
@@ -254,7 +269,8 @@ struct learner_config {
 
 namespace detail {
 
-inline void check_labels(const matrix<double>& x, const xt::xtensor<int, 1>& y, const char* where) {
+template <class T = double>
+inline void check_labels(const matrix<std::type_identity_t<T>>& x, const xt::xtensor<int, 1>& y, const char* where) {
     require<shape_error>(y.size() == x.shape(0), where, ": expected ", x.shape(0), " labels (one per sample), got ", y.size());
     for (std::size_t s = 0; s < y.size(); ++s)
         require(y(s) == 1 || y(s) == -1, where, ": labels must be +1 or -1, got ", y(s), " at index ", s);
@@ -270,7 +286,9 @@ inline double ramp_derivative(double t, double sigma) {
 }  // namespace detail
 
 // The surrogate L_σ(w) = mean ℓ_σ(−y ⟨w, x⟩/‖w‖).
-inline double surrogate_loss(const matrix<double>& x, const xt::xtensor<int, 1>& y, const std::vector<double>& w, double sigma) {
+template <class T = double>
+inline double surrogate_loss(const matrix<std::type_identity_t<T>>& x, const xt::xtensor<int, 1>& y, const std::vector<double>& w,
+                             double sigma) {
     detail::check_samples(x, "learn::surrogate_loss");
     detail::check_labels(x, y, "learn::surrogate_loss");
     const auto u = detail::unit(w, x.shape(1), "learn::surrogate_loss");
@@ -288,7 +306,9 @@ inline double surrogate_loss(const matrix<double>& x, const xt::xtensor<int, 1>&
     return total / static_cast<double>(x.shape(0));
 }
 
-inline halfspace learn_halfspace(const matrix<double>& x, const xt::xtensor<int, 1>& y, const learner_config& c = {}) {
+template <class T = double>
+inline halfspace learn_halfspace(const matrix<std::type_identity_t<T>>& x, const xt::xtensor<int, 1>& y,
+                                 const learner_config& c = {}) {
     detail::check_samples(x, "learn::learn_halfspace");
     detail::check_labels(x, y, "learn::learn_halfspace");
     require(std::isfinite(c.sigma) && c.sigma > 0, "learn::learn_halfspace: sigma must be positive and finite, got ", c.sigma);
@@ -351,7 +371,9 @@ struct tester_learner_result {
     double training_error = 0;
 };
 
-inline tester_learner_result tester_learner(const matrix<double>& x, const xt::xtensor<int, 1>& y, const tester_learner_config& c = {}) {
+template <class T = double>
+inline tester_learner_result tester_learner(const matrix<std::type_identity_t<T>>& x, const xt::xtensor<int, 1>& y,
+                                            const tester_learner_config& c = {}) {
     detail::check_samples(x, "learn::tester_learner");
     detail::check_labels(x, y, "learn::tester_learner");
     detail::check_delta(c.delta, "learn::tester_learner");

@@ -234,23 +234,7 @@ public:
         hidden_weight_layers_ = detail::weight_layer_count(spec_.layers);
         check_stable();
         body_ = detail::make_dynamic_chain<T>(spec_.layers, 0);
-        signal_shape in;
-        if (config_.image.channels > 0 || config_.image.height > 0 || config_.image.width > 0) {
-            const auto& im = config_.image;
-            require<shape_error>(im.height > 0 && im.width > 0 && im.channels > 0, where, ": image height, width and channels must be positive, got ",
-                                 im.height, " x ", im.width, " x ", im.channels);
-            const std::size_t d = checked_product({im.height, im.width, im.channels}, where);
-            require<shape_error>(config_.d_in == 0 || config_.d_in == d, where, ": d_in = ", config_.d_in, " disagrees with the image ", im.height,
-                                 " x ", im.width, " x ", im.channels, " (", d, " values); leave d_in = 0");
-            config_.d_in = d;
-            in = {im.height, im.width, im.channels, im.channels, true, false};
-        } else {
-            require<shape_error>(config_.d_in > 0, where, ": set d_in (vector inputs) or image (image inputs)");
-            in = {1, 1, config_.d_in, config_.d_in, false, false};
-        }
-        require(config_.d_out > 0, where, ": d_out must be positive, got ", config_.d_out);
-        require(config_.weight_var > 0 && std::isfinite(config_.weight_var), where, ": weight_var must be positive and finite, got ", config_.weight_var);
-        require(config_.bias_var >= 0 && std::isfinite(config_.bias_var), where, ": bias_var must be >= 0 and finite, got ", config_.bias_var);
+        const signal_shape in = detail::checked_input(config_, where);
         build_context<T> ctx;
         ctx.bias = config_.bias;
         resolve_widths(ctx);
@@ -367,55 +351,10 @@ private:
         }
     }
 
-    void resolve_widths(build_context<T>& ctx) const {
-        constexpr const char* where = "nn::dynamic_network";
-        const std::size_t n = hidden_weight_layers_;
-        if (!config_.widths.empty()) {
-            require<shape_error>(config_.widths.size() == n, where, ": widths must list one width per dense/conv layer (", n, "), got ",
-                                 config_.widths.size());
-            ctx.widths = config_.widths;
-        } else {
-            ctx.widths.assign(n, config_.width);
-        }
-        if (!config_.base_widths.empty()) {
-            require<shape_error>(config_.base_widths.size() == n, where, ": base_widths must list one base width per dense/conv layer (", n,
-                                 "), got ", config_.base_widths.size());
-            ctx.base_widths = config_.base_widths;
-        } else {
-            ctx.base_widths.clear();
-            for (std::size_t i = 0; i < n; ++i) ctx.base_widths.push_back(config_.base_width > 0 ? config_.base_width : ctx.widths[i]);
-        }
-        constexpr std::size_t limit = std::size_t{1} << 32;
-        for (std::size_t i = 0; i < n; ++i)
-            require<shape_error>(ctx.widths[i] > 0 && ctx.widths[i] <= limit && ctx.base_widths[i] > 0 && ctx.base_widths[i] <= limit, where,
-                                 ": the width and base width of dense/conv layer ", i + 1, " must be in 1..2^32, got ", ctx.widths[i], " and ",
-                                 ctx.base_widths[i]);
-        ctx.widths.push_back(config_.d_out);  // the readout
-        ctx.base_widths.push_back(config_.d_out);
-    }
-
-    // nn::network's initialisation: scaling from P by role and width ratio, weight layer l from streams 2l and 2l + 1.
-    void initialise(build_context<T>& ctx) {
-        const int readout_layer = static_cast<int>(weight_layers());
-        double readout_ratio = 1.0;
-        for (const auto& r : ctx.tensors)
-            if (r.layer == readout_layer && !r.bias) readout_ratio = r.wide_in ? r.in_ratio : 1.0;
-        for (auto& r : ctx.tensors) {
-            const bool readout = r.layer == readout_layer;
-            const tensor_role role = r.wide_in ? (r.wide_out ? tensor_role::hidden : tensor_role::output) : tensor_role::input;
-            if (r.bias) {
-                r.param->scaling = nn::bias_scaling<P>(r.wide_out ? r.out_ratio : 1.0, config_.bias_var, config_.constants, readout, readout_ratio);
-            } else {
-                const double ratio = r.wide_in ? r.in_ratio : (r.wide_out ? r.out_ratio : 1.0);
-                r.param->scaling = nn::weight_scaling<P>(exponents_of<P>(role), ratio, config_.weight_var, r.base_fan_in, config_.constants,
-                                                         readout, readout_ratio);
-            }
-            const bool zero = readout && config_.zero_readout;
-            const double sd = r.param->scaling.init_std;
-            rng g = rng::stream(config_.seed, 2 * static_cast<std::uint64_t>(r.layer) + (r.bias ? 1 : 0));
-            for (auto& v : r.param->value) v = (zero || sd == 0.0) ? T(0) : static_cast<T>(sd * g.normal());
-        }
-    }
+    void resolve_widths(build_context<T>& ctx) const { detail::resolve_widths(config_, hidden_weight_layers_, ctx, "nn::dynamic_network"); }
+    // nn::network's initialisation (the same function): scaling from P by role and width ratio, weight layer l from
+    // streams 2l and 2l + 1.
+    void initialise(build_context<T>& ctx) { detail::initialise_parameters<P>(config_, static_cast<int>(weight_layers()), ctx); }
 
     nn::spec spec_;
     network_config config_;
