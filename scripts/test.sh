@@ -33,7 +33,7 @@ cmake -S "$root/tests/consumer" -B "$root/build/consumer" -DCMAKE_PREFIX_PATH="$
 cmake --build "$root/build/consumer" -j "$jobs"
 ctest --test-dir "$root/build/consumer" --output-on-failure
 
-step "Fuzz targets (libFuzzer + ASan + UBSan, clang): ${WIDENN_FUZZ_SECONDS:-45} s each from the seed corpus"
+step "Fuzz targets (libFuzzer + ASan + UBSan, clang): ${WIDENN_FUZZ_SECONDS:-30} s each from the seed corpus"
 if command -v clang++ > /dev/null; then
   cmake -S "$root/tests/fuzz" -B "$root/build/fuzz" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release > /dev/null
   cmake --build "$root/build/fuzz" -j "$jobs"
@@ -41,7 +41,7 @@ if command -v clang++ > /dev/null; then
     found=$(mktemp -d)  # new inputs go here, not into the repository's seed corpus
     log="$root/build/fuzz/fuzz_$target.log"
     # A fixed seed makes the bounded CI run explore the same inputs every time (WIDENN_FUZZ_SEED=0: a random seed).
-    if ! "$root/build/fuzz/fuzz_$target" -seed="${WIDENN_FUZZ_SEED:-1}" -max_total_time="${WIDENN_FUZZ_SECONDS:-45}" -timeout=10 -rss_limit_mb=2048 \
+    if ! "$root/build/fuzz/fuzz_$target" -seed="${WIDENN_FUZZ_SEED:-1}" -max_total_time="${WIDENN_FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 \
          -print_final_stats=1 -artifact_prefix="$root/build/fuzz/" "$found" "$root/tests/fuzz/corpus/$target" > "$log" 2>&1; then
       tail -n 60 "$log"
       echo "fuzz_$target found a failure (the input is saved as crash-* or oom-* or timeout-* in $(pwd))"
