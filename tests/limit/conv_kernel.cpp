@@ -118,7 +118,8 @@ TEST_CASE("conv_kernel: with flatten and no pooling the diagonal recursion equal
     const auto x = random_array({4, 6, 5, 2}, 7), y = random_array({3, 6, 5, 2}, 8);
     const lim::kernel_config c{.weight_var = 1.5, .bias_var = 0.05};
     for (const char* text : {"conv:3,relu,conv:3:valid,erf,conv:3:circular,relu,conv:3:same:2,gelu,flatten",
-                             "conv:3,relu,res(conv:3,relu,conv:3),layernorm,res(relu,conv:1),conv:3:circular:2,relu,flatten"}) {
+                             "conv:3,relu,res(conv:3,relu,conv:3),layernorm,res(relu,conv:1),conv:3:circular:2,relu,flatten",
+                             "conv:5,relu,res(erf,conv:4),conv:2:valid,relu,conv:3:same:2,flatten"}) {
         CAPTURE(text);
         const auto spec = nn::parse_spec(text);
         const lim::conv_kernel_plan<double> automatic(spec, x, y, c);

@@ -157,7 +157,7 @@ struct kernel_op {
 // covariance entry is read about once per tap row and written once.
 template <class T>
 std::size_t window_scratch(const kernel_op<T>& op) {
-    return std::max(op.h_in * op.w_in, op.w_in * (op.w_in + 2 * op.tx.k));
+    return std::max(op.h_in, op.w_in) * (op.w_in + 2 * op.tx.k);
 }
 
 template <class T>
@@ -209,17 +209,53 @@ void window_sums(const kernel_op<T>& op, bool full, bool pool, const T* in, T* o
         }
     };
     if (!full) {
-        // rows: local[o][x] = Σ_d in[ty(o, d)][x]; then the taps along each row
-        std::fill(local, local + ho * wi, T(0));
-        for (std::size_t o = 0; o < ho; ++o)
-            for (std::size_t d = 0; d < ty.k; ++d) {
-                const std::ptrdiff_t r = ty.at(o, d);
-                if (r < 0) continue;
-                const T* src = in + static_cast<std::size_t>(r) * wi;
-                T* dst = local + o * wi;
-                for (std::size_t x = 0; x < wi; ++x) dst[x] += src[x];
+        // rows: local[o][x] = Σ_d in[ty(o, d)][x]; then the taps along each row. Stride 1 without wrap-around: the
+        // rows of local have zero margins of K on both sides (the zero padding), so each tap is one shifted
+        // contiguous add over the output row (vectorised; the index table per entry cost as much as the dual).
+        const bool margins = !pool && tx.contiguous;
+        const std::size_t margin = margins ? tx.k : 0, stride_l = wi + 2 * margin;
+        std::fill(local, local + ho * stride_l, T(0));
+        // K = 3 (the common filter) in one pass per row: three loads, one store
+        for (std::size_t o = 0; o < ho; ++o) {
+            T* dst = local + o * stride_l + margin;
+            const std::ptrdiff_t r0 = ty.at(o, 0);
+            if (ty.k == 3 && r0 >= 0 && ty.at(o, 2) >= 0) {  // all three rows inside the image
+                const T* a = in + static_cast<std::size_t>(r0) * wi;
+                const T* b = in + static_cast<std::size_t>(ty.at(o, 1)) * wi;
+                const T* c = in + static_cast<std::size_t>(ty.at(o, 2)) * wi;
+                for (std::size_t x = 0; x < wi; ++x) dst[x] = a[x] + b[x] + c[x];
+                continue;
             }
-        columns(local, out, ho, wo, add, true);
+            for (std::size_t d = 0; d < ty.k; ++d)
+                if (const std::ptrdiff_t r = ty.at(o, d); r >= 0) {
+                    const T* src = in + static_cast<std::size_t>(r) * wi;
+                    for (std::size_t x = 0; x < wi; ++x) dst[x] += src[x];
+                }
+        }
+        if (!margins) {
+            columns(local, out, ho, wo, add, true);
+            return;
+        }
+        for (std::size_t o = 0; o < ho; ++o) {
+            T* o_row = out + o * wo;
+            const T* l_row = local + o * stride_l + margin - tx.shift;  // tap d reads input column x + d - shift
+            const T* a_row = add ? add + o * wo : nullptr;
+            if (tx.k == 3) {
+                const T *r0 = l_row, *r1 = l_row + 1, *r2 = l_row + 2;
+                if (a_row)
+                    for (std::size_t x = 0; x < wo; ++x) o_row[x] = alpha * (r0[x] + r1[x] + r2[x]) + beta + a_row[x];
+                else
+                    for (std::size_t x = 0; x < wo; ++x) o_row[x] = alpha * (r0[x] + r1[x] + r2[x]) + beta;
+                continue;
+            }
+            std::fill(o_row, o_row + wo, T(0));
+            for (std::size_t d = 0; d < tx.k; ++d)
+                for (std::size_t x = 0; x < wo; ++x) o_row[x] += l_row[d + x];
+            if (a_row)
+                for (std::size_t x = 0; x < wo; ++x) o_row[x] = alpha * o_row[x] + beta + a_row[x];
+            else
+                for (std::size_t x = 0; x < wo; ++x) o_row[x] = alpha * o_row[x] + beta;
+        }
         return;
     }
     const std::size_t block_in = wi * wi, block_out = wo * wo;
