@@ -11,6 +11,8 @@
 #include <widenn/io/npy.hpp>
 #include <widenn/limit/conv_kernel.hpp>
 #include <widenn/limit/kernel.hpp>
+#include <widenn/limit/spec_plan.hpp>
+#include <widenn/limit/stream.hpp>
 #include <widenn/nn/spec.hpp>
 
 #include "cli.hpp"
@@ -34,8 +36,29 @@ io::npy_header input_header(const std::string& option, const std::string& path) 
     return h;
 }
 
+// Rows of X1 per block when the kernels are streamed (0: computed whole). `requested` (--block-rows, 0 = not given)
+// forces blocks; otherwise the kernels are computed whole when they fit in the available memory with the inputs, and
+// streamed in blocks of at most a quarter of the available memory when they do not.
+std::size_t choose_block_rows(std::size_t requested, std::size_t n1, std::size_t n2, std::size_t value_size, std::size_t kernels,
+                              std::size_t input_bytes) {
+    const std::size_t row_bytes = widenn::checked_product({n2, value_size, kernels}, "widenn kernel");
+    const std::size_t whole = widenn::checked_product({n1, row_bytes}, "widenn kernel");
+    const std::size_t available = widenn::available_memory_bytes();
+    std::size_t rows = std::min(requested, n1);
+    if (requested == 0) {
+        if (whole <= available && input_bytes <= available - whole) return 0;
+        rows = std::clamp<std::size_t>(available / 4 / row_bytes, 1, n1);
+        std::cerr << "widenn kernel: the " << n1 << " x " << n2 << " kernel" << (kernels > 1 ? "s need " : " needs ")
+                  << widenn::format_bytes(static_cast<double>(whole)) << ", more than the " << widenn::format_bytes(static_cast<double>(available))
+                  << " available: streaming blocks of " << rows << " rows to the output files\n";
+    }
+    widenn::require_memory(input_bytes + rows * row_bytes, "the inputs and a block of " + std::to_string(rows) + " kernel rows",
+                           "give --block-rows with fewer rows, or use --float");
+    return rows;
+}
+
 // The output files of both forms of the command: distinct from the inputs and each other, created (as temporary
-// files) before any work, and written once the kernels are computed.
+// files) before any work, and written once the kernels are computed (or block by block as they are streamed).
 struct kernel_outputs {
     std::optional<io::output_file> nngp, ntk;
     double compute_seconds = 0, write_seconds = 0;
@@ -57,6 +80,41 @@ struct kernel_outputs {
         compute_seconds = std::chrono::duration<double>(t1 - t0).count();
         write_seconds = std::chrono::duration<double>(t2 - t1).count();
     }
+    // Streamed outputs are written as they are computed: the disk must hold them all (checked before any work).
+    void require_disk_for(std::size_t n1, std::size_t n2, std::size_t value_size) const {
+        const std::uintmax_t per_file = widenn::checked_product({n1, n2, value_size}, "widenn kernel") + 4096;  // + the header
+        const std::uintmax_t files = (nngp ? 1u : 0u) + (ntk ? 1u : 0u);
+        for (const auto* f : {&nngp, &ntk})
+            if (*f)
+                io::require_disk_space((*f)->path(), per_file * files, "the streamed " + std::to_string(n1) + " x " + std::to_string(n2) +
+                                       " kernel" + (files > 1 ? "s" : ""), "compute fewer rows (split --x1), ask for one kernel only, or use --float");
+    }
+    // The kernels of a block plan (limit::kernel_plan, limit::spec_kernel_plan) in blocks of rows_per_block rows of X1,
+    // each appended to the outputs as it is computed; the files appear once every row is written.
+    template <class Plan>
+    void stream_and_write(const Plan& plan, std::size_t rows_per_block, const std::function<void(double)>& progress) {
+        using T = typename Plan::value_type;
+        const std::vector<std::size_t> shape{plan.rows(), plan.cols()};
+        std::optional<io::npy_row_writer<T>> nngp_rows, ntk_rows;
+        if (nngp) nngp_rows.emplace(*nngp, shape);
+        if (ntk) ntk_rows.emplace(*ntk, shape);
+        const auto t0 = std::chrono::steady_clock::now();
+        widenn::limit::stream_row_blocks(
+            plan, rows_per_block,
+            [&](std::size_t, std::size_t, const widenn::limit::kernel_pair<T>& block) {
+                const auto w0 = std::chrono::steady_clock::now();
+                if (nngp_rows) nngp_rows->append(block.nngp);
+                if (ntk_rows) ntk_rows->append(block.ntk);
+                write_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+            },
+            progress);
+        const auto w0 = std::chrono::steady_clock::now();
+        if (nngp_rows) nngp_rows->commit();
+        if (ntk_rows) ntk_rows->commit();
+        const auto t1 = std::chrono::steady_clock::now();
+        write_seconds += std::chrono::duration<double>(t1 - w0).count();
+        compute_seconds = std::chrono::duration<double>(t1 - t0).count() - write_seconds;
+    }
 };
 
 // `widenn kernel --arch SPEC`: the kernels of a run-time architecture (limit/conv_kernel.hpp) on images N x H x W x C
@@ -77,6 +135,7 @@ int run_arch_kernel(widenn::cli::args& a) {
     const std::string x1_path = a.required_text("x1"), x2_path = a.text("x2", "");
     const std::string nngp_path = a.text("nngp", ""), ntk_path = a.text("ntk", "");
     const bool use_float = a.has("float");
+    const std::size_t block_rows = a.integer<std::size_t>("block-rows", 0, 1, std::size_t{1} << 40);
     a.reject_unknown();
     if (nngp_path.empty() && ntk_path.empty()) throw usage_error("give --nngp FILE and/or --ntk FILE for the output");
     if (param_name != "ntk" && param_name != "standard")
@@ -117,10 +176,9 @@ int run_arch_kernel(widenn::cli::args& a) {
     const std::size_t per = widenn::checked_product(std::vector<std::size_t>(h1.shape.begin() + 1, h1.shape.end()), "widenn kernel");
     const std::size_t value_size = use_float ? sizeof(float) : sizeof(double);
     const std::size_t inputs = widenn::checked_product({n1 + (x2_path.empty() ? 0 : n2), per, sizeof(double) + value_size}, "widenn kernel");
-    const std::size_t needed = widenn::checked_product({n1, n2, value_size, std::size_t{2}}, "widenn kernel") + inputs;
-    widenn::require_memory(needed, "the " + std::to_string(n1) + " x " + std::to_string(n2) + " kernels",
-                           "compute it in row blocks (split --x1 and call widenn kernel once per block), or use --float");
+    const std::size_t rows_per_block = choose_block_rows(block_rows, n1, n2, value_size, 2, inputs);
     kernel_outputs out(x1_path, x2_path, nngp_path, ntk_path);
+    if (rows_per_block) out.require_disk_for(n1, n2, value_size);
 
     const auto start = std::chrono::steady_clock::now();
     const auto x1 = io::read_npy<double>(x1_path);
@@ -133,7 +191,24 @@ int run_arch_kernel(widenn::cli::args& a) {
         const auto plan = x2_path.empty() ? widenn::limit::conv_kernel_plan<T>(spec, x1, config, path, kind)
                                           : widenn::limit::conv_kernel_plan<T>(spec, x1, x2, config, path, kind);
         path_name = plan.path() == widenn::limit::spatial_path::full ? "full spatial covariance" : "diagonal recursion";
-        out.compute_and_write([&] { return plan.compute(); });
+        if (rows_per_block == 0) {
+            out.compute_and_write([&] { return plan.compute(); });
+            return;
+        }
+        // streamed: the same entries through limit::spec_kernel_plan's blocks, one image per row
+        auto rows_of = [&](const auto& x) {
+            matrix<T> m = matrix<T>::from_shape({x.shape()[0], per});
+            std::transform(x.begin(), x.end(), m.begin(), [](double v) { return static_cast<T>(v); });
+            return m;
+        };
+        const widenn::limit::spec_input input = h1.shape.size() == 4 ? widenn::limit::spec_input{h1.shape[1], h1.shape[2], h1.shape[3]}
+                                                                     : widenn::limit::spec_input{};
+        const matrix<T> r1 = rows_of(x1), r2 = x2_path.empty() ? matrix<T>() : rows_of(x2);
+        auto stream_config = config;
+        stream_config.progress = {};
+        const auto blocks = x2_path.empty() ? widenn::limit::spec_kernel_plan<T>(spec, r1, input, stream_config, kind)
+                                            : widenn::limit::spec_kernel_plan<T>(spec, r1, r2, input, stream_config, kind);
+        out.stream_and_write(blocks, rows_per_block, config.progress);
     };
     if (use_float)
         run.template operator()<float>();
@@ -141,8 +216,9 @@ int run_arch_kernel(widenn::cli::args& a) {
         run.template operator()<double>();
     const double load_seconds = std::chrono::duration<double>(loaded - start).count();
     std::cout << "widenn kernel: --arch " << arch << " (" << path_name << "), " << param_name << " parametrization, " << (use_float ? "float" : "double")
-              << ": " << n1 << " x " << n2 << " (inputs " << per_input(h1) << "); read " << load_seconds << " s, kernels "
-              << out.compute_seconds << " s, write " << out.write_seconds << " s, total "
+              << ": " << n1 << " x " << n2 << " (inputs " << per_input(h1) << ")"
+              << (rows_per_block ? ", streamed in blocks of " + std::to_string(rows_per_block) + " rows" : std::string())
+              << "; read " << load_seconds << " s, kernels " << out.compute_seconds << " s, write " << out.write_seconds << " s, total "
               << load_seconds + out.compute_seconds + out.write_seconds << " s\n";
     return 0;
 }
@@ -160,6 +236,7 @@ int run_kernel(widenn::cli::args& a) {
     const std::string x1_path = a.required_text("x1"), x2_path = a.text("x2", "");
     const std::string nngp_path = a.text("nngp", ""), ntk_path = a.text("ntk", "");
     const bool use_float = a.has("float");
+    const std::size_t block_rows = a.integer<std::size_t>("block-rows", 0, 1, std::size_t{1} << 40);
     a.reject_unknown();
     if (nngp_path.empty() && ntk_path.empty()) throw usage_error("give --nngp FILE and/or --ntk FILE for the output");
     if (param_name == "standard" && !ntk_path.empty() && config.width == 0)
@@ -179,11 +256,9 @@ int run_kernel(widenn::cli::args& a) {
     const std::size_t value_size = use_float ? sizeof(float) : sizeof(double);
     const std::size_t kernels_wanted = 1 + (config.compute_ntk ? 1 : 0);  // the NNGP is always computed (the NTK needs it)
     const std::size_t inputs = widenn::checked_product({n1 + (x2_path.empty() ? 0 : n2), d, sizeof(double) + value_size}, "widenn kernel");
-    const std::size_t needed = widenn::checked_product({n1, n2, value_size, kernels_wanted}, "widenn kernel") + inputs;
-    widenn::require_memory(needed, "the " + std::to_string(n1) + " x " + std::to_string(n2) + " kernel" + (kernels_wanted > 1 ? "s" : ""),
-                           "compute it in row blocks (split --x1 and call widenn kernel once per block), ask for one kernel only, "
-                           "or use --float (half the memory)");
+    const std::size_t rows_per_block = choose_block_rows(block_rows, n1, n2, value_size, kernels_wanted, inputs);
     kernel_outputs out(x1_path, x2_path, nngp_path, ntk_path);
+    if (rows_per_block) out.require_disk_for(n1, n2, value_size);
 
     const auto start = std::chrono::steady_clock::now();
     const matrix<double> x1 = io::read_npy_matrix<double>(x1_path);
@@ -193,10 +268,12 @@ int run_kernel(widenn::cli::args& a) {
     auto run = [&]<class T>() {
         ks::with_parametrization(param_name, [&]<class P>() {
             ks::with_activation(act_name, [&]<class A>() {
-                out.compute_and_write([&] {
-                    return x2_path.empty() ? widenn::limit::kernel_plan<P, A, T>(x1, depth, config).compute()
-                                           : widenn::limit::kernel_plan<P, A, T>(x1, x2, depth, config).compute();
-                });
+                const auto plan = x2_path.empty() ? widenn::limit::kernel_plan<P, A, T>(x1, depth, config)
+                                                  : widenn::limit::kernel_plan<P, A, T>(x1, x2, depth, config);
+                if (rows_per_block == 0)
+                    out.compute_and_write([&] { return plan.compute(); });
+                else
+                    out.stream_and_write(plan, rows_per_block, config.progress);
             });
         });
     };
@@ -206,7 +283,8 @@ int run_kernel(widenn::cli::args& a) {
         run.template operator()<double>();
     const double load_seconds = std::chrono::duration<double>(loaded - start).count();
     std::cout << "widenn kernel: " << act_name << ", depth " << depth << ", " << param_name << " parametrization, "
-              << (use_float ? "float" : "double") << ": " << n1 << " x " << n2 << " (d = " << d << "); read " << load_seconds
+              << (use_float ? "float" : "double") << ": " << n1 << " x " << n2 << " (d = " << d << ")"
+              << (rows_per_block ? ", streamed in blocks of " + std::to_string(rows_per_block) + " rows" : std::string()) << "; read " << load_seconds
               << " s, kernels " << out.compute_seconds << " s, write " << out.write_seconds << " s, total "
               << load_seconds + out.compute_seconds + out.write_seconds << " s\n";
     return 0;
@@ -216,7 +294,8 @@ const bool registered = widenn::cli::add_command({
     "kernel",
     "NNGP and NTK of an infinitely wide MLP on .npy inputs (neural-tangents conventions)",
     "usage: widenn kernel --x1 X.npy [--x2 Y.npy] [--nngp K.npy] [--ntk T.npy] [--act relu] [--depth 1]\n"
-    "                     [--weight-var 1] [--bias-var 0] [--param ntk|standard] [--width N] [--float] [--threads N]\n\n"
+    "                     [--weight-var 1] [--bias-var 0] [--param ntk|standard] [--width N] [--float] [--threads N]\n"
+    "                     [--block-rows R]\n\n"
     "Computes the infinite-width NNGP Sigma(X1, X2) and NTK Theta(X1, X2) of an MLP with --depth hidden layers and a\n"
     "linear readout, in neural-tangents' conventions: first layer K0 = x.x'/d, weight variance --weight-var (W_std^2),\n"
     "bias variance --bias-var (b_std^2). --param ntk is the NTK parametrization (neural-tangents' default); --param\n"
@@ -227,9 +306,12 @@ const bool registered = widenn::cli::add_command({
     "Every input and output is checked before the computation starts: the inputs' .npy headers, the memory the\n"
     "kernels need, and that the outputs are writable and distinct from the inputs and each other. Outputs appear\n"
     "whole or not at all (written under a temporary name, then renamed).\n"
+    "Kernels larger than the available memory are streamed: computed in blocks of rows of X1 (at most a quarter of the\n"
+    "memory each) and appended to the outputs as they are done; --block-rows R streams blocks of R rows at any size.\n"
+    "Streaming a kernel of X1 with itself computes both triangles (twice the pairs).\n"
     "Example: widenn kernel --act relu --depth 3 --weight-var 2 --bias-var 0.1 --x1 X.npy --nngp K.npy --ntk T.npy\n\n"
     "       widenn kernel --arch SPEC --x1 X.npy [--x2 Y.npy] [--nngp K.npy] [--ntk T.npy] [--weight-var 1] [--bias-var 0]\n"
-    "                     [--param ntk|standard] [--width N] [--float] [--threads N]\n"
+    "                     [--param ntk|standard] [--width N] [--float] [--threads N] [--block-rows R]\n"
     "Kernels of a convolutional (or any layered) architecture: SPEC is a comma-separated list of layers, conv:K (K x K,\n"
     "stride 1, same padding), conv:K:valid, conv:K:circular, conv:K:same:2 (stride 2), avgpool:K (window K, stride K),\n"
     "layernorm, an activation name, dense (for N x d inputs), res(SPEC) (residual block x + block(x), ending with a conv\n"

@@ -49,12 +49,15 @@ int run_regress(widenn::cli::args& a) {
     // --arch SPEC: the kernels of a SPEC instead of an MLP's (read here, not in parse_options: see regress_setup.hpp)
     const std::string arch = a.text("arch", "");
     if (!arch.empty()) {
-        for (const char* replaced : {"act", "depth", "width"})
+        for (const char* replaced : {"act", "depth"})
             if (a.has(replaced))
                 throw widenn::cli::usage_error(std::string("--") + replaced + " does not apply with --arch: the SPEC names every layer (e.g. --arch "
                                                "conv:3,relu,conv:3,relu,flatten)");
-        if (a.text("param", "ntk") != "ntk")
-            throw widenn::cli::usage_error("--arch computes neural-tangents' NTK parametrization only: --param ntk, got '" + a.text("param", "ntk") + "'");
+        const std::string param = a.text("param", "ntk");
+        if (param != "ntk" && param != "standard")
+            throw widenn::cli::usage_error("--arch computes neural-tangents' two parametrizations: --param ntk or --param standard, got '" + param + "'");
+        if (param == "ntk" && a.has("width"))
+            throw widenn::cli::usage_error("--width applies to --param standard only (the NTK parametrization's kernels do not depend on the width)");
     }
     const std::size_t downsample = a.integer<std::size_t>("downsample", 1, 1, 64);
     rs::options opt = rs::parse_options(a);
@@ -173,8 +176,9 @@ int run_regress(widenn::cli::args& a) {
             });
         });
     } else {
-        run([&](const lim::kernel_config& c) { return lim::spec_kernel_plan<double>(spec, data.x_train, input, c); },
-            [&](const matrix<double>& rows) { return lim::spec_kernel_plan<double>(spec, rows, data.x_train, input, opt.config); });
+        const auto kind = opt.param == "standard" ? lim::parametrization_kind::standard : lim::parametrization_kind::ntk;
+        run([&](const lim::kernel_config& c) { return lim::spec_kernel_plan<double>(spec, data.x_train, input, c, kind); },
+            [&](const matrix<double>& rows) { return lim::spec_kernel_plan<double>(spec, rows, data.x_train, input, opt.config, kind); });
     }
     const double total = rs::seconds_since(t_start);
     std::cout << std::fixed << std::setprecision(4) << "accuracy " << static_cast<double>(correct) / static_cast<double>(p) << " ("
@@ -208,7 +212,7 @@ const bool registered = widenn::cli::add_command({
     "column's relative residual is below --tolerance. --solver auto (default) takes Cholesky when its kernel fits in\n"
     "90% of the available memory, else pcg with the float store. Test kernels are computed in blocks of 1000 rows.\n"
     "A finite --time needs an eigendecomposition of the train kernel (minutes at m = 10000).\n"
-    "--arch SPEC (NTK parametrization only; --act, --depth, --width do not apply): the NNGP/NTK of the SPEC's\n"
+    "--arch SPEC (--act, --depth do not apply; --param standard with --width N as for the MLP): the NNGP/NTK of the SPEC's\n"
     "architecture, e.g. conv:3,relu,conv:3,relu,flatten, on the IDX images as N x 28 x 28 x 1 or on .npy images\n"
     "N x H x W x C (a dense-only SPEC takes .npy N x d); the same solvers. --downsample F averages F x F pixel blocks\n"
     "first (2: Fashion-MNIST at 14 x 14; pooled SPECs need the full spatial covariance, (H W)^2 per pair of images).\n"

@@ -45,6 +45,7 @@
 #include "limit/predict.hpp"
 #include "limit/solvers.hpp"
 #include "limit/spec_plan.hpp"
+#include "limit/stream.hpp"
 
 #include "lie/lie.hpp"
 

@@ -56,7 +56,7 @@ open("huge.npy", "wb").write(npy(f8([6, 3]), struct.pack("<18d", *[1e155] * 18))
 open("nan.npy", "wb").write(npy(f8([6, 3]), struct.pack("<18d", *([float("nan")] + [0.5] * 17))))
 open("labels.npy", "wb").write(npy("{'descr': '<i8', 'fortran_order': False, 'shape': (6,), }", struct.pack("<6q", 0, 1, 0, 1, 2, 1)))
 open("onehot_bad.npy", "wb").write(npy(f8([6, 3]), struct.pack("<18d", *([1, 1, 0] + [1, 0, 0] * 5))))
-open("tall.npy", "wb").write(npy(f8([200000, 1]), b"\0" * 1600000))
+open("tall.npy", "wb").write(npy(f8([2000000, 1]), b"\0" * 16000000))
 open("f2.npy", "wb").write(npy("{'descr': '<f2', 'fortran_order': False, 'shape': (6, 3), }", b"\0" * 36))
 open("text.npy", "w").write("not an array\n")
 # A small IDX data set in Fashion-MNIST's layout (50 train and 20 test images, 28 x 28), and copies with a label of 10
@@ -106,7 +106,8 @@ expect 2 "--param standard: its NTK grows with the hidden width; give --width N"
 expect 2 "--width applies to --param standard only" -- kernel --arch conv:3,relu,flatten --width 64 --x1 img.npy --nngp k.npy
 check "no output after failed runs" test ! -e k.npy
 # Memory: a 200,000 x 200,000 kernel from a 1.6 MB input is refused before loading, with the size it needs.
-expect 2 "needs 320 GB of memory" -- kernel --x1 tall.npy --nngp k.npy
+expect 2 "the streamed 2000000 x 2000000 kernel needs 32 TB of disk in '.', but only .* is free" -- kernel --x1 tall.npy --nngp k.npy
+expect 2 "the inputs and a block of 2000000 kernel rows needs 32 TB of memory" -- kernel --x1 tall.npy --nngp k.npy --block-rows 3000000
 # Outputs: aliasing, unwritable places, a full device.
 cp x.npy x_copy.npy
 expect 2 "would destroy the input" -- kernel --x1 x.npy --nngp x.npy
@@ -189,8 +190,9 @@ PY
 WIDENN_FASHION_MNIST_DIR=small expect 2 "token 'rleu' at column 8 is not a layer" -- regress --arch conv:3,rleu,flatten --n-test 20
 expect 2 "--depth does not apply with --arch" -- regress --arch conv:3,relu,flatten --depth 2
 expect 2 "--act does not apply with --arch" -- regress --arch conv:3,relu,flatten --act tanh
-expect 2 "--width does not apply with --arch" -- regress --arch conv:3,relu,flatten --width 100
-expect 2 "NTK parametrization only: --param ntk, got 'standard'" -- regress --arch conv:3,relu,flatten --param standard
+expect 2 "--width applies to --param standard only" -- regress --arch conv:3,relu,flatten --width 100
+expect 2 "--param ntk or --param standard, got 'mup'" -- regress --arch conv:3,relu,flatten --param mup
+WIDENN_FASHION_MNIST_DIR=small expect 2 "--param standard needs --width N for its NTK" -- regress --arch conv:3,relu,flatten --param standard --n-test 20
 expect 2 "'conv:5:valid' \(column 1\) needs an image of at least 5 x 5 pixels" -- regress --arch conv:5:valid,relu,flatten --train-x img.npy --train-y img_labels.npy --test-x img.npy --test-y img_labels.npy
 expect 2 "'avgpool:8' \(column 13\) pools 8 x 8 windows, but its input is only 4 x 4" -- regress --arch conv:3,relu,avgpool:8,gap --train-x img.npy --train-y img_labels.npy --test-x img.npy --test-y img_labels.npy
 expect 2 "--train-x has inputs of 4 x 4 x 1 but --test-x has 4 x 4 x 2" -- regress --arch conv:3,relu,flatten --train-x img.npy --train-y img_labels.npy --test-x img2c.npy --test-y img_labels.npy
@@ -223,6 +225,10 @@ check "regress --arch runs on .npy images N x H x W x C" grep -q "accuracy .* / 
 "$widenn" regress --arch dense,relu,dense,relu --train-x x.npy --train-y labels.npy --test-x x.npy --test-y labels.npy > arch_dense.out 2>&1
 "$widenn" regress --depth 2 --act relu --train-x x.npy --train-y labels.npy --test-x x.npy --test-y labels.npy > mlp_dense.out 2>&1
 check "regress --arch dense,relu,dense,relu gives the MLP form's accuracy" test "$(grep accuracy arch_dense.out)" = "$(grep accuracy mlp_dense.out)"
+"$widenn" regress --arch dense,relu,dense,relu --param standard --width 64 --train-x x.npy --train-y labels.npy --test-x x.npy --test-y labels.npy > arch_sp.out 2>&1
+"$widenn" regress --depth 2 --act relu --param standard --width 64 --train-x x.npy --train-y labels.npy --test-x x.npy --test-y labels.npy > mlp_sp.out 2>&1
+check "regress --arch --param standard runs and gives the MLP form's accuracy" test -n "$(grep accuracy arch_sp.out)" -a "$(grep accuracy arch_sp.out)" = "$(grep accuracy mlp_sp.out)"
+check "regress --arch --param standard says so" grep -q "standard parametrization" arch_sp.out
 # coord-check --arch: a muP CNN stays flat in width, SP's readout grows (docs/architectures_finite.md's CNN, lr 0.1)
 cc() { "$widenn" coord-check --arch conv:3,relu,avgpool:2,conv:3,relu,gap --image 6,6,3 --widths 64,256 --seeds 2 --batch 8 --base-width 16 --preset "$1" 2>/dev/null; }
 ratio() { awk '/^t = 3/ { t3 = 1 } t3 && $1 == "out" { print $3 / $2 }'; }

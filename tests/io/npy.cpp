@@ -10,6 +10,8 @@
 #include <iterator>
 #include <string>
 
+#include <xtensor/xview.hpp>
+
 #include <widenn/io/files.hpp>
 #include <widenn/io/npy.hpp>
 #include <widenn/io/plot.hpp>
@@ -140,9 +142,51 @@ TEST_CASE("npy: write then read is exact for every written dtype and rank, and t
     // An expression (not a container) and a strided view are evaluated once and written in C order.
     io::write_npy(dir.file("t.npy"), xt::transpose(m));
     CHECK(io::read_npy_matrix<double>(dir.file("t.npy")) == xt::xtensor<double, 2>(xt::transpose(m)));
+    // a view of whole rows is contiguous but starts inside its container: written from its own first row
+    io::write_npy(dir.file("rows.npy"), xt::view(m, xt::range(1, 2), xt::all()));
+    CHECK(io::read_npy_matrix<double>(dir.file("rows.npy")) == xt::xtensor<double, 2>(xt::view(m, xt::range(1, 2), xt::all())));
     const xt::xtensor<std::uint8_t, 1> bytes_array = {0, 255, 7};
     io::write_npy(dir.file("u1.npy"), bytes_array);
     CHECK(io::read_npy<int>(dir.file("u1.npy"))(1) == 255);
+}
+
+TEST_CASE("npy_row_writer: blocks of rows make the file write_npy makes; a short, long or misshapen stream leaves no file") {
+    scratch_dir dir;
+    const xt::xtensor<double, 3> a = xt::reshape_view(xt::arange<double>(0.0, 5.0 * 3 * 2) * 0.5 - 3.0, {5, 3, 2});
+    io::write_npy(dir.file("whole.npy"), a);
+    {
+        io::output_file out(dir.file("rows.npy"), "test");
+        io::npy_row_writer<double> w(out, {5, 3, 2});
+        w.append(xt::view(a, xt::range(0, 2)));
+        w.append(xt::view(a, xt::range(2, 2)));  // an empty block
+        w.append(xt::view(a, xt::range(2, 5)));
+        CHECK(w.rows_written() == 5);
+        w.commit();
+    }
+    CHECK(read_file(dir.file("rows.npy")) == read_file(dir.file("whole.npy")));
+    // a strided block (a transposed matrix's rows) is written in C order
+    const xt::xtensor<float, 2> m = {{1.0f, 2.0f}, {3.0f, 4.0f}, {5.0f, 6.0f}};
+    {
+        io::output_file out(dir.file("t.npy"), "test");
+        io::npy_row_writer<float> w(out, {2, 3});
+        w.append(xt::view(xt::transpose(m), xt::range(0, 1), xt::all()));
+        w.append(xt::view(xt::transpose(m), xt::range(1, 2), xt::all()));
+        w.commit();
+    }
+    CHECK(io::read_npy<float>(dir.file("t.npy")) == xt::xarray<float>(xt::transpose(m)));
+
+    const std::size_t before = dir.entries();
+    {
+        io::output_file out(dir.file("short.npy"), "test");
+        io::npy_row_writer<double> w(out, {5, 3, 2});
+        w.append(xt::view(a, xt::range(0, 4)));
+        CHECK(contains(error_of([&] { w.commit(); }), "received 4 of its 5 rows; not written"));
+        CHECK(contains(error_of([&] { w.append(xt::view(a, xt::range(0, 2))); }), "2 more rows after 4 exceed the 5 of the file"));
+        CHECK(contains(error_of([&] { w.append(xt::xtensor<double, 3>::from_shape({1, 2, 3})); }), "extents after the first must be the file's"));
+        CHECK(contains(error_of([&] { w.append(xt::xtensor<double, 2>::from_shape({1, 6})); }), "extents after the first must be the file's"));
+    }
+    CHECK(!std::filesystem::exists(dir.file("short.npy")));
+    CHECK(dir.entries() == before);  // no temporary left behind
 }
 
 TEST_CASE("npy: every malformed file is refused with a sentence naming the file and the fault, before allocating") {

@@ -1,6 +1,7 @@
 // limit::spec_kernel_plan: the kernels of a SPEC as a block source of kernel_ridge. Its blocks are conv_kernel_plan's
 // entries exactly; a dense-only SPEC is the MLP's kernel_plan (kernels and ridge predictions to 1e-10, Cholesky and
-// PCG); on a pooled CNN SPEC Cholesky and PCG predict alike.
+// PCG); on a pooled CNN SPEC Cholesky and PCG predict alike. limit::stream_row_blocks hands over any plan's rows in
+// order, equal to the kernels computed whole.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <widenn/limit/pcg.hpp>
 #include <widenn/limit/predict.hpp>
 #include <widenn/limit/spec_plan.hpp>
+#include <widenn/limit/stream.hpp>
 #include <widenn/nn/spec.hpp>
 #include <widenn/param/abc.hpp>
 
@@ -137,3 +139,75 @@ TEST_CASE("spec_kernel_plan refuses inputs that do not fit the SPEC, naming the 
     CHECK(message([&] { lim::spec_kernel_plan<double>(conv, other, x, {4, 4, 1}, {}); }).find("the same number of values per input") !=
           std::string::npos);
 }
+
+TEST_CASE("stream_row_blocks: consecutive row blocks of any block plan equal the kernels computed whole") {
+    // rows: [r0, r1) in order, covering every row once; values: the rows of compute() (both triangles when symmetric)
+    auto check_stream = [](const auto& plan, const auto& whole, std::size_t rows_per_block) {
+        CAPTURE(rows_per_block);
+        std::size_t next = 0, blocks = 0;
+        double worst = 0, progress = 0;
+        lim::stream_row_blocks(
+            plan, rows_per_block,
+            [&](std::size_t r0, std::size_t r1, const lim::kernel_pair<double>& k) {
+                CHECK(r0 == next);
+                CHECK(r1 - r0 == std::min(rows_per_block, plan.rows() - r0));
+                REQUIRE(k.nngp.shape(0) == r1 - r0);
+                REQUIRE(k.nngp.shape(1) == plan.cols());
+                for (std::size_t i = r0; i < r1; ++i)
+                    for (std::size_t j = 0; j < plan.cols(); ++j) {
+                        worst = std::max(worst, std::abs(k.nngp(i - r0, j) - whole.nngp(i, j)) / max_abs(whole.nngp));
+                        worst = std::max(worst, std::abs(k.ntk(i - r0, j) - whole.ntk(i, j)) / max_abs(whole.ntk));
+                    }
+                next = r1;
+                ++blocks;
+            },
+            [&](double f) { progress = f; });
+        CHECK(next == plan.rows());
+        CHECK(blocks == (plan.rows() + rows_per_block - 1) / rows_per_block);
+        CHECK(progress == 1.0);
+        CHECK(worst < 1e-13);
+    };
+    const lim::kernel_config c{.weight_var = 2.0, .bias_var = 0.05, .threads = 2};
+    // an MLP's kernel_plan, symmetric (130 rows: three strips of 64 in one block) and cross (1100 columns: two tiles)
+    const matrix<double> x = gaussian(130, 6, 11), z = gaussian(1100, 6, 12);
+    const lim::kernel_plan<wn::param::ntk, wn::act::relu, double> mlp(x, 3, c);
+    const auto mlp_whole = mlp.compute();
+    for (std::size_t r : {1, 7, 64, 130, 500}) check_stream(mlp, mlp_whole, r);
+    const lim::kernel_plan<wn::param::ntk, wn::act::relu, double> mlp_cross(x, z, 2, c);
+    check_stream(mlp_cross, mlp_cross.compute(), 70);
+    // a pooled SPEC's spec_kernel_plan (images as rows), symmetric and cross
+    const matrix<double> img = gaussian(9, 4 * 4 * 2, 13), img2 = gaussian(5, 4 * 4 * 2, 14);
+    const nn::spec spec = nn::parse_spec("conv:3,relu,avgpool:2,conv:1,erf,gap");
+    const lim::spec_kernel_plan<double> cnn(spec, img, {4, 4, 2}, c);
+    const auto cnn_whole = cnn.compute();
+    for (std::size_t r : {1, 4, 9}) check_stream(cnn, cnn_whole, r);
+    const lim::spec_kernel_plan<double> cnn_cross(spec, img, img2, {4, 4, 2}, c);
+    check_stream(cnn_cross, cnn_cross.compute(), 2);
+    CHECK_THROWS_WITH_AS(lim::stream_row_blocks(cnn, 0, [](std::size_t, std::size_t, const lim::kernel_pair<double>&) {}),
+                         doctest::Contains("rows_per_block must be at least 1"), wn::error);
+}
+
+TEST_CASE("spec_kernel_plan: the standard parametrization's kernels, and its missing width refused at construction") {
+    const matrix<double> img = gaussian(6, 4 * 4 * 1, 15);
+    const nn::spec spec = nn::parse_spec("conv:3,relu,conv:3,relu,gap");
+    const lim::kernel_config c{.weight_var = 2.0, .bias_var = 0.05, .width = 64};
+    const lim::spec_kernel_plan<double> plan(spec, img, {4, 4, 1}, c, lim::parametrization_kind::standard);
+    CHECK(plan.kind() == lim::parametrization_kind::standard);
+    const auto blocks = plan.compute();
+    const auto direct = lim::conv_kernels(spec, xt::reshape_view(img, {6, 4, 4, 1}), c, lim::spatial_path::automatic,
+                                          lim::parametrization_kind::standard);
+    CHECK(max_abs_diff(blocks.ntk, direct.ntk) == 0.0);
+    CHECK(max_abs_diff(blocks.nngp, direct.nngp) == 0.0);
+    matrix<double> tile = xt::zeros<double>({std::size_t{2}, std::size_t{3}}), tile_ntk = tile;
+    plan.block_into(1, 3, 2, 5, tile.data(), 3, tile_ntk.data(), 3);
+    for (std::size_t i = 0; i < 2; ++i)
+        for (std::size_t j = 0; j < 3; ++j) CHECK(tile_ntk(i, j) == doctest::Approx(direct.ntk(1 + i, 2 + j)).epsilon(1e-14));
+    // its NTK grows with the width: the hidden layers add width x Σ, far above the NTK parametrization's
+    const auto ntk_form = lim::spec_kernel_plan<double>(spec, img, {4, 4, 1}, c).compute();
+    CHECK(blocks.ntk(0, 0) > 10 * ntk_form.ntk(0, 0));
+    lim::kernel_config no_width = c;
+    no_width.width = 0;
+    CHECK_THROWS_WITH_AS(lim::spec_kernel_plan<double>(spec, img, {4, 4, 1}, no_width, lim::parametrization_kind::standard),
+                         doctest::Contains("set kernel_config::width"), wn::error);
+}
+

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/checked.hpp"
 #include "../core/errors.hpp"
 
 namespace widenn::io {
@@ -116,6 +118,19 @@ private:
 inline void require_writable(const std::string& path, std::string_view option) {
     if (path.empty()) return;
     output_file probe(path, option);
+}
+
+// Checks, before a long computation, that the file system holding `path` has `bytes` free for it (the files a command
+// streams to disk as it computes, which no memory check bounds). `what` names the output, `remedy` says what to do.
+inline void require_disk_space(const std::string& path, std::uintmax_t bytes, std::string_view what, std::string_view remedy) {
+    const std::filesystem::path target(path);
+    const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+    std::error_code ec;
+    const std::filesystem::space_info info = std::filesystem::space(dir, ec);
+    if (ec) fail(what, ": cannot tell the free space of '", dir.string(), "': ", ec.message());
+    if (bytes > info.available)
+        fail(what, " needs ", format_bytes(static_cast<double>(bytes)), " of disk in '", dir.string(), "', but only ",
+             format_bytes(static_cast<double>(info.available)), " is free; ", remedy);
 }
 
 // A named path of a command: the option that gave it and the path itself.

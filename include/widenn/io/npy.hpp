@@ -437,6 +437,16 @@ constexpr const char* npy_descr() {
     else static_assert(sizeof(T) == 0, "write_npy writes float64, float32, int64, int32, uint8 and bool arrays");
 }
 
+// The first element of an expression held contiguously in row-major order (a container, or a view of whole rows of
+// one: its data() is the underlying container's, so the view's offset is added), or null: then it is evaluated first.
+template <class E>
+const typename E::value_type* row_major_data(const E& e) {
+    if constexpr (requires { e.data(); e.data_offset(); }) {
+        if (e.layout() == xt::layout_type::row_major && e.is_contiguous()) return e.data() + e.data_offset();
+    }
+    return nullptr;
+}
+
 // The version 1.0 (or 2.0 for a huge shape) preamble and header for `shape`, padded to a multiple of 64 bytes.
 inline std::string npy_preamble(const char* descr, const std::vector<std::size_t>& shape) {
     std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (";
@@ -462,21 +472,64 @@ template <class E>
 void write_npy(output_file& out, const xt::xexpression<E>& array) {
     using T = typename E::value_type;
     const auto& e = array.derived_cast();
-    auto write_contiguous = [&](const auto& c) {
+    auto write_contiguous = [&](const auto& c, const T* data) {
         const std::vector<std::size_t> shape(c.shape().begin(), c.shape().end());
         out.write(detail::npy_preamble(detail::npy_descr<T>(), shape));
-        out.write(c.data(), c.size() * sizeof(T));
+        out.write(data, c.size() * sizeof(T));
     };
-    if constexpr (requires { e.data(); }) {
-        if (e.layout() == xt::layout_type::row_major && e.is_contiguous()) {
-            write_contiguous(e);
-            out.commit();
-            return;
-        }
+    if (const T* data = detail::row_major_data(e)) {
+        write_contiguous(e, data);
+    } else {
+        const xt::xarray<T> c(e);  // an expression or a strided view: evaluated once, row-major
+        write_contiguous(c, c.data());
     }
-    write_contiguous(xt::xarray<T>(e));  // an expression or a strided view: evaluated once, row-major
     out.commit();
 }
+
+// A C-order .npy file of a known shape written in consecutive blocks of its first axis (a kernel larger than memory,
+// row block by row block): the header at construction, then append() in order; commit() checks that every row arrived
+// and only then does the file appear (output_file: a failure on the way leaves the previous file, never a partial one).
+template <class T>
+class npy_row_writer {
+public:
+    npy_row_writer(output_file& out, std::vector<std::size_t> shape) : out_(out), shape_(std::move(shape)) {
+        require<shape_error>(!shape_.empty(), "widenn::io::npy_row_writer: '", out_.path(), "' needs an array of rank >= 1");
+        row_values_ = 1;
+        for (std::size_t k = 1; k < shape_.size(); ++k) row_values_ = checked_product({row_values_, shape_[k]}, "widenn::io::npy_row_writer");
+        checked_product({shape_[0], row_values_, sizeof(T)}, "widenn::io::npy_row_writer");
+        out_.write(detail::npy_preamble(detail::npy_descr<T>(), shape_));
+    }
+    // The next rows: an expression whose first extent is the number of rows and whose other extents are the file's.
+    template <class E>
+    void append(const xt::xexpression<E>& rows) {
+        const auto& e = rows.derived_cast();
+        const auto& s = e.shape();
+        const std::size_t n = s.empty() ? 0 : s[0];
+        bool same = s.size() == shape_.size();
+        for (std::size_t k = 1; same && k < s.size(); ++k) same = s[k] == shape_[k];
+        require<shape_error>(same, "widenn::io::npy_row_writer: '", out_.path(), "': a block's extents after the first must be the file's");
+        require<shape_error>(n <= shape_[0] - written_, "widenn::io::npy_row_writer: '", out_.path(), "': ", n, " more rows after ", written_,
+                             " exceed the ", shape_[0], " of the file");
+        if (const T* data = detail::row_major_data(e)) {
+            out_.write(data, n * row_values_ * sizeof(T));
+        } else {
+            const xt::xarray<T> c(e);  // a strided view: evaluated once, row-major
+            out_.write(c.data(), n * row_values_ * sizeof(T));
+        }
+        written_ += n;
+    }
+    std::size_t rows_written() const { return written_; }
+    void commit() {
+        require(written_ == shape_[0], "widenn::io::npy_row_writer: '", out_.path(), "' received ", written_, " of its ", shape_[0],
+                " rows; not written");
+        out_.commit();
+    }
+
+private:
+    output_file& out_;
+    std::vector<std::size_t> shape_;
+    std::size_t row_values_ = 1, written_ = 0;
+};
 
 template <class E>
 void write_npy(const std::string& path, const xt::xexpression<E>& array) {

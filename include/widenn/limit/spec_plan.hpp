@@ -39,14 +39,15 @@ class spec_kernel_plan {
 public:
     using value_type = T;
 
-    // The symmetric kernel of x with itself.
-    spec_kernel_plan(nn::spec s, const matrix<T>& x, spec_input in, kernel_config c)
-        : spec_(std::move(s)), config_(std::move(c)), in_(in), x1_(&x), x2_(&x), symmetric_(true) {
+    // The symmetric kernel of x with itself (kind: neural-tangents' NTK or standard parametrization, as conv_kernel_plan).
+    spec_kernel_plan(nn::spec s, const matrix<T>& x, spec_input in, kernel_config c, parametrization_kind kind = parametrization_kind::ntk)
+        : spec_(std::move(s)), config_(std::move(c)), kind_(kind), in_(in), x1_(&x), x2_(&x), symmetric_(true) {
         init();
     }
     // The kernel between the rows of x1 and the rows of x2.
-    spec_kernel_plan(nn::spec s, const matrix<T>& x1, const matrix<T>& x2, spec_input in, kernel_config c)
-        : spec_(std::move(s)), config_(std::move(c)), in_(in), x1_(&x1), x2_(&x2), symmetric_(false) {
+    spec_kernel_plan(nn::spec s, const matrix<T>& x1, const matrix<T>& x2, spec_input in, kernel_config c,
+                     parametrization_kind kind = parametrization_kind::ntk)
+        : spec_(std::move(s)), config_(std::move(c)), kind_(kind), in_(in), x1_(&x1), x2_(&x2), symmetric_(false) {
         init();
     }
 
@@ -55,12 +56,14 @@ public:
     bool symmetric() const { return symmetric_; }
     const kernel_config& config() const { return config_; }
     const nn::spec& architecture() const { return spec_; }
+    parametrization_kind kind() const { return kind_; }
 
     // All of it (conv_kernel_plan over the whole inputs, in parallel with config().threads).
     kernel_pair<T> compute() const {
         const auto a = images(*x1_, 0, rows());
-        if (symmetric_) return conv_kernel_plan<T>(spec_, a, config_).compute();
-        return conv_kernel_plan<T>(spec_, a, images(*x2_, 0, cols()), config_).compute();
+        constexpr auto path = spatial_path::automatic;
+        if (symmetric_) return conv_kernel_plan<T>(spec_, a, config_, path, kind_).compute();
+        return conv_kernel_plan<T>(spec_, a, images(*x2_, 0, cols()), config_, path, kind_).compute();
     }
 
     // The block rows [r0, r1) × columns [c0, c1) into caller memory (row-major, leading dimensions ld); ntk may be null.
@@ -74,7 +77,8 @@ public:
         c.threads = 1;
         c.progress = {};
         c.compute_ntk = ntk != nullptr;
-        const kernel_pair<T> k = conv_kernel_plan<T>(spec_, images(*x1_, r0, r1), images(*x2_, c0, c1), c).compute();
+        const kernel_pair<T> k =
+            conv_kernel_plan<T>(spec_, images(*x1_, r0, r1), images(*x2_, c0, c1), c, spatial_path::automatic, kind_).compute();
         const std::size_t n = c1 - c0;
         for (std::size_t i = 0; i < r1 - r0; ++i)
             for (std::size_t j = 0; j < n; ++j) {
@@ -107,10 +111,13 @@ private:
         } else {
             nn::infer_shapes(spec_, d);
         }
+        // everything else conv_kernel_plan checks (the variances, the standard parametrization's width), on one input
+        conv_kernel_plan<T>(spec_, images(*x1_, 0, 1), images(*x2_, 0, 1), config_, spatial_path::automatic, kind_);
     }
 
     nn::spec spec_;
     kernel_config config_;
+    parametrization_kind kind_;
     spec_input in_;
     const matrix<T>* x1_;
     const matrix<T>* x2_;
