@@ -16,6 +16,8 @@
 #include <widenn/nn/serial.hpp>
 #include <widenn/nn/spec.hpp>
 
+#include "helpers.hpp"
+
 namespace {
 namespace wn = widenn;
 namespace lim = widenn::limit;
@@ -49,16 +51,8 @@ xt::xarray<double> as_images(const wn::matrix<double>& x, std::size_t h, std::si
     std::copy(x.begin(), x.end(), out.begin());
     return out;
 }
-template <class F>
-std::string message_of(F&& f) {
-    try {
-        f();
-    } catch (const wn::error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using widenn_limit_test::contains;
+using widenn_limit_test::message_of;
 
 // The network's kernel (its SPEC from the types, its config from the object) equals the SPEC's kernel, bit for bit.
 template <class Net>

@@ -15,6 +15,8 @@
 #include <widenn/limit/kernel.hpp>
 #include <widenn/nn/spec.hpp>
 
+#include "helpers.hpp"
+
 namespace wn = widenn;
 namespace lim = widenn::limit;
 namespace nn = widenn::nn;
@@ -33,15 +35,8 @@ double max_relative(const matrix<double>& a, const matrix<double>& b) {
     for (std::size_t k = 0; k < a.size(); ++k) worst = std::max(worst, std::abs(a.data()[k] - b.data()[k]) / std::max(1e-300, std::abs(b.data()[k])));
     return worst;
 }
-std::string error_of(const auto& f) {
-    try {
-        f();
-    } catch (const wn::error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using widenn_limit_test::contains;
+using widenn_limit_test::message_of;
 }  // namespace
 
 TEST_CASE("conv_kernel: the standard parametrization of a dense-only SPEC equals limit::kernel's standard MLP to 1e-12") {
@@ -74,7 +69,7 @@ TEST_CASE("conv_kernel: the standard parametrization of a dense-only SPEC equals
     std::copy(img.begin(), img.end(), flat.begin());
     const auto dense = lim::conv_kernels(nn::parse_spec("dense,relu"), flat, c, lim::spatial_path::automatic, lim::parametrization_kind::standard);
     CHECK(max_relative(conv.ntk, dense.ntk) < 1e-12);
-    CHECK(contains(error_of([&] {
+    CHECK(contains(message_of([&] {
                        (void)lim::conv_kernels(nn::parse_spec("conv:3,relu,flatten"), img, lim::kernel_config{}, lim::spatial_path::automatic,
                                                lim::parametrization_kind::standard);
                    }),
@@ -131,7 +126,7 @@ TEST_CASE("conv_kernel: with flatten and no pooling the diagonal recursion equal
     }
     CHECK(lim::conv_kernel_plan<double>(nn::parse_spec("conv:3,relu,avgpool:2,flatten"), x, c).path() == lim::spatial_path::full);
     CHECK(lim::conv_kernel_plan<double>(nn::parse_spec("conv:3,relu,gap"), x, c).path() == lim::spatial_path::full);
-    CHECK(contains(error_of([&] { lim::conv_kernel_plan<double>(nn::parse_spec("conv:3,relu,gap"), x, c, lim::spatial_path::diagonal); }),
+    CHECK(contains(message_of([&] { lim::conv_kernel_plan<double>(nn::parse_spec("conv:3,relu,gap"), x, c, lim::spatial_path::diagonal); }),
                    "exact only without avgpool and gap"));
 }
 
@@ -195,16 +190,16 @@ TEST_CASE("conv_kernel: residual blocks add the kernels") {
 TEST_CASE("conv_kernel: errors before any work") {
     const auto img = random_array({2, 4, 4, 1}, 15);
     const auto vec = random_array({2, 16}, 16);
-    CHECK(contains(error_of([&] { lim::conv_kernels(nn::parse_spec("conv:3,relu,flatten"), vec); }), "works on images, but the input is 2-D"));
-    CHECK(contains(error_of([&] { lim::conv_kernels(nn::parse_spec("conv:5:valid,relu,flatten"), img); }), "at least 5 x 5"));
-    CHECK(contains(error_of([&] { lim::conv_kernels(nn::parse_spec("conv:3,relu,flatten"), img, random_array({2, 4, 4, 2}, 1)); }),
+    CHECK(contains(message_of([&] { lim::conv_kernels(nn::parse_spec("conv:3,relu,flatten"), vec); }), "works on images, but the input is 2-D"));
+    CHECK(contains(message_of([&] { lim::conv_kernels(nn::parse_spec("conv:5:valid,relu,flatten"), img); }), "at least 5 x 5"));
+    CHECK(contains(message_of([&] { lim::conv_kernels(nn::parse_spec("conv:3,relu,flatten"), img, random_array({2, 4, 4, 2}, 1)); }),
                    "same shape per input, got 2 x 4 x 4 x 1 and 2 x 4 x 4 x 2"));
-    CHECK(contains(error_of([&] { lim::conv_kernels(nn::parse_spec("conv:3,relu,flatten"), random_array({2, 4, 4}, 1)); }),
+    CHECK(contains(message_of([&] { lim::conv_kernels(nn::parse_spec("conv:3,relu,flatten"), random_array({2, 4, 4}, 1)); }),
                    "must be N x H x W x C images or N x d vectors, got 2 x 4 x 4"));
     xt::xarray<double> bad = img;
     bad(1, 2, 3, 0) = std::nan("");
-    CHECK(contains(error_of([&] { lim::conv_kernels(nn::parse_spec("conv:3,relu,flatten"), bad); }), "non-finite entry"));
-    CHECK(contains(error_of([&] { lim::conv_kernels(nn::parse_spec("conv:3,relu,flatten"), img, lim::kernel_config{.weight_var = -1}); }),
+    CHECK(contains(message_of([&] { lim::conv_kernels(nn::parse_spec("conv:3,relu,flatten"), bad); }), "non-finite entry"));
+    CHECK(contains(message_of([&] { lim::conv_kernels(nn::parse_spec("conv:3,relu,flatten"), img, lim::kernel_config{.weight_var = -1}); }),
                    "weight_var and bias_var must be finite and >= 0"));
 }
 

@@ -5,18 +5,13 @@
 
 #include <widenn/nn/spec.hpp>
 
+#include "helpers.hpp"
+
 namespace nn = widenn::nn;
 
 namespace {
-std::string error_of(const auto& f) {
-    try {
-        f();
-    } catch (const widenn::error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using widenn_limit_test::contains;
+using widenn_limit_test::message_of;
 }  // namespace
 
 TEST_CASE("parse_spec: every layer form") {
@@ -61,34 +56,34 @@ TEST_CASE("parse_spec: nested residual blocks") {
     std::string ok = "dense", deep;
     for (int i = 0; i < nn::max_spec_nesting; ++i) ok = "res(relu," + ok + ")";
     CHECK(nn::parse_spec("dense," + ok).layers.size() == 2);
-    CHECK(contains(error_of([&] { nn::parse_spec("dense,res(" + ok + ")"); }), "nested 17 deep; at most 16"));
+    CHECK(contains(message_of([&] { nn::parse_spec("dense,res(" + ok + ")"); }), "nested 17 deep; at most 16"));
     for (int i = 0; i < 20000; ++i) deep += "res(";  // 80,000 characters
-    CHECK(contains(error_of([&] { nn::parse_spec(deep); }), "at most 16 levels"));
+    CHECK(contains(message_of([&] { nn::parse_spec(deep); }), "at most 16 levels"));
 }
 
 TEST_CASE("parse_spec: each error names the token, its column and what was expected") {
-    const std::string bad_token = error_of([] { nn::parse_spec("conv:3,rleu,flatten"); });
+    const std::string bad_token = message_of([] { nn::parse_spec("conv:3,rleu,flatten"); });
     CHECK(contains(bad_token, "token 'rleu' at column 8 is not a layer: expected conv:K"));
     CHECK(contains(bad_token, "relu"));
-    CHECK(contains(error_of([] { nn::parse_spec("conv:x"); }), "token 'conv:x' at column 1: the window size K must be an integer in 1..1024, got 'x'"));
-    CHECK(contains(error_of([] { nn::parse_spec("conv:0"); }), "got '0'"));
-    CHECK(contains(error_of([] { nn::parse_spec("conv:2000"); }), "got '2000'"));
-    CHECK(contains(error_of([] { nn::parse_spec("conv:99999999999999999999"); }), "window size K"));
-    CHECK(contains(error_of([] { nn::parse_spec("conv"); }), "token 'conv' at column 1: expected conv:K, conv:K:valid"));
-    CHECK(contains(error_of([] { nn::parse_spec("conv:3:full"); }), "padding 'full' is not one of same, valid, circular"));
-    CHECK(contains(error_of([] { nn::parse_spec("conv:3:same:3"); }), "stride '3' must be 1 or 2"));
-    CHECK(contains(error_of([] { nn::parse_spec("conv:3:same:2:1"); }), "expected conv:K"));
-    CHECK(contains(error_of([] { nn::parse_spec("avgpool"); }), "expected avgpool:K"));
-    CHECK(contains(error_of([] { nn::parse_spec("avgpool:2:2"); }), "expected avgpool:K"));
-    CHECK(contains(error_of([] { nn::parse_spec("relu:2"); }), "'relu' takes no ':' arguments"));
-    CHECK(contains(error_of([] { nn::parse_spec("dense,,relu"); }), "empty layer at column 7"));
-    CHECK(contains(error_of([] { nn::parse_spec(""); }), "empty layer at column 1"));
-    CHECK(contains(error_of([] { nn::parse_spec("dense,"); }), "empty layer at column 7"));
-    CHECK(contains(error_of([] { nn::parse_spec("res"); }), "written res(SPEC)"));
-    CHECK(contains(error_of([] { nn::parse_spec("relu(dense)"); }), "token 'relu(' at column 1: only res( ) takes a block"));
-    CHECK(contains(error_of([] { nn::parse_spec("dense,res(relu,dense"); }), "res( opened at column 7 is not closed"));
-    CHECK(contains(error_of([] { nn::parse_spec("dense)"); }), "unexpected ')' at column 6"));
-    CHECK(contains(error_of([] { nn::parse_spec("res()"); }), "empty layer at column 5"));
+    CHECK(contains(message_of([] { nn::parse_spec("conv:x"); }), "token 'conv:x' at column 1: the window size K must be an integer in 1..1024, got 'x'"));
+    CHECK(contains(message_of([] { nn::parse_spec("conv:0"); }), "got '0'"));
+    CHECK(contains(message_of([] { nn::parse_spec("conv:2000"); }), "got '2000'"));
+    CHECK(contains(message_of([] { nn::parse_spec("conv:99999999999999999999"); }), "window size K"));
+    CHECK(contains(message_of([] { nn::parse_spec("conv"); }), "token 'conv' at column 1: expected conv:K, conv:K:valid"));
+    CHECK(contains(message_of([] { nn::parse_spec("conv:3:full"); }), "padding 'full' is not one of same, valid, circular"));
+    CHECK(contains(message_of([] { nn::parse_spec("conv:3:same:3"); }), "stride '3' must be 1 or 2"));
+    CHECK(contains(message_of([] { nn::parse_spec("conv:3:same:2:1"); }), "expected conv:K"));
+    CHECK(contains(message_of([] { nn::parse_spec("avgpool"); }), "expected avgpool:K"));
+    CHECK(contains(message_of([] { nn::parse_spec("avgpool:2:2"); }), "expected avgpool:K"));
+    CHECK(contains(message_of([] { nn::parse_spec("relu:2"); }), "'relu' takes no ':' arguments"));
+    CHECK(contains(message_of([] { nn::parse_spec("dense,,relu"); }), "empty layer at column 7"));
+    CHECK(contains(message_of([] { nn::parse_spec(""); }), "empty layer at column 1"));
+    CHECK(contains(message_of([] { nn::parse_spec("dense,"); }), "empty layer at column 7"));
+    CHECK(contains(message_of([] { nn::parse_spec("res"); }), "written res(SPEC)"));
+    CHECK(contains(message_of([] { nn::parse_spec("relu(dense)"); }), "token 'relu(' at column 1: only res( ) takes a block"));
+    CHECK(contains(message_of([] { nn::parse_spec("dense,res(relu,dense"); }), "res( opened at column 7 is not closed"));
+    CHECK(contains(message_of([] { nn::parse_spec("dense)"); }), "unexpected ')' at column 6"));
+    CHECK(contains(message_of([] { nn::parse_spec("res()"); }), "empty layer at column 5"));
 }
 
 TEST_CASE("infer_shapes: output shapes") {
@@ -97,16 +92,16 @@ TEST_CASE("infer_shapes: output shapes") {
     const auto pooled = nn::infer_shapes(nn::parse_spec("conv:3:valid,relu,conv:3:same:2,avgpool:2,gap"), 28, 28, 3);
     CHECK(pooled.h == 1);
     // 28 -> 26 (valid) -> 13 (same, stride 2) -> 6 (pool 2): checked through a residual that must keep the shape
-    CHECK(contains(error_of([] { nn::infer_shapes(nn::parse_spec("conv:3:valid,relu,conv:3:same:2,avgpool:2,conv:7:valid,flatten"), 28, 28, 1); }),
+    CHECK(contains(message_of([] { nn::infer_shapes(nn::parse_spec("conv:3:valid,relu,conv:3:same:2,avgpool:2,conv:7:valid,flatten"), 28, 28, 1); }),
                    "'conv:7:valid' (column 43) needs an image of at least 7 x 7 pixels (valid padding), but its input is 6 x 6"));
     CHECK(nn::infer_shapes(nn::parse_spec("dense,relu,dense"), 10).channels == 0);
 }
 
 TEST_CASE("infer_shapes: each error is a sentence naming the layer") {
     auto image_error = [](const char* spec, std::size_t h = 8, std::size_t w = 8, std::size_t c = 1) {
-        return error_of([&] { nn::infer_shapes(nn::parse_spec(spec), h, w, c); });
+        return message_of([&] { nn::infer_shapes(nn::parse_spec(spec), h, w, c); });
     };
-    auto vector_error = [](const char* spec) { return error_of([&] { nn::infer_shapes(nn::parse_spec(spec), 10); }); };
+    auto vector_error = [](const char* spec) { return message_of([&] { nn::infer_shapes(nn::parse_spec(spec), 10); }); };
     CHECK(contains(image_error("conv:3,avgpool:16,flatten"), "'avgpool:16' (column 8) pools 16 x 16 windows, but its input is only 8 x 8"));
     CHECK(contains(image_error("conv:9:valid,flatten"), "needs an image of at least 9 x 9"));
     CHECK(contains(vector_error("conv:3,relu,flatten"), "'conv:3' (column 1) works on images, but the input is 2-D (N x d)"));

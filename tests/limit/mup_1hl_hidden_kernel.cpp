@@ -22,6 +22,8 @@
 #include <widenn/nn/train.hpp>
 #include <widenn/param/abc.hpp>
 
+#include "helpers.hpp"
+
 namespace {
 
 using widenn::matrix;
@@ -62,15 +64,7 @@ double max_abs_diff(const matrix<double>& a, const matrix<double>& b) {
     return out;
 }
 
-template <class E>
-std::string message_of(E&& f) {
-    try {
-        f();
-    } catch (const widenn::error& e) {
-        return e.what();
-    }
-    return {};
-}
+using widenn_limit_test::message_of;
 
 }  // namespace
 
