@@ -16,7 +16,7 @@
 #include <widenn/nn/serial.hpp>
 #include <widenn/nn/spec.hpp>
 
-#include "helpers.hpp"
+#include "../error_messages.hpp"
 
 namespace {
 namespace wn = widenn;
@@ -51,8 +51,8 @@ xt::xarray<double> as_images(const wn::matrix<double>& x, std::size_t h, std::si
     std::copy(x.begin(), x.end(), out.begin());
     return out;
 }
-using widenn_limit_test::contains;
-using widenn_limit_test::message_of;
+using widenn_test::contains;
+using widenn_test::message_of;
 
 // The network's kernel (its SPEC from the types, its config from the object) equals the SPEC's kernel, bit for bit.
 template <class Net>

@@ -15,7 +15,7 @@
 #include <widenn/limit/kernel.hpp>
 #include <widenn/nn/spec.hpp>
 
-#include "helpers.hpp"
+#include "../error_messages.hpp"
 
 namespace wn = widenn;
 namespace lim = widenn::limit;
@@ -35,8 +35,8 @@ double max_relative(const matrix<double>& a, const matrix<double>& b) {
     for (std::size_t k = 0; k < a.size(); ++k) worst = std::max(worst, std::abs(a.data()[k] - b.data()[k]) / std::max(1e-300, std::abs(b.data()[k])));
     return worst;
 }
-using widenn_limit_test::contains;
-using widenn_limit_test::message_of;
+using widenn_test::contains;
+using widenn_test::message_of;
 }  // namespace
 
 TEST_CASE("conv_kernel: the standard parametrization of a dense-only SPEC equals limit::kernel's standard MLP to 1e-12") {

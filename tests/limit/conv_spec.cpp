@@ -5,13 +5,13 @@
 
 #include <widenn/nn/spec.hpp>
 
-#include "helpers.hpp"
+#include "../error_messages.hpp"
 
 namespace nn = widenn::nn;
 
 namespace {
-using widenn_limit_test::contains;
-using widenn_limit_test::message_of;
+using widenn_test::contains;
+using widenn_test::message_of;
 }  // namespace
 
 TEST_CASE("parse_spec: every layer form") {

@@ -22,7 +22,7 @@
 #include <widenn/nn/train.hpp>
 #include <widenn/param/abc.hpp>
 
-#include "helpers.hpp"
+#include "../error_messages.hpp"
 
 namespace {
 
@@ -64,7 +64,7 @@ double max_abs_diff(const matrix<double>& a, const matrix<double>& b) {
     return out;
 }
 
-using widenn_limit_test::message_of;
+using widenn_test::message_of;
 
 }  // namespace
 

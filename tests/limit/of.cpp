@@ -11,7 +11,7 @@
 #include <widenn/nn/mlp.hpp>
 #include <widenn/nn/ntk.hpp>
 
-#include "helpers.hpp"
+#include "../error_messages.hpp"
 
 namespace {
 namespace wn = widenn;
@@ -65,7 +65,7 @@ static_assert(feature_learning_preset_and_shifts<param::mup_package>());
 // the case the classification and the old name-based dispatch disagreed on
 static_assert(std::is_same_v<lim::of<net<param::shift<param::mup, rational{1, 2}>, act::relu, 1>>, lim::mup_1hl<act::relu, double>>);
 
-using widenn_limit_test::message_of;
+using widenn_test::message_of;
 }  // namespace
 
 TEST_CASE("kernel_config_for copies the network's variances, bias and width") {

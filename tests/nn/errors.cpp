@@ -12,6 +12,8 @@
 
 #include <widenn/act/activations.hpp>
 
+#include "../error_messages.hpp"
+
 namespace nn = widenn::nn;
 namespace param = widenn::param;
 using widenn::matrix;
@@ -35,17 +37,8 @@ void train_step(net_t& net, Opt& opt, const matrix<float>& x, const xt::xtensor<
     opt.step(net.backward(x, dout));
 }
 
-template <class F>
-std::string message_of(F&& f) {
-    try {
-        f();
-    } catch (const widenn::error& e) {
-        return e.what();
-    }
-    return "no exception";
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using widenn_test::contains;
+using widenn_test::message_of;
 
 const matrix<float> good_x = {{0.5f, -0.2f, 0.1f}, {0.3f, 0.8f, -0.6f}};
 const xt::xtensor<int, 1> good_labels = {1, 3};

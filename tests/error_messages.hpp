@@ -1,10 +1,10 @@
 #pragma once
-// Helpers shared by the limit/ tests.
+// The message a test expects from a widenn::error, shared by the test areas.
 #include <string>
 
 #include <widenn/core/errors.hpp>
 
-namespace widenn_limit_test {
+namespace widenn_test {
 
 // The message of the widenn::error that f throws, or "(no error)", which no expected message contains.
 template <class F>
@@ -19,4 +19,4 @@ std::string message_of(F&& f) {
 
 inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-}  // namespace widenn_limit_test
+}  // namespace widenn_test
