@@ -6,7 +6,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/scripts/deps.sh"
 jobs=$(nproc)
-step() { printf '\n=== widenn test: %s ===\n' "$*"; }
+started=$SECONDS
+step() { printf '\n=== widenn test: %s (at %d s) ===\n' "$*" $((SECONDS - started)); }
 
 step "Release build (tests, examples, benchmarks; -Wall -Wextra -Wpedantic -Werror)"
 cmake -S "$root" -B "$root/build/release" -DCMAKE_BUILD_TYPE=Release > /dev/null
@@ -57,4 +58,4 @@ fi
 step "Packaging checks (vcpkg overlay port, conan recipe)"
 bash "$root/packaging/check.sh" "$prefix"
 echo
-echo "widenn test: all steps passed"
+echo "widenn test: all steps passed in $((SECONDS - started)) s"
