@@ -187,6 +187,25 @@ void convergence(const matrix<double>& x, const convergence_options& o) {
         std::printf("no plot: %s\n", reason.c_str());
 }
 
+// The regression table as bars (the CSV's rows: model, kernel, accuracy, ...), next to the CSV with .png for .csv.
+void accuracy_plot(const std::string& csv_path, const std::string& title, const std::string& arch) {
+    const std::string png = (csv_path.size() > 4 && csv_path.ends_with(".csv") ? csv_path.substr(0, csv_path.size() - 4) : csv_path) + ".png";
+    const std::string data = wn::io::gnuplot_quote(csv_path);
+    const std::string script =
+        "set terminal pngcairo size 800,500\nset output " + wn::io::gnuplot_quote(png) +
+        "\nset datafile separator ','\nstats " + data + " every ::1 using 3 nooutput\n"
+        "set yrange [STATS_min - 0.02 : STATS_max + 0.01]\nset style fill solid 0.7 border -1\nset boxwidth 0.6\n"
+        "set ylabel 'test accuracy'\nset title " + wn::io::gnuplot_quote(title) + "\nset label 1 " +
+        wn::io::gnuplot_quote("CNN: " + arch) + " at graph 0.02, graph 0.95 font ',9'\nplot " + data +
+        " every ::1 using 0:3:xtic(sprintf('%s %s', word(strcol(1), 1), strcol(2) eq 'ntk' ? 'NTK' : 'NNGP')) with boxes notitle, " + data +
+        " every ::1 using 0:3:(sprintf('%.4f', $3)) with labels offset 0,0.7 notitle\n";
+    std::string reason;
+    if (wn::io::run_gnuplot(script, &reason))
+        std::printf("wrote %s\n", png.c_str());
+    else
+        std::printf("no plot: %s\n", reason.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -197,10 +216,11 @@ int main(int argc, char** argv) {
         "                   [--part all|regression|convergence] [--seeds 8] [--min-width 32] [--max-width 512] [--inputs 4]\n"
         "                   [--convergence-out cnn_convergence]\n"
         "CNN-GP / CNN-NTK (the SPEC's infinite-width kernels, widenn kernel --arch) against the MLP's NNGP / NTK on\n"
-        "Fashion-MNIST: kernel regression accuracy and wall time of each. Then finite CNNs of the same SPEC (NTK\n"
-        "parametrization), widths --min-width, 2x, ... --max-width, --seeds seeds each, on --inputs test images downsampled\n"
-        "to 7 x 7: the relative error of their empirical NNGP and NTK against the kernels, and the log-log slope (about\n"
-        "-1/2); writes PREFIX.csv and, with gnuplot, PREFIX.png. The finite part is compiled for the SPECs\n"
+        "Fashion-MNIST: kernel regression accuracy and wall time of each (--csv, and with gnuplot a bar chart beside it,\n"
+        ".png for .csv). Then finite CNNs of the same SPEC (NTK parametrization), widths --min-width, 2x, ...\n"
+        "--max-width, --seeds seeds each, on --inputs test images downsampled to 7 x 7: the relative error of their\n"
+        "empirical NNGP and NTK against the kernels, and the log-log slope (about -1/2); writes PREFIX.csv and, with\n"
+        "gnuplot, PREFIX.png (PREFIX: --convergence-out). The finite part is compiled for the SPECs\n"
         "conv:3,relu,conv:3,relu,conv:3,relu,flatten and conv:3,relu,avgpool:2,conv:3,relu,gap. Needs the Fashion-MNIST files.\n";
     return wn::cli::run_program("cnn_kernels", usage, argc, argv, [&](wn::cli::args& a) {
         const std::string arch = a.text("arch", "conv:3,relu,conv:3,relu,conv:3,relu,flatten");
@@ -292,7 +312,12 @@ int main(int argc, char** argv) {
         const auto mlp_train = lim::kernel_plan<wn::param::ntk, wn::act::relu, double>(x_train, mlp_depth, config).compute();
         const auto mlp_test = lim::kernel_plan<wn::param::ntk, wn::act::relu, double>(x_test, x_train, mlp_depth, config).compute();
         report("MLP relu depth " + std::to_string(mlp_depth), mlp_train, mlp_test, seconds_since(t0));
-        csv.close();
+        csv.close();  // whole before gnuplot reads it
+        std::printf("wrote %s\n", csv_path.c_str());
+        accuracy_plot(csv_path,
+                      "Fashion-MNIST, " + std::to_string(m) + " train / " + std::to_string(p) + " test at " + std::to_string(side) + " x " +
+                          std::to_string(side) + ": kernel regression",
+                      arch);
         if (part == "all") run_convergence();
         return 0;
     });

@@ -28,6 +28,15 @@ TEST_CASE("csv_writer writes the header and rows, and refuses a row of the wrong
     std::stringstream text2;
     text2 << again.rdbuf();
     CHECK(text2.str() == "rotation,model a,model b\n0,0.5,0.25\n");
+    {  // fields holding commas, quotes or line breaks are quoted (RFC 4180), so every row keeps its column count
+        widenn::io::csv_writer csv(path, {"model", "note", "accuracy"});
+        csv.row("CNN conv:3,relu,flatten", std::string("say \"hi\""), 0.5);
+        csv.row_of({"two\nlines", "plain", "1"});
+    }
+    std::ifstream quoted(path);
+    std::stringstream text3;
+    text3 << quoted.rdbuf();
+    CHECK(text3.str() == "model,note,accuracy\n\"CNN conv:3,relu,flatten\",\"say \"\"hi\"\"\",0.5\n\"two\nlines\",plain,1\n");
     std::remove(path.c_str());
     CHECK_THROWS_AS(widenn::io::csv_writer("/nonexistent-dir/x.csv", {"a"}), widenn::error);
 }

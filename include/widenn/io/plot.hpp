@@ -48,11 +48,12 @@ public:
     void row(const Values&... values) {
         if (sizeof...(values) != columns_)
             fail<shape_error>("widenn::io::csv_writer::row: ", path(), " has ", columns_, " columns, got ", sizeof...(values), " values");
-        std::ostringstream line;
-        const char* separator = "";
-        ((line << separator << values, separator = ","), ...);
-        line << '\n';
-        write(line.str());
+        auto format = [](const auto& value) {
+            std::ostringstream text;
+            text << value;
+            return text.str();
+        };
+        write_line({format(values)...});
     }
     // One line of already formatted fields.
     void row_of(const std::vector<std::string>& fields) {
@@ -69,9 +70,21 @@ public:
     const std::string& path() const { return out_.path(); }
 
 private:
+    // RFC 4180: a field holding a comma, a double quote or a line break is quoted, its double quotes doubled (a model
+    // named by its SPEC, "conv:3,relu,flatten", stays one field).
     void write_line(const std::vector<std::string>& fields) {
         std::string line;
-        for (std::size_t i = 0; i < fields.size(); ++i) line += (i ? "," : "") + fields[i];
+        for (std::size_t i = 0; i < fields.size(); ++i) {
+            if (i) line += ',';
+            const std::string& f = fields[i];
+            if (f.find_first_of(",\"\r\n") == std::string::npos) {
+                line += f;
+                continue;
+            }
+            line += '"';
+            for (char c : f) line += c == '"' ? std::string("\"\"") : std::string(1, c);
+            line += '"';
+        }
         write(line + "\n");
     }
     void write(const std::string& line) {
