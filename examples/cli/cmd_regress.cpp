@@ -46,25 +46,12 @@ widenn::limit::ridge_options ridge_options_of(const rs::options& opt) {
 int run_regress(widenn::cli::args& a) {
     namespace ks = widenn::cli::kernels;
     namespace lim = widenn::limit;
-    // --arch SPEC: the kernels of a SPEC instead of an MLP's (read here, not in parse_options: see regress_setup.hpp)
-    const std::string arch = a.text("arch", "");
-    if (!arch.empty()) {
-        for (const char* replaced : {"act", "depth"})
-            if (a.has(replaced))
-                throw widenn::cli::usage_error(std::string("--") + replaced + " does not apply with --arch: the SPEC names every layer (e.g. --arch "
-                                               "conv:3,relu,conv:3,relu,flatten)");
-        const std::string param = a.text("param", "ntk");
-        if (param != "ntk" && param != "standard")
-            throw widenn::cli::usage_error("--arch computes neural-tangents' two parametrizations: --param ntk or --param standard, got '" + param + "'");
-        if (param == "ntk" && a.has("width"))
-            throw widenn::cli::usage_error("--width applies to --param standard only (the NTK parametrization's kernels do not depend on the width)");
-    }
-    const std::size_t downsample = a.integer<std::size_t>("downsample", 1, 1, 64);
-    rs::options opt = rs::parse_options(a);
+    // --arch SPEC: the kernels of a SPEC instead of an MLP's
+    rs::options opt;
+    const widenn::nn::spec spec = rs::read_arch(a, opt);
+    opt = rs::parse_options(a, std::move(opt));
     a.reject_unknown();
-    opt.arch = arch;
-    opt.downsample = downsample;
-    const widenn::nn::spec spec = arch.empty() ? widenn::nn::spec{} : widenn::nn::parse_spec(arch);  // a bad token: before any work
+    const std::string& arch = opt.arch;
     const bool converged_flow = std::isinf(opt.time);
     lim::ridge_options ridge = ridge_options_of(opt);
     // Before any work: the solver and its memory for the largest N asked for (rank > N, Cholesky beyond memory, ...).
@@ -176,7 +163,7 @@ int run_regress(widenn::cli::args& a) {
             });
         });
     } else {
-        const auto kind = opt.param == "standard" ? lim::parametrization_kind::standard : lim::parametrization_kind::ntk;
+        const auto kind = rs::arch_kind(opt);
         run([&](const lim::kernel_config& c) { return lim::spec_kernel_plan<double>(spec, data.x_train, input, c, kind); },
             [&](const matrix<double>& rows) { return lim::spec_kernel_plan<double>(spec, rows, data.x_train, input, opt.config, kind); });
     }

@@ -24,6 +24,7 @@
 #include <widenn/io/idx.hpp>
 #include <widenn/io/npy.hpp>
 #include <widenn/limit/kernel.hpp>
+#include <widenn/nn/spec.hpp>
 
 #include "cli.hpp"
 #include "kernel_dispatch.hpp"
@@ -53,8 +54,7 @@ struct options {
     double tolerance = 1e-6;      // pcg: relative residual per column
     std::size_t max_iterations = 1000;
     std::size_t seed = 1;         // Nyström landmarks
-    // `widenn regress --arch SPEC`: the kernels of a SPEC on images. Read by that front end itself, not by
-    // parse_options, so a front end that does not support them refuses --arch and --downsample as unknown options.
+    // --arch SPEC: the kernels of a SPEC on images (read_arch; both front ends, widenn regress and widenn-mpi regress).
     std::string arch;             // empty: the MLP kernels (--act, --depth)
     std::size_t downsample = 1;   // average F x F pixel blocks of the images (F divides H and W)
 
@@ -72,8 +72,7 @@ inline const char* options_usage =
     "  [--seed 1]\n";
 
 // Reads every shared flag of `a` (the caller reads its own, then calls a.reject_unknown()). Bad values -> usage_error.
-inline options parse_options(args& a) {
-    options o;
+inline options parse_options(args& a, options o = {}) {  // o: what read_arch has read already
     o.kernel = a.text("kernel", o.kernel);
     o.act = a.text("act", o.act);
     o.param = a.text("param", o.param);
@@ -122,6 +121,30 @@ inline options parse_options(args& a) {
     if (!std::isinf(o.time) && o.solver == "pcg")
         throw usage_error("--solver pcg solves the converged (t = inf) problem; a finite --time needs --solver cholesky");
     return o;
+}
+
+// --arch SPEC [--downsample F] into o (before parse_options reads the rest): the SPEC names every layer, so --act and
+// --depth are refused with it; --param is ntk or standard (with --width N, as for the MLP). Returns the parsed SPEC
+// (empty without --arch): a bad token fails here, before any work.
+inline widenn::nn::spec read_arch(args& a, options& o) {
+    o.arch = a.text("arch", "");
+    o.downsample = a.integer<std::size_t>("downsample", 1, 1, 64);
+    if (o.arch.empty()) return {};
+    for (const char* replaced : {"act", "depth"})
+        if (a.has(replaced))
+            throw usage_error(std::string("--") + replaced + " does not apply with --arch: the SPEC names every layer (e.g. --arch "
+                              "conv:3,relu,conv:3,relu,flatten)");
+    const std::string param = a.text("param", "ntk");
+    if (param != "ntk" && param != "standard")
+        throw usage_error("--arch computes neural-tangents' two parametrizations: --param ntk or --param standard, got '" + param + "'");
+    if (param == "ntk" && a.has("width"))
+        throw usage_error("--width applies to --param standard only (the NTK parametrization's kernels do not depend on the width)");
+    return widenn::nn::parse_spec(o.arch);
+}
+
+// The kernels' parametrization of an --arch run.
+inline widenn::limit::parametrization_kind arch_kind(const options& o) {
+    return o.param == "standard" ? widenn::limit::parametrization_kind::standard : widenn::limit::parametrization_kind::ntk;
 }
 
 // Inputs and targets ready for kernel regression.

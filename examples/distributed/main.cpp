@@ -55,13 +55,14 @@ int run_regress(cli::args& a, int rank, int size) {
     // data loading are those of `widenn regress` (cli/regress_setup.hpp); the MPI-only flags follow.
     namespace rg = cli::regress;
     rg::options o;
+    widenn::nn::spec spec;
     std::string predictions_path, fault_phase;
     int fault_rank = -1;
     std::size_t block = 64;
     dist::grid_shape shape = dist::near_square_grid(size);
     dist::collective_phase(comm, "options", [&] {
-        if (a.has("arch")) throw cli::usage_error("--arch: widenn-mpi computes the kernels of MLPs only; use widenn regress for --arch");
-        o = rg::parse_options(a);
+        spec = rg::read_arch(a, o);
+        o = rg::parse_options(a, std::move(o));
         block = a.count("block", 64, 1, 1 << 20);
         predictions_path = a.text("predictions", "");
         const std::string grid_text = a.text("grid", "");
@@ -116,10 +117,26 @@ int run_regress(cli::args& a, int rank, int size) {
     const matrix<double>& y = data.y_train;  // one-hot − 0.1
     const double load_seconds = wall() - t_start;
 
+    // the image shape (rank 0 read it) and the SPEC checked against it, on every rank alike
+    unsigned long long image[3] = {data.height, data.width, data.channels};
+    MPI_Bcast(image, 3, MPI_UNSIGNED_LONG_LONG, 0, comm);
+    const lim::spec_input input{image[0], image[1], image[2]};
+    dist::collective_phase(comm, "architecture", [&] {
+        if (o.arch.empty()) return;
+        if (input.channels > 0)
+            widenn::nn::infer_shapes(spec, input.height, input.width, input.channels);
+        else
+            widenn::nn::infer_shapes(spec, data.x_train.shape()[1]);
+    });
+    const std::string network = o.arch.empty() ? act_name + ", depth " + std::to_string(depth)
+                                                : "--arch " + widenn::nn::format_spec(spec) +
+                                                      (input.channels > 0 ? " on " + std::to_string(input.height) + "x" + std::to_string(input.width) +
+                                                                                "x" + std::to_string(input.channels) + " images"
+                                                                          : "");
     const dist::process_grid grid(comm, shape);
     if (rank == 0)
         std::cout << "widenn-mpi regress: " << m << " train, " << p << " test points of " << data.x_train.shape()[1] << " features, "
-                  << classes << " classes; " << kernel_name << " kernel, " << act_name << ", depth " << depth << ", " << param_name
+                  << classes << " classes; " << kernel_name << " kernel, " << network << ", " << param_name
                   << " parametrization, weight_var " << config.weight_var << ", bias_var " << config.bias_var << ", diag_reg " << o.diag_reg
                   << "\nprocess grid " << grid.rows() << " x " << grid.cols() << " (" << size << " process" << (size > 1 ? "es" : "")
                   << "), block " << block << ", " << (config.threads > 0 ? config.threads : widenn::max_threads())
@@ -151,11 +168,15 @@ int run_regress(cli::args& a, int rank, int size) {
     };
     opt.on_phase = [](const std::string& phase, double seconds) { std::fprintf(stderr, "%s: %.2f s\n", phase.c_str(), seconds); };
     dist::regression_result result;
-    ks::with_parametrization(param_name, [&]<class P>() {
-        ks::with_activation(act_name, [&]<class A>() {
-            result = dist::kernel_regression<P, A>(grid, data.x_train, y, data.x_test, depth, config, opt);
+    if (o.arch.empty()) {
+        ks::with_parametrization(param_name, [&]<class P>() {
+            ks::with_activation(act_name, [&]<class A>() {
+                result = dist::kernel_regression<P, A>(grid, data.x_train, y, data.x_test, depth, config, opt);
+            });
         });
-    });
+    } else {
+        result = dist::kernel_regression(grid, data.x_train, y, data.x_test, spec, input, rg::arch_kind(o), config, opt);
+    }
     unsigned long long entries = result.local_kernel_entries, total_entries = 0;
     MPI_Reduce(&entries, &total_entries, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, comm);
 

@@ -6,13 +6,16 @@
 #        --solver pcg --store STORE (float or double) --rank 300 --tolerance 1e-10 (the NTK): the predictions equal
 #        limit::kernel_ridge's PCG with the same options on one process to 1e-10, and the Cholesky solution to 1e-8
 #        (double store) or 1e-5 (float store: the kernel's entries rounded to float)
+#   run.sh arch WIDENN_MPI TOOL DATA NP BLOCK TOLERANCE [options]
+#        --arch conv:3,relu,avgpool:2,conv:3,relu,gap on 6 x 6 x 2 .npy images (the NTK): the predictions equal the
+#        single-process Cholesky solution with limit::spec_kernel_plan to TOLERANCE
 #   run.sh fail WIDENN_MPI DATA NP CODE PATTERN SET [options]
 #        exit code CODE, and every rank printed the same one line "widenn-mpi regress: ..." matching PATTERN (grep -E);
 #        SET names the data set written by mpi_test_tool (none: no data options)
 # One thread per process (OpenMP and OpenBLAS), so 4 processes on 2 cores stay a few seconds; every run is bounded by a
 # timeout, so a hang fails the test instead of stopping CI.
 set -u
-mode=${1:?usage: run.sh solve|pcg|fail ...}
+mode=${1:?usage: run.sh solve|pcg|arch|fail ...}
 shift
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 # Shared memory between processes without the ptrace-based single copy, which containers often forbid.
@@ -47,6 +50,15 @@ pcg)
   [[ $store == float ]] && tolerance=1e-5
   "$tool" compare "$work/predictions.npy" "$data/main_reference_ntk.npy" $tolerance || { echo "FAILED: predictions differ from the Cholesky solution"; exit 1; }
   ;;
+arch)
+  bin=$1 tool=$2 data=$3 np=$4 block=$5 tolerance=$6
+  shift 6
+  # shellcheck disable=SC2046
+  timeout 300 "${launcher[@]}" -np "$np" "$bin" regress $(data_options images "$data") --arch conv:3,relu,avgpool:2,conv:3,relu,gap \
+    --block "$block" --kernel ntk --predictions "$work/predictions.npy" --no-preprocess "$@" \
+    || { echo "FAILED: mpirun -np $np widenn-mpi regress --arch exited with $?"; exit 1; }
+  "$tool" compare "$work/predictions.npy" "$data/images_reference_ntk.npy" "$tolerance" || { echo "FAILED: predictions differ from the single-process solution"; exit 1; }
+  ;;
 fail)
   bin=$1 data=$2 np=$3 code=$4 pattern=$5 set=$6
   shift 6
@@ -65,7 +77,7 @@ fail)
   echo "passed: exit $rc on all $np ranks, one message"
   ;;
 *)
-  echo "usage: run.sh solve|pcg|fail ..." >&2
+  echo "usage: run.sh solve|pcg|arch|fail ..." >&2
   exit 2
   ;;
 esac

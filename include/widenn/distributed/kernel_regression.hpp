@@ -1,7 +1,8 @@
 #pragma once
 // Kernel ridge regression (NTK gradient flow to convergence, or the NNGP posterior mean) across MPI processes on
 // ScaLAPACK: the train kernel is computed directly into the 2-D block-cyclic layout (each process computes only its
-// own blocks, by limit::kernel_plan, with no communication), factorised by PDPOTRF and solved for all classes at once
+// own blocks, by limit::kernel_plan for an MLP or limit::spec_kernel_plan for a SPEC's architecture, with no
+// communication), factorised by PDPOTRF and solved for all classes at once
 // by PDPOTRS, or (past the memory of the double kernel, or asked for) solved by preconditioned conjugate gradients on
 // the kernel's upper triangle stored in float or double (distributed/pcg.hpp); the test predictions K(test, train)·α
 // are computed by the processes in row slices and gathered to rank 0. Every phase ends with the collective failure agreement of agreement.hpp. docs/distributed.md has the
@@ -28,6 +29,8 @@
 #include "../limit/kernel.hpp"
 #include "../limit/solvers.hpp"
 #include "../limit/pcg.hpp"
+#include "../limit/spec_plan.hpp"
+#include "../nn/spec.hpp"
 #include "agreement.hpp"
 #include "pcg.hpp"
 #include "scalapack.hpp"
@@ -255,12 +258,15 @@ inline regression_plan plan_regression(const process_grid& grid, std::size_t m, 
     return p;
 }
 
-// Collective: kernel ridge regression of Y (m × k) on X_train (m × d) with the kernel of `config` (depth hidden
-// layers, policies P and A), predictions at X_test (p × d) gathered to rank 0. Every rank passes its copy of the
-// inputs (normally identical, e.g. from broadcast()). Any failure on any rank -> the same exception on every rank.
-template <Parametrization P, Activation A>
-regression_result kernel_regression(const process_grid& grid, const matrix<double>& x_train, const matrix<double>& y,
-                                    const matrix<double>& x_test, int depth, limit::kernel_config config, const regression_options& opt) {
+// Collective: kernel ridge regression of Y (m × k) on X_train (m × d), predictions at X_test (p × d) gathered to rank
+// 0, with the kernels of any block plan: train_plan(config) is the plan of X_train with itself, test_plan(config) the
+// plan of X_test against X_train (limit::kernel_plan, limit::spec_kernel_plan: rows(), block_into()). Every rank
+// passes its copy of the inputs (normally identical, e.g. from broadcast()). Any failure on any rank -> the same
+// exception on every rank.
+template <class TrainPlan, class TestPlan>
+regression_result kernel_regression_of(const process_grid& grid, const matrix<double>& x_train, const matrix<double>& y,
+                                       const matrix<double>& x_test, limit::kernel_config config, const regression_options& opt,
+                                       TrainPlan&& train_plan, TestPlan&& test_plan) {
     MPI_Comm comm = grid.comm();
     regression_result out;
     config.compute_ntk = opt.ntk;
@@ -294,7 +300,7 @@ regression_result kernel_regression(const process_grid& grid, const matrix<doubl
             std::optional<cyclic_kernel_store<S>> store;
             collective_phase(comm, "train kernel", [&] {
                 check_inputs();
-                const limit::kernel_plan<P, A, double> plan(x_train, depth, config);
+                const auto plan = train_plan(config);
                 store.emplace(grid, m, opt.block);
                 out.local_kernel_entries = store->fill(plan, opt.ntk, opt.threads, grid.rank() == opt.inject_nonfinite_rank);
             });
@@ -319,7 +325,7 @@ regression_result kernel_regression(const process_grid& grid, const matrix<doubl
         std::optional<block_cyclic_matrix> k;
         collective_phase(comm, "train kernel", [&] {
             check_inputs();
-            const limit::kernel_plan<P, A, double> plan(x_train, depth, config);
+            const auto plan = train_plan(config);
             k.emplace(grid, m, m, opt.block);
             out.local_kernel_entries = fill_kernel_triangle(*k, plan, triangle, opt.ntk, opt.threads, grid.rank() == opt.inject_nonfinite_rank);
         });
@@ -398,7 +404,7 @@ regression_result kernel_regression(const process_grid& grid, const matrix<doubl
             displs[r] = static_cast<int>(first_row(r) * classes);
         }
         if (grid.rank() == 0) out.predictions = matrix<double>::from_shape({p, classes});
-        const limit::kernel_plan<P, A, double> plan(x_test, x_train, depth, config);
+        const auto plan = test_plan(config);
         const std::size_t chunk = std::max<std::size_t>(opt.test_chunk, 1), tasks = (row1 - row0 + chunk - 1) / chunk;
         const int used = opt.threads > 0 ? opt.threads : max_threads();
         // One chunk × m buffer (two for the NTK) per thread, allocated here: nothing allocates inside the parallel loop.
@@ -428,6 +434,27 @@ regression_result kernel_regression(const process_grid& grid, const matrix<doubl
     out.seconds.predict = now() - t0;
     report("test kernel and predictions", out.seconds.predict);
     return out;
+}
+
+// The kernels of an MLP: depth hidden layers, policies P and A, the settings of `config`.
+template <Parametrization P, Activation A>
+regression_result kernel_regression(const process_grid& grid, const matrix<double>& x_train, const matrix<double>& y,
+                                    const matrix<double>& x_test, int depth, const limit::kernel_config& config, const regression_options& opt) {
+    return kernel_regression_of(
+        grid, x_train, y, x_test, config, opt, [&](const limit::kernel_config& c) { return limit::kernel_plan<P, A, double>(x_train, depth, c); },
+        [&](const limit::kernel_config& c) { return limit::kernel_plan<P, A, double>(x_test, x_train, depth, c); });
+}
+
+// The kernels of a SPEC's architecture (limit/spec_plan.hpp): one input per row, images in NHWC order of the shape
+// `input` (channels 0: feature vectors), neural-tangents' NTK or standard parametrization (kind).
+inline regression_result kernel_regression(const process_grid& grid, const matrix<double>& x_train, const matrix<double>& y,
+                                           const matrix<double>& x_test, const nn::spec& spec, limit::spec_input input,
+                                           limit::parametrization_kind kind, const limit::kernel_config& config,
+                                           const regression_options& opt) {
+    return kernel_regression_of(
+        grid, x_train, y, x_test, config, opt,
+        [&](const limit::kernel_config& c) { return limit::spec_kernel_plan<double>(spec, x_train, input, c, kind); },
+        [&](const limit::kernel_config& c) { return limit::spec_kernel_plan<double>(spec, x_test, x_train, input, c, kind); });
 }
 
 }  // namespace widenn::distributed

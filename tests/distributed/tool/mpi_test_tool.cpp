@@ -16,6 +16,8 @@
 #include <widenn/limit/kernel.hpp>
 #include <widenn/limit/pcg.hpp>
 #include <widenn/limit/solvers.hpp>
+#include <widenn/limit/spec_plan.hpp>
+#include <widenn/nn/spec.hpp>
 #include <widenn/param/abc.hpp>
 
 #include <xtensor/xview.hpp>
@@ -26,6 +28,9 @@ int indxl2g_(const int* indxloc, const int* nb, const int* iproc, const int* isr
 }
 
 namespace {
+
+// The SPEC of the --arch tests (tests/distributed/CMakeLists.txt passes the same).
+constexpr const char* arch_spec = "conv:3,relu,avgpool:2,conv:3,relu,gap";
 
 using widenn::matrix;
 
@@ -120,6 +125,23 @@ matrix<double> reference_pcg(const matrix<double>& x_train, const xt::xtensor<in
     return pred;
 }
 
+// `widenn-mpi regress --arch conv:3,relu,avgpool:2,conv:3,relu,gap --no-preprocess` (the defaults above, NTK) on
+// 6 x 6 x 2 images, one per row: limit::kernel_ridge's Cholesky on one process with limit::spec_kernel_plan.
+matrix<double> reference_arch(const matrix<double>& x_train, const xt::xtensor<int, 1>& y_train, const matrix<double>& x_test) {
+    const std::size_t m = x_train.shape()[0];
+    matrix<double> y = xt::full_like(matrix<double>::from_shape({m, 4}), -0.1);
+    for (std::size_t i = 0; i < m; ++i) y(i, static_cast<std::size_t>(y_train(i))) += 1.0;
+    const lim::kernel_config config{.weight_var = 2.0, .bias_var = 0.01, .compute_ntk = true};
+    const widenn::nn::spec spec = widenn::nn::parse_spec(arch_spec);
+    const lim::spec_input image{6, 6, 2};
+    const lim::ridge_options opt{.reg = {.diag_reg = 1e-4}, .solver = lim::ridge_solver::cholesky};
+    const matrix<double> alpha = lim::kernel_ridge(lim::spec_kernel_plan<double>(spec, x_train, image, config), true, y, opt);
+    const auto cross = lim::spec_kernel_plan<double>(spec, x_test, x_train, image, config).compute();
+    matrix<double> pred = xt::zeros<double>({x_test.shape()[0], std::size_t{4}});
+    widenn::blas::gemm(cross.ntk, alpha, pred);
+    return pred;
+}
+
 void write_set(const std::string& dir, const std::string& name, const matrix<double>& x_train, const matrix<double>& x_test,
                bool with_reference) {
     widenn::io::write_npy(dir + "/" + name + "_train_x.npy", x_train);
@@ -151,6 +173,18 @@ int main(int argc, char** argv) {
             matrix<double> dup = matrix<double>::from_shape({600, d});
             for (std::size_t i = 0; i < 600; ++i) xt::view(dup, i, xt::all()) = xt::view(base, i % 60, xt::all());
             write_set(dir, "duplicated", dup, widenn::normal_matrix(50, d, 16), false);
+            // 6 x 6 x 2 images for --arch, stored N x 6 x 6 x 2 (NHWC), and the reference of a pooled SPEC
+            const matrix<double> images_train = widenn::normal_matrix(400, 72, 17), images_test = widenn::normal_matrix(60, 72, 18);
+            auto save_images = [&](const std::string& name, const matrix<double>& x) {
+                xt::xarray<double> nhwc = x;
+                nhwc.reshape({x.shape()[0], std::size_t{6}, std::size_t{6}, std::size_t{2}});
+                widenn::io::write_npy(dir + "/" + name, nhwc);
+            };
+            save_images("images_train_x.npy", images_train);
+            save_images("images_test_x.npy", images_test);
+            widenn::io::write_npy(dir + "/images_train_y.npy", labels_of(images_train));
+            widenn::io::write_npy(dir + "/images_test_y.npy", labels_of(images_test));
+            widenn::io::write_npy(dir + "/images_reference_ntk.npy", reference_arch(images_train, labels_of(images_train), images_test));
             return 0;
         }
         if (mode == "layout" && argc == 2) return check_layout() == 0 ? 0 : 1;
