@@ -49,7 +49,7 @@ int run_regress(widenn::cli::args& a) {
     // --arch SPEC: the kernels of a SPEC instead of an MLP's
     rs::options opt;
     const widenn::nn::spec spec = rs::read_arch(a, opt);
-    opt = rs::parse_options(a, std::move(opt));
+    rs::read_options(a, opt);
     a.reject_unknown();
     const std::string& arch = opt.arch;
     const bool converged_flow = std::isinf(opt.time);

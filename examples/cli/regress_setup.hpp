@@ -72,7 +72,8 @@ inline const char* options_usage =
     "  [--seed 1]\n";
 
 // Reads every shared flag of `a` (the caller reads its own, then calls a.reject_unknown()). Bad values -> usage_error.
-inline options parse_options(args& a, options o = {}) {  // o: what read_arch has read already
+// The options into o (which may hold what read_arch has read already).
+inline void read_options(args& a, options& o) {
     o.kernel = a.text("kernel", o.kernel);
     o.act = a.text("act", o.act);
     o.param = a.text("param", o.param);
@@ -120,6 +121,11 @@ inline options parse_options(args& a, options o = {}) {  // o: what read_arch ha
                                     "--train-images/--train-labels/--test-images/--test-labels, or .npy data with --train-x ...)");
     if (!std::isinf(o.time) && o.solver == "pcg")
         throw usage_error("--solver pcg solves the converged (t = inf) problem; a finite --time needs --solver cholesky");
+}
+
+inline options parse_options(args& a) {
+    options o;
+    read_options(a, o);
     return o;
 }
 

@@ -62,7 +62,7 @@ int run_regress(cli::args& a, int rank, int size) {
     dist::grid_shape shape = dist::near_square_grid(size);
     dist::collective_phase(comm, "options", [&] {
         spec = rg::read_arch(a, o);
-        o = rg::parse_options(a, std::move(o));
+        rg::read_options(a, o);
         block = a.count("block", 64, 1, 1 << 20);
         predictions_path = a.text("predictions", "");
         const std::string grid_text = a.text("grid", "");
