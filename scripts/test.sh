@@ -19,8 +19,10 @@ step "The README's example, compiled and run"
 "$root/build/release/examples/quickstart"
 
 step "AddressSanitizer + UndefinedBehaviorSanitizer build of the tests"
-cmake -S "$root" -B "$root/build/asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWIDENN_SANITIZE=ON \
-      -DWIDENN_BUILD_EXAMPLES=OFF -DWIDENN_BUILD_BENCHMARKS=OFF > /dev/null
+# -g1 (line tables, enough for the sanitizers' stack traces) instead of -g: the sanitized build is the largest step
+# of CI (1,160 s of 2,460 on 2 cores at stop 13), and full debug info is about a sixth of its compile time.
+cmake -S "$root" -B "$root/build/asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
+      -DWIDENN_SANITIZE=ON -DWIDENN_BUILD_EXAMPLES=OFF -DWIDENN_BUILD_BENCHMARKS=OFF > /dev/null
 cmake --build "$root/build/asan" -j "$jobs"
 step "Sanitized tests"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
