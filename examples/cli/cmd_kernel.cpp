@@ -122,10 +122,7 @@ struct kernel_outputs {
 int run_arch_kernel(widenn::cli::args& a) {
     namespace ks = widenn::cli::kernels;
     const std::string arch = a.required_text("arch");
-    for (const char* replaced : {"act", "depth"})
-        if (a.has(replaced))
-            throw usage_error(std::string("--") + replaced + " does not apply with --arch: the SPEC names every layer (e.g. --arch "
-                              "conv:3,relu,conv:3,relu,flatten)");
+    const auto kind = ks::arch_parametrization(a);
     const std::string param_name = a.text("param", "ntk");
     widenn::limit::kernel_config config;
     config.weight_var = a.real("weight-var", 1.0, 0.0);
@@ -138,11 +135,6 @@ int run_arch_kernel(widenn::cli::args& a) {
     const std::size_t block_rows = a.integer<std::size_t>("block-rows", 0, 1, std::size_t{1} << 40);
     a.reject_unknown();
     if (nngp_path.empty() && ntk_path.empty()) throw usage_error("give --nngp FILE and/or --ntk FILE for the output");
-    if (param_name != "ntk" && param_name != "standard")
-        throw usage_error("--arch computes neural-tangents' two parametrizations: --param ntk or --param standard, got '" + param_name + "'");
-    const auto kind = param_name == "standard" ? widenn::limit::parametrization_kind::standard : widenn::limit::parametrization_kind::ntk;
-    if (kind == widenn::limit::parametrization_kind::ntk && a.has("width"))
-        throw usage_error("--width applies to --param standard only (the NTK parametrization's kernels do not depend on the width)");
     if (kind == widenn::limit::parametrization_kind::standard && !ntk_path.empty() && config.width == 0)
         throw usage_error("--param standard: its NTK grows with the hidden width; give --width N");
     config.compute_ntk = !ntk_path.empty();

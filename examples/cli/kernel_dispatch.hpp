@@ -14,6 +14,21 @@
 
 namespace widenn::cli::kernels {
 
+// The options of --arch other than the SPEC: the SPEC names every layer (--act and --depth are refused), --param is
+// neural-tangents' ntk or standard, and --width goes with standard only. For widenn kernel and both regress commands.
+inline limit::parametrization_kind arch_parametrization(args& a) {
+    for (const char* replaced : {"act", "depth"})
+        if (a.has(replaced))
+            throw usage_error(std::string("--") + replaced + " does not apply with --arch: the SPEC names every layer (e.g. --arch "
+                              "conv:3,relu,conv:3,relu,flatten)");
+    const std::string param = a.text("param", "ntk");
+    if (param != "ntk" && param != "standard")
+        throw usage_error("--arch computes neural-tangents' two parametrizations: --param ntk or --param standard, got '" + param + "'");
+    if (param == "ntk" && a.has("width"))
+        throw usage_error("--width applies to --param standard only (the NTK parametrization's kernels do not depend on the width)");
+    return param == "standard" ? limit::parametrization_kind::standard : limit::parametrization_kind::ntk;
+}
+
 inline const char* activation_names = "relu, abs, leaky_relu (slope 0.01), erf, sigmoid_like, gelu, tanh (quadrature), "
                                       "softplus (quadrature), sin, identity, opt_3d";
 

@@ -136,15 +136,7 @@ inline widenn::nn::spec read_arch(args& a, options& o) {
     o.arch = a.text("arch", "");
     o.downsample = a.integer<std::size_t>("downsample", 1, 1, 64);
     if (o.arch.empty()) return {};
-    for (const char* replaced : {"act", "depth"})
-        if (a.has(replaced))
-            throw usage_error(std::string("--") + replaced + " does not apply with --arch: the SPEC names every layer (e.g. --arch "
-                              "conv:3,relu,conv:3,relu,flatten)");
-    const std::string param = a.text("param", "ntk");
-    if (param != "ntk" && param != "standard")
-        throw usage_error("--arch computes neural-tangents' two parametrizations: --param ntk or --param standard, got '" + param + "'");
-    if (param == "ntk" && a.has("width"))
-        throw usage_error("--width applies to --param standard only (the NTK parametrization's kernels do not depend on the width)");
+    (void)kernels::arch_parametrization(a);  // read into o.param by read_options; arch_kind gives it
     return widenn::nn::parse_spec(o.arch);
 }
 

@@ -12,7 +12,7 @@
 // diagonal too, which earlier blocks computed and no longer hold, so streaming computes both triangles (twice the
 // pairs of compute(), which mirrors one).
 #include <algorithm>
-#include <atomic>
+#include <cmath>
 #include <cstddef>
 #include <functional>
 
