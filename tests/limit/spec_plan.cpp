@@ -146,6 +146,7 @@ TEST_CASE("stream_row_blocks: consecutive row blocks of any block plan equal the
         CAPTURE(rows_per_block);
         std::size_t next = 0, blocks = 0;
         double worst = 0, progress = 0;
+        const double scale_nngp = max_abs(whole.nngp), scale_ntk = max_abs(whole.ntk);
         lim::stream_row_blocks(
             plan, rows_per_block,
             [&](std::size_t r0, std::size_t r1, const lim::kernel_pair<double>& k) {
@@ -155,8 +156,8 @@ TEST_CASE("stream_row_blocks: consecutive row blocks of any block plan equal the
                 REQUIRE(k.nngp.shape(1) == plan.cols());
                 for (std::size_t i = r0; i < r1; ++i)
                     for (std::size_t j = 0; j < plan.cols(); ++j) {
-                        worst = std::max(worst, std::abs(k.nngp(i - r0, j) - whole.nngp(i, j)) / max_abs(whole.nngp));
-                        worst = std::max(worst, std::abs(k.ntk(i - r0, j) - whole.ntk(i, j)) / max_abs(whole.ntk));
+                        worst = std::max(worst, std::abs(k.nngp(i - r0, j) - whole.nngp(i, j)) / scale_nngp);
+                        worst = std::max(worst, std::abs(k.ntk(i - r0, j) - whole.ntk(i, j)) / scale_ntk);
                     }
                 next = r1;
                 ++blocks;
