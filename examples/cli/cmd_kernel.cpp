@@ -117,6 +117,34 @@ struct kernel_outputs {
     }
 };
 
+// The options both forms of the command share, read and checked together; every other option is refused here.
+struct kernel_job {
+    widenn::limit::kernel_config config;
+    std::string x1_path, x2_path, nngp_path, ntk_path;
+    bool use_float = false;
+    std::size_t block_rows = 0;  // --block-rows (0: not given)
+};
+
+kernel_job read_kernel_job(widenn::cli::args& a, bool standard_param) {
+    kernel_job job;
+    job.config.weight_var = a.real("weight-var", 1.0, 0.0);
+    job.config.bias_var = a.real("bias-var", 0.0, 0.0);
+    job.config.width = a.integer<std::size_t>("width", 0, 0, std::size_t{1} << 40);
+    job.config.threads = a.integer<int>("threads", 0, 0, 1024);
+    job.x1_path = a.required_text("x1");
+    job.x2_path = a.text("x2", "");
+    job.nngp_path = a.text("nngp", "");
+    job.ntk_path = a.text("ntk", "");
+    job.use_float = a.has("float");
+    job.block_rows = a.integer<std::size_t>("block-rows", 0, 1, std::size_t{1} << 40);
+    a.reject_unknown();
+    if (job.nngp_path.empty() && job.ntk_path.empty()) throw usage_error("give --nngp FILE and/or --ntk FILE for the output");
+    if (standard_param && !job.ntk_path.empty() && job.config.width == 0)
+        throw usage_error("--param standard: its NTK grows with the hidden width; give --width N");
+    job.config.compute_ntk = !job.ntk_path.empty();
+    return job;
+}
+
 // `widenn kernel --arch SPEC`: the kernels of a run-time architecture (limit/conv_kernel.hpp) on images N x H x W x C
 // (or N x d for dense-only SPECs).
 int run_arch_kernel(widenn::cli::args& a) {
@@ -124,20 +152,7 @@ int run_arch_kernel(widenn::cli::args& a) {
     const std::string arch = a.required_text("arch");
     const auto kind = ks::arch_parametrization(a);
     const std::string param_name = a.text("param", "ntk");
-    widenn::limit::kernel_config config;
-    config.weight_var = a.real("weight-var", 1.0, 0.0);
-    config.bias_var = a.real("bias-var", 0.0, 0.0);
-    config.width = a.integer<std::size_t>("width", 0, 0, std::size_t{1} << 40);
-    config.threads = a.integer<int>("threads", 0, 0, 1024);
-    const std::string x1_path = a.required_text("x1"), x2_path = a.text("x2", "");
-    const std::string nngp_path = a.text("nngp", ""), ntk_path = a.text("ntk", "");
-    const bool use_float = a.has("float");
-    const std::size_t block_rows = a.integer<std::size_t>("block-rows", 0, 1, std::size_t{1} << 40);
-    a.reject_unknown();
-    if (nngp_path.empty() && ntk_path.empty()) throw usage_error("give --nngp FILE and/or --ntk FILE for the output");
-    if (kind == widenn::limit::parametrization_kind::standard && !ntk_path.empty() && config.width == 0)
-        throw usage_error("--param standard: its NTK grows with the hidden width; give --width N");
-    config.compute_ntk = !ntk_path.empty();
+    kernel_job job = read_kernel_job(a, kind == widenn::limit::parametrization_kind::standard);
     const widenn::nn::spec spec = widenn::nn::parse_spec(arch);
 
     // The inputs' headers: rank 4 (images) or 2 (vectors), the same shape per input, checked against the SPEC.
@@ -150,8 +165,8 @@ int run_arch_kernel(widenn::cli::args& a) {
             if (e == 0) throw widenn::shape_error("--" + option + " '" + path + "' is empty (an extent is 0)");
         return h;
     };
-    const io::npy_header h1 = header("x1", x1_path);
-    const io::npy_header h2 = x2_path.empty() ? h1 : header("x2", x2_path);
+    const io::npy_header h1 = header("x1", job.x1_path);
+    const io::npy_header h2 = job.x2_path.empty() ? h1 : header("x2", job.x2_path);
     auto per_input = [](const io::npy_header& h) {
         std::string out;
         for (std::size_t k = 1; k < h.shape.size(); ++k) out += (k > 1 ? " x " : "") + std::to_string(h.shape[k]);
@@ -166,22 +181,22 @@ int run_arch_kernel(widenn::cli::args& a) {
         widenn::nn::infer_shapes(spec, h1.shape[1]);
     const std::size_t n1 = h1.shape[0], n2 = h2.shape[0];
     const std::size_t per = widenn::checked_product(std::vector<std::size_t>(h1.shape.begin() + 1, h1.shape.end()), "widenn kernel");
-    const std::size_t value_size = use_float ? sizeof(float) : sizeof(double);
-    const std::size_t inputs = widenn::checked_product({n1 + (x2_path.empty() ? 0 : n2), per, sizeof(double) + value_size}, "widenn kernel");
-    const std::size_t rows_per_block = choose_block_rows(block_rows, n1, n2, value_size, 2, inputs);
-    kernel_outputs out(x1_path, x2_path, nngp_path, ntk_path);
+    const std::size_t value_size = job.use_float ? sizeof(float) : sizeof(double);
+    const std::size_t inputs = widenn::checked_product({n1 + (job.x2_path.empty() ? 0 : n2), per, sizeof(double) + value_size}, "widenn kernel");
+    const std::size_t rows_per_block = choose_block_rows(job.block_rows, n1, n2, value_size, 2, inputs);
+    kernel_outputs out(job.x1_path, job.x2_path, job.nngp_path, job.ntk_path);
     if (rows_per_block) out.require_disk_for(n1, n2, value_size);
 
     const auto start = std::chrono::steady_clock::now();
-    const auto x1 = io::read_npy<double>(x1_path);
-    const auto x2 = x2_path.empty() ? decltype(x1)() : io::read_npy<double>(x2_path);
+    const auto x1 = io::read_npy<double>(job.x1_path);
+    const auto x2 = job.x2_path.empty() ? decltype(x1)() : io::read_npy<double>(job.x2_path);
     const auto loaded = std::chrono::steady_clock::now();
-    if (n1 * n2 >= 10000) config.progress = ks::progress_printer("widenn kernel");
+    if (n1 * n2 >= 10000) job.config.progress = ks::progress_printer("widenn kernel");
     std::string path_name;
     auto run = [&]<class T>() {
         const auto path = widenn::limit::spatial_path::automatic;
-        const auto plan = x2_path.empty() ? widenn::limit::conv_kernel_plan<T>(spec, x1, config, path, kind)
-                                          : widenn::limit::conv_kernel_plan<T>(spec, x1, x2, config, path, kind);
+        const auto plan = job.x2_path.empty() ? widenn::limit::conv_kernel_plan<T>(spec, x1, job.config, path, kind)
+                                              : widenn::limit::conv_kernel_plan<T>(spec, x1, x2, job.config, path, kind);
         path_name = plan.path() == widenn::limit::spatial_path::full ? "full spatial covariance" : "diagonal recursion";
         if (rows_per_block == 0) {
             out.compute_and_write([&] { return plan.compute(); });
@@ -195,19 +210,19 @@ int run_arch_kernel(widenn::cli::args& a) {
         };
         const widenn::limit::spec_input input = h1.shape.size() == 4 ? widenn::limit::spec_input{h1.shape[1], h1.shape[2], h1.shape[3]}
                                                                      : widenn::limit::spec_input{};
-        const matrix<T> r1 = rows_of(x1), r2 = x2_path.empty() ? matrix<T>() : rows_of(x2);
-        auto stream_config = config;
+        const matrix<T> r1 = rows_of(x1), r2 = job.x2_path.empty() ? matrix<T>() : rows_of(x2);
+        auto stream_config = job.config;
         stream_config.progress = {};
-        const auto blocks = x2_path.empty() ? widenn::limit::spec_kernel_plan<T>(spec, r1, input, stream_config, kind)
-                                            : widenn::limit::spec_kernel_plan<T>(spec, r1, r2, input, stream_config, kind);
-        out.stream_and_write(blocks, rows_per_block, config.progress);
+        const auto blocks = job.x2_path.empty() ? widenn::limit::spec_kernel_plan<T>(spec, r1, input, stream_config, kind)
+                                                : widenn::limit::spec_kernel_plan<T>(spec, r1, r2, input, stream_config, kind);
+        out.stream_and_write(blocks, rows_per_block, job.config.progress);
     };
-    if (use_float)
+    if (job.use_float)
         run.template operator()<float>();
     else
         run.template operator()<double>();
     const double load_seconds = std::chrono::duration<double>(loaded - start).count();
-    std::cout << "widenn kernel: --arch " << arch << " (" << path_name << "), " << param_name << " parametrization, " << (use_float ? "float" : "double")
+    std::cout << "widenn kernel: --arch " << arch << " (" << path_name << "), " << param_name << " parametrization, " << (job.use_float ? "float" : "double")
               << ": " << n1 << " x " << n2 << " (inputs " << per_input(h1) << ")"
               << (rows_per_block ? ", streamed in blocks of " + std::to_string(rows_per_block) + " rows" : std::string())
               << "; read " << load_seconds << " s, kernels " << out.compute_seconds << " s, write " << out.write_seconds << " s, total "
@@ -220,62 +235,49 @@ int run_kernel(widenn::cli::args& a) {
     if (a.has("arch")) return run_arch_kernel(a);
     const std::string act_name = a.text("act", "relu"), param_name = a.text("param", "ntk");
     const int depth = a.integer<int>("depth", 1, 1, 10000);
-    widenn::limit::kernel_config config;
-    config.weight_var = a.real("weight-var", 1.0, 0.0);
-    config.bias_var = a.real("bias-var", 0.0, 0.0);
-    config.width = a.integer<std::size_t>("width", 0, 0, std::size_t{1} << 40);
-    config.threads = a.integer<int>("threads", 0, 0, 1024);
-    const std::string x1_path = a.required_text("x1"), x2_path = a.text("x2", "");
-    const std::string nngp_path = a.text("nngp", ""), ntk_path = a.text("ntk", "");
-    const bool use_float = a.has("float");
-    const std::size_t block_rows = a.integer<std::size_t>("block-rows", 0, 1, std::size_t{1} << 40);
-    a.reject_unknown();
-    if (nngp_path.empty() && ntk_path.empty()) throw usage_error("give --nngp FILE and/or --ntk FILE for the output");
-    if (param_name == "standard" && !ntk_path.empty() && config.width == 0)
-        throw usage_error("--param standard: its NTK grows with the hidden width; give --width N");
-    config.compute_ntk = !ntk_path.empty();
+    kernel_job job = read_kernel_job(a, param_name == "standard");
     ks::with_parametrization(param_name, []<class>() {});  // unknown names fail here, before any work
     ks::with_activation(act_name, []<class>() {});
 
     // Everything that can be checked before the computation is: the inputs' headers, the memory the result needs,
     // and the outputs (distinct from the inputs and each other, writable: their temporary files are created now).
-    const io::npy_header h1 = input_header("x1", x1_path);
-    const io::npy_header h2 = x2_path.empty() ? h1 : input_header("x2", x2_path);
+    const io::npy_header h1 = input_header("x1", job.x1_path);
+    const io::npy_header h2 = job.x2_path.empty() ? h1 : input_header("x2", job.x2_path);
     if (h2.shape[1] != h1.shape[1])
         throw widenn::shape_error("--x1 and --x2 must have the same number of features, got " + std::to_string(h1.shape[1]) + " and " +
                                   std::to_string(h2.shape[1]));
     const std::size_t n1 = h1.shape[0], n2 = h2.shape[0], d = h1.shape[1];
-    const std::size_t value_size = use_float ? sizeof(float) : sizeof(double);
-    const std::size_t kernels_wanted = 1 + (config.compute_ntk ? 1 : 0);  // the NNGP is always computed (the NTK needs it)
-    const std::size_t inputs = widenn::checked_product({n1 + (x2_path.empty() ? 0 : n2), d, sizeof(double) + value_size}, "widenn kernel");
-    const std::size_t rows_per_block = choose_block_rows(block_rows, n1, n2, value_size, kernels_wanted, inputs);
-    kernel_outputs out(x1_path, x2_path, nngp_path, ntk_path);
+    const std::size_t value_size = job.use_float ? sizeof(float) : sizeof(double);
+    const std::size_t kernels_wanted = 1 + (job.config.compute_ntk ? 1 : 0);  // the NNGP is always computed (the NTK needs it)
+    const std::size_t inputs = widenn::checked_product({n1 + (job.x2_path.empty() ? 0 : n2), d, sizeof(double) + value_size}, "widenn kernel");
+    const std::size_t rows_per_block = choose_block_rows(job.block_rows, n1, n2, value_size, kernels_wanted, inputs);
+    kernel_outputs out(job.x1_path, job.x2_path, job.nngp_path, job.ntk_path);
     if (rows_per_block) out.require_disk_for(n1, n2, value_size);
 
     const auto start = std::chrono::steady_clock::now();
-    const matrix<double> x1 = io::read_npy_matrix<double>(x1_path);
-    const matrix<double> x2 = x2_path.empty() ? matrix<double>() : io::read_npy_matrix<double>(x2_path);
+    const matrix<double> x1 = io::read_npy_matrix<double>(job.x1_path);
+    const matrix<double> x2 = job.x2_path.empty() ? matrix<double>() : io::read_npy_matrix<double>(job.x2_path);
     const auto loaded = std::chrono::steady_clock::now();
-    if (n1 * n2 >= 1000000) config.progress = ks::progress_printer("widenn kernel");
+    if (n1 * n2 >= 1000000) job.config.progress = ks::progress_printer("widenn kernel");
     auto run = [&]<class T>() {
         ks::with_parametrization(param_name, [&]<class P>() {
             ks::with_activation(act_name, [&]<class A>() {
-                const auto plan = x2_path.empty() ? widenn::limit::kernel_plan<P, A, T>(x1, depth, config)
-                                                  : widenn::limit::kernel_plan<P, A, T>(x1, x2, depth, config);
+                const auto plan = job.x2_path.empty() ? widenn::limit::kernel_plan<P, A, T>(x1, depth, job.config)
+                                                      : widenn::limit::kernel_plan<P, A, T>(x1, x2, depth, job.config);
                 if (rows_per_block == 0)
                     out.compute_and_write([&] { return plan.compute(); });
                 else
-                    out.stream_and_write(plan, rows_per_block, config.progress);
+                    out.stream_and_write(plan, rows_per_block, job.config.progress);
             });
         });
     };
-    if (use_float)
+    if (job.use_float)
         run.template operator()<float>();
     else
         run.template operator()<double>();
     const double load_seconds = std::chrono::duration<double>(loaded - start).count();
     std::cout << "widenn kernel: " << act_name << ", depth " << depth << ", " << param_name << " parametrization, "
-              << (use_float ? "float" : "double") << ": " << n1 << " x " << n2 << " (d = " << d << ")"
+              << (job.use_float ? "float" : "double") << ": " << n1 << " x " << n2 << " (d = " << d << ")"
               << (rows_per_block ? ", streamed in blocks of " + std::to_string(rows_per_block) + " rows" : std::string()) << "; read " << load_seconds
               << " s, kernels " << out.compute_seconds << " s, write " << out.write_seconds << " s, total "
               << load_seconds + out.compute_seconds + out.write_seconds << " s\n";
