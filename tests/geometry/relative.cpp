@@ -19,28 +19,15 @@
 #include <widenn/nn/mlp.hpp>
 #include <widenn/param/abc.hpp>
 
+#include "random_orthogonal.hpp"
+
 namespace wn = widenn;
 namespace geo = widenn::geometry;
 using wn::matrix;
+using widenn_test::dot;
+using widenn_test::orthogonal;
 
 namespace {
-
-matrix<double> dot(const matrix<double>& a, const matrix<double>& b) { return wn::limit::detail::matmul(a, b); }
-
-matrix<double> orthogonal(std::size_t d, std::uint64_t seed) {
-    matrix<double> q = wn::normal_matrix(d, d, seed);
-    for (std::size_t j = 0; j < d; ++j) {
-        for (std::size_t k = 0; k < j; ++k) {
-            double p = 0;
-            for (std::size_t i = 0; i < d; ++i) p += q(i, j) * q(i, k);
-            for (std::size_t i = 0; i < d; ++i) q(i, j) -= p * q(i, k);
-        }
-        double n = 0;
-        for (std::size_t i = 0; i < d; ++i) n += q(i, j) * q(i, j);
-        for (std::size_t i = 0; i < d; ++i) q(i, j) /= std::sqrt(n);
-    }
-    return q;
-}
 
 // The degree-1 arc-cosine kernel normalised to 1 on the diagonal (Cho & Saul 2009): (sin θ + (π - θ) cos θ) / π.
 double normalised_arccos(double rho) {
