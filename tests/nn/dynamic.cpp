@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@
 #include <widenn/nn/optim.hpp>
 #include <widenn/nn/serial.hpp>
 
+#include "../error_messages.hpp"
+
 namespace {
 
 namespace wn = widenn;
@@ -23,6 +26,8 @@ namespace nn = widenn::nn;
 namespace param = widenn::param;
 using relu = wn::act::relu;
 using wn::nn::padding;
+using widenn_test::contains;
+using widenn_test::message_of;
 
 // Parameters (values and scaling) of both networks are identical; so are the outputs of forward.
 template <class A, class B>
@@ -148,26 +153,34 @@ TEST_CASE("coord check of a SPEC: the compile-time network's records exactly; mu
 TEST_CASE("nn::dynamic_network refuses SPECs outside its instantiated set, bad shapes and unstable parametrizations, naming the cause") {
     const nn::network_config img{.image = {8, 8, 1}, .width = 4, .d_out = 2};
     const nn::network_config vec{.d_in = 3, .width = 4, .d_out = 2};
-    auto message = [](auto&& build) -> std::string {
-        try {
-            build();
-        } catch (const wn::error& e) {
-            return e.what();
-        }
-        return "(no exception)";
-    };
     using net = nn::dynamic_network<param::mup, double>;
-    CHECK(message([&] { net("conv:9,relu,gap", img); }).find("conv:K with K in 1..7, got K = 9") != std::string::npos);
-    CHECK(message([&] { net("conv:3,avgpool:5,gap", img); }).find("avgpool:K with K in 1..4") != std::string::npos);
-    CHECK(message([&] { net("conv:3,relu", img); }).find("end the SPEC with flatten or gap") != std::string::npos);
-    CHECK(message([&] { net("conv:3,relu,gap", vec); }).find("needs an image input") != std::string::npos);
-    CHECK(message([&] { net("conv:5:valid,gap", img); }) == "(no exception)");
-    CHECK(message([&] { net("conv:3:valid,conv:7:valid,gap", img); }).find("smaller than the 7 x 7 filter") != std::string::npos);
-    CHECK(message([&] { net("dense,relu,dense", {.d_in = 3, .width = 4, .d_out = 2, .widths = {4}}); }).find("one width per dense/conv layer (2)") !=
+    CHECK(message_of([&] { net("conv:9,relu,gap", img); }).find("conv:K with K in 1..7, got K = 9") != std::string::npos);
+    CHECK(message_of([&] { net("conv:3,avgpool:5,gap", img); }).find("avgpool:K with K in 1..4") != std::string::npos);
+    CHECK(message_of([&] { net("conv:3,relu", img); }).find("end the SPEC with flatten or gap") != std::string::npos);
+    CHECK(message_of([&] { net("conv:3,relu,gap", vec); }).find("needs an image input") != std::string::npos);
+    CHECK(message_of([&] { net("conv:5:valid,gap", img); }) == "(no error)");
+    CHECK(message_of([&] { net("conv:3:valid,conv:7:valid,gap", img); }).find("smaller than the 7 x 7 filter") != std::string::npos);
+    CHECK(message_of([&] { net("dense,relu,dense", {.d_in = 3, .width = 4, .d_out = 2, .widths = {4}}); }).find("one width per dense/conv layer (2)") !=
           std::string::npos);
-    CHECK(message([&] { net("dense,bogus", vec); }).find("'bogus'") != std::string::npos);
-    CHECK(message([&] { nn::dynamic_network<param::standard_lr_1_over_n, double>("dense,relu", vec); }) == "(no exception)");
+    CHECK(message_of([&] { net("dense,bogus", vec); }).find("'bogus'") != std::string::npos);
+    CHECK(message_of([&] { nn::dynamic_network<param::standard_lr_1_over_n, double>("dense,relu", vec); }) == "(no error)");
     // SP with a width-independent SGD rate fails TP4's condition 5 (nn::network refuses it at compile time)
-    CHECK(message([&] { nn::dynamic_network<param::standard, double>("dense,relu", vec); }).find("stability condition 5") != std::string::npos);
-    CHECK(message([&] { nn::dynamic_network<param::allow_unstable<param::standard>, double>("dense,relu", vec); }) == "(no exception)");
+    CHECK(message_of([&] { nn::dynamic_network<param::standard, double>("dense,relu", vec); }).find("stability condition 5") != std::string::npos);
+    CHECK(message_of([&] { nn::dynamic_network<param::allow_unstable<param::standard>, double>("dense,relu", vec); }) == "(no error)");
+}
+
+TEST_CASE("nn::dynamic_network's forward and backward refuse an empty or non-finite batch, as nn::network's do") {
+    nn::dynamic_network<param::mup, double> net("dense,relu", {.d_in = 3, .width = 4, .d_out = 2});
+    const wn::matrix<double> x = {{1.0, 2.0, 3.0}, {0.5, -1.0, 2.0}};
+    const wn::matrix<double> dout = {{1.0, -1.0}, {0.5, 0.25}};
+    CHECK(contains(message_of([&] { net.backward(x, dout); }), "nn::dynamic_network::backward: call forward first"));
+    CHECK(contains(message_of([&] { net.forward(wn::matrix<double>::from_shape({0, 3})); }),
+                   "nn::dynamic_network::forward: the input batch is empty (0 x 3)"));
+    wn::matrix<double> nan_x = x;
+    nan_x(1, 2) = std::numeric_limits<double>::quiet_NaN();
+    CHECK(contains(message_of([&] { net.forward(nan_x); }), "nn::dynamic_network::forward: input batch has a non-finite value"));
+    net.forward(x);
+    // a batch other than the forward's is scanned: its NaN would make every gradient NaN
+    CHECK(contains(message_of([&] { net.backward(nan_x, dout); }), "nn::dynamic_network::backward: input batch has a non-finite value"));
+    CHECK(message_of([&] { net.backward(x, dout); }) == "(no error)");
 }

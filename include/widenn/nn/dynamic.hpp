@@ -275,20 +275,13 @@ public:
 
     // B x d_in -> B x d_out. The returned reference stays valid until the next forward.
     const matrix<T>& forward(const matrix<T>& x) {
-        require_shape(x, any_size, config_.d_in, "nn::dynamic_network::forward", "input batch");
+        detail::require_forward_input(x, config_.d_in, "nn::dynamic_network::forward");
         const std::size_t batch = x.shape(0);
-        require<shape_error>(batch > 0, "nn::dynamic_network::forward: the input batch is empty (0 x ", config_.d_in, ")");
-        detail::require_finite_squared_norm(x, "nn::dynamic_network::forward", "input batch");
         forward_batch_ = 0;
-        const T* h = body_.forward(x.data(), batch);
-        const T* y = readout_->forward(h, batch);
-        if (out_.shape(0) != batch || out_.shape(1) != config_.d_out) out_ = matrix<T>::from_shape({batch, config_.d_out});
-        std::copy(y, y + batch * config_.d_out, out_.data());
-        for (std::size_t i = 0; i < out_.size(); ++i)
-            if (!std::isfinite(static_cast<double>(out_.data()[i])))
-                fail<numerical_error>("nn::dynamic_network::forward: the output is not finite (", out_.data()[i], " at flat index ", i,
-                                      "); the parameters or the input are too large");
+        detail::copy_finite_output(readout_->forward(body_.forward(x.data(), batch), batch), batch, config_.d_out, out_,
+                                   "nn::dynamic_network::forward");
         forward_batch_ = batch;
+        forward_input_ = x.data();
         return out_;
     }
 
@@ -297,6 +290,7 @@ public:
         constexpr const char* where = "nn::dynamic_network::backward";
         require(forward_batch_ > 0, where, ": call forward first");
         require_shape(x, forward_batch_, config_.d_in, where, "input batch (the batch of the last forward)");
+        if (x.data() != forward_input_) detail::require_finite_squared_norm(x, where, "input batch");
         require_shape(dloss_dout, forward_batch_, config_.d_out, where, "dloss/dout");
         detail::require_finite_squared_norm(dloss_dout, where, "dloss/dout");
         body_.rebind(x.data());
@@ -365,6 +359,7 @@ private:
     parameter_list<T> parameters_;
     matrix<T> out_;
     std::size_t forward_batch_ = 0;
+    const T* forward_input_ = nullptr;  // identity of the last forward's batch (never dereferenced)
 };
 
 template <class>

@@ -227,6 +227,25 @@ void initialise_parameters(const network_config& config, int readout_layer, buil
     }
 }
 
+// A network's input batch (B x d_in, B > 0, every entry finite), checked before the forward pass touches it.
+template <class T>
+void require_forward_input(const matrix<T>& x, std::size_t d_in, const char* where) {
+    require_shape(x, any_size, d_in, where, "input batch");
+    require<shape_error>(x.shape(0) > 0, where, ": the input batch is empty (0 x ", d_in, ")");
+    require_finite_squared_norm(x, where, "input batch");
+}
+
+// The readout's B x d_out output y copied into out (reshaped if needed), every entry finite.
+template <class T>
+void copy_finite_output(const T* y, std::size_t batch, std::size_t d_out, matrix<T>& out, const char* where) {
+    if (out.shape(0) != batch || out.shape(1) != d_out) out = matrix<T>::from_shape({batch, d_out});
+    std::copy(y, y + batch * d_out, out.data());
+    for (std::size_t i = 0; i < out.size(); ++i)
+        if (!std::isfinite(static_cast<double>(out.data()[i])))
+            fail<numerical_error>(where, ": the output is not finite (", out.data()[i], " at flat index ", i,
+                                  "); the parameters or the input are too large");
+}
+
 }  // namespace detail
 
 template <Parametrization P, class Arch, class T = float>
@@ -317,19 +336,11 @@ public:
 
     // B x d_in -> B x d_out. The returned reference stays valid until the next forward.
     const matrix<T>& forward(const matrix<T>& x) {
-        require_shape(x, any_size, config_.d_in, "nn::network::forward", "input batch");
+        detail::require_forward_input(x, config_.d_in, "nn::network::forward");
         const std::size_t batch = x.shape(0);
-        require<shape_error>(batch > 0, "nn::network::forward: the input batch is empty (0 x ", config_.d_in, ")");
-        detail::require_finite_squared_norm(x, "nn::network::forward", "input batch");
         forward_batch_ = 0;
-        const T* h = body_.forward(x.data(), batch);
-        const T* y = readout_.forward(h, batch);
-        if (out_.shape(0) != batch || out_.shape(1) != config_.d_out) out_ = matrix<T>::from_shape({batch, config_.d_out});
-        std::copy(y, y + batch * config_.d_out, out_.data());
-        for (std::size_t i = 0; i < out_.size(); ++i)
-            if (!std::isfinite(static_cast<double>(out_.data()[i])))
-                fail<numerical_error>("nn::network::forward: the output is not finite (", out_.data()[i], " at flat index ", i,
-                                      "); the parameters or the input are too large");
+        detail::copy_finite_output(readout_.forward(body_.forward(x.data(), batch), batch), batch, config_.d_out, out_,
+                                   "nn::network::forward");
         forward_batch_ = batch;
         forward_input_ = x.data();
         return out_;
