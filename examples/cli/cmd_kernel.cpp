@@ -192,13 +192,13 @@ int run_arch_kernel(widenn::cli::args& a) {
     const auto x2 = job.x2_path.empty() ? decltype(x1)() : io::read_npy<double>(job.x2_path);
     const auto loaded = std::chrono::steady_clock::now();
     if (n1 * n2 >= 10000) job.config.progress = ks::progress_printer("widenn kernel");
-    std::string path_name;
+    const std::string path_name =
+        widenn::limit::automatic_path(spec) == widenn::limit::spatial_path::full ? "full spatial covariance" : "diagonal recursion";
     auto run = [&]<class T>() {
-        const auto path = widenn::limit::spatial_path::automatic;
-        const auto plan = job.x2_path.empty() ? widenn::limit::conv_kernel_plan<T>(spec, x1, job.config, path, kind)
-                                              : widenn::limit::conv_kernel_plan<T>(spec, x1, x2, job.config, path, kind);
-        path_name = plan.path() == widenn::limit::spatial_path::full ? "full spatial covariance" : "diagonal recursion";
         if (rows_per_block == 0) {
+            const auto path = widenn::limit::spatial_path::automatic;
+            const auto plan = job.x2_path.empty() ? widenn::limit::conv_kernel_plan<T>(spec, x1, job.config, path, kind)
+                                                  : widenn::limit::conv_kernel_plan<T>(spec, x1, x2, job.config, path, kind);
             out.compute_and_write([&] { return plan.compute(); });
             return;
         }

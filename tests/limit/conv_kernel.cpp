@@ -119,6 +119,7 @@ TEST_CASE("conv_kernel: with flatten and no pooling the diagonal recursion equal
         const auto spec = nn::parse_spec(text);
         const lim::conv_kernel_plan<double> automatic(spec, x, y, c);
         CHECK(automatic.path() == lim::spatial_path::diagonal);
+        CHECK(lim::automatic_path(spec) == lim::spatial_path::diagonal);
         const auto diag = automatic.compute();
         const auto full = lim::conv_kernel_plan<double>(spec, x, y, c, lim::spatial_path::full).compute();
         CHECK(max_relative(diag.nngp, full.nngp) < 1e-12);
@@ -126,6 +127,7 @@ TEST_CASE("conv_kernel: with flatten and no pooling the diagonal recursion equal
     }
     CHECK(lim::conv_kernel_plan<double>(nn::parse_spec("conv:3,relu,avgpool:2,flatten"), x, c).path() == lim::spatial_path::full);
     CHECK(lim::conv_kernel_plan<double>(nn::parse_spec("conv:3,relu,gap"), x, c).path() == lim::spatial_path::full);
+    CHECK(lim::automatic_path(nn::parse_spec("conv:3,res(relu,avgpool:1,conv:3),flatten")) == lim::spatial_path::full);  // inside a block too
     CHECK(contains(message_of([&] { lim::conv_kernel_plan<double>(nn::parse_spec("conv:3,relu,gap"), x, c, lim::spatial_path::diagonal); }),
                    "exact only without avgpool and gap"));
 }

@@ -58,6 +58,13 @@ namespace widenn::limit {
 
 enum class spatial_path { automatic, diagonal, full };
 
+// The recursion spatial_path::automatic picks for a SPEC: the full spatial covariance when avgpool or gap mixes pixels,
+// else the diagonal-only one (exact without them).
+inline spatial_path automatic_path(const nn::spec& s) {
+    const bool mixes = nn::spec_contains(s, nn::layer_kind::avgpool) || nn::spec_contains(s, nn::layer_kind::gap);
+    return mixes ? spatial_path::full : spatial_path::diagonal;
+}
+
 namespace detail {
 
 // An activation layer on n entries: t[j] = T(q11, q12, q22) and theta[j] *= Ṫ(q11, q12, q22) (theta may be null), with
@@ -490,10 +497,9 @@ private:
         require(std::isfinite(config_.weight_var) && config_.weight_var >= 0 && std::isfinite(config_.bias_var) && config_.bias_var >= 0,
                 "limit::conv_kernel: weight_var and bias_var must be finite and >= 0, got ", config_.weight_var, " and ",
                 config_.bias_var);
-        const bool mixes = nn::spec_contains(spec_, nn::layer_kind::avgpool) || nn::spec_contains(spec_, nn::layer_kind::gap);
-        if (path == spatial_path::diagonal && mixes)
+        if (path == spatial_path::diagonal && automatic_path(spec_) == spatial_path::full)
             fail("limit::conv_kernel: the diagonal-only recursion is exact only without avgpool and gap; this SPEC pools");
-        path_ = path == spatial_path::automatic ? (mixes ? spatial_path::full : spatial_path::diagonal) : path;
+        path_ = path == spatial_path::automatic ? automatic_path(spec_) : path;
         gap_ = spec_.layers.back().kind == nn::layer_kind::gap;
         std::size_t h = h_, w = w_;
         compile(spec_.layers, h, w, 0);
